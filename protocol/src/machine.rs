@@ -1,0 +1,436 @@
+//! The ticket state machine: which role may do what, from which state.
+//!
+//! [`decide`] is a pure function of the ticket, the actor and the action; it either
+//! names the next state or says why not ([`Denied`]). [`Ticket::apply`] runs it and
+//! records the step in the timeline. The core calls this for local echo, the server
+//! for authority, so both always agree. The full table is in `docs/state-machine.md`
+//! and is checked cell by cell in `tests/table.rs`.
+//!
+//! Relations matter as much as roles: "the deputy who reported it", "a contact of
+//! the unit it is assigned to", "a member of its direct-line group". Supervisors
+//! (coordinators, town and city staff) are scoped to their jurisdiction by the
+//! server's access rules before an action ever reaches here.
+
+use crate::ids::{EventId, GroupId, PhotoId, TicketId, UnitId, UserId};
+use crate::role::Role;
+use crate::ticket::{
+    EventKind, OutcomePath, PhotoKind, PhotoRef, Ticket, TicketState, TimelineEvent, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+/// Who is acting, with what they belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: UserId,
+    pub role: Role,
+    /// The unit a unit contact or head speaks for.
+    pub unit: Option<UnitId>,
+    /// Direct-line groups the user is a member of.
+    pub groups: Vec<GroupId>,
+}
+
+/// Something a user does to an existing ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// 接单: a unit takes the item.
+    Claim,
+    /// "不是我们的": back to the pool, with the reason the coordinator will read.
+    Decline { reason: String },
+    /// A question inside the ticket ("which kind of cover is it?").
+    Ask { text: String },
+    /// The reporting deputy answers.
+    Answer { text: String },
+    /// A coordinator or staff member routes the item to a unit.
+    Reassign { unit: UnitId },
+    /// 答复: the unit's reply.
+    Reply { text: String, outcome: OutcomePath },
+    /// 已处理好: resolved, with proof photos of the fix.
+    Resolve {
+        text: String,
+        proof: Vec<PhotoId>,
+        outcome: OutcomePath,
+    },
+    /// The deputy accepts the result, optionally rating it 1–5.
+    Confirm { rating: Option<u8> },
+    /// The deputy is not satisfied: the item re-opens as 重办.
+    Reject { reason: String },
+    /// 代表当场解释办结: the deputy explained it to the constituent and closes it.
+    ExplainClose { text: String },
+    /// Merge a duplicate into another ticket (联名).
+    Merge { into: TicketId },
+    /// Rate a closed ticket 1–5.
+    Rate { stars: u8 },
+    /// Attach a photo that finished uploading: evidence by the deputy, proof by the unit.
+    AttachPhoto { photo: PhotoRef },
+}
+
+impl Action {
+    /// A stable snake_case name, used in the table, the wire format and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Claim => "claim",
+            Action::Decline { .. } => "decline",
+            Action::Ask { .. } => "ask",
+            Action::Answer { .. } => "answer",
+            Action::Reassign { .. } => "reassign",
+            Action::Reply { .. } => "reply",
+            Action::Resolve { .. } => "resolve",
+            Action::Confirm { .. } => "confirm",
+            Action::Reject { .. } => "reject",
+            Action::ExplainClose { .. } => "explain_close",
+            Action::Merge { .. } => "merge",
+            Action::Rate { .. } => "rate",
+            Action::AttachPhoto { .. } => "attach_photo",
+        }
+    }
+}
+
+/// Why an action was refused. Permanent: pushing it again gives the same answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Denied {
+    /// Nobody may do this from this state.
+    #[error("cannot {action} a ticket that is {state:?}")]
+    WrongState {
+        action: String,
+        state: TicketState,
+    },
+    /// Someone may, but not this actor.
+    #[error("a {role:?} may not {action} this ticket")]
+    Forbidden { action: String, role: Role },
+    /// The action's own content is unacceptable.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+impl Denied {
+    fn invalid(field: &str, reason: &str) -> Self {
+        Denied::Invalid {
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// A message for the user, in Chinese.
+    pub fn message_zh(&self) -> String {
+        match self {
+            Denied::WrongState { action, state } => {
+                format!("当前状态（{}）不能执行“{}”", state.label_zh(), action_label_zh(action))
+            }
+            Denied::Forbidden { action, role } => {
+                format!("{}无权执行“{}”", role.label_zh(), action_label_zh(action))
+            }
+            Denied::Invalid { field, reason } => format!("内容不合要求（{field}）：{reason}"),
+        }
+    }
+}
+
+fn action_label_zh(name: &str) -> &'static str {
+    match name {
+        "claim" => "接单",
+        "decline" => "退回",
+        "ask" => "询问",
+        "answer" => "回复询问",
+        "reassign" => "转派",
+        "reply" => "答复",
+        "resolve" => "办结",
+        "confirm" => "确认办结",
+        "reject" => "不满意重办",
+        "explain_close" => "当场解释办结",
+        "merge" => "合并",
+        "rate" => "评价",
+        "attach_photo" => "添加照片",
+        "submit" => "提交",
+        _ => "操作",
+    }
+}
+
+/// How the actor relates to the ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Relation {
+    reporter: bool,
+    assigned_unit: bool,
+    unit_in_group: bool,
+    supervisor: bool,
+}
+
+fn relation(ticket: &Ticket, actor: &Actor) -> Relation {
+    let deputy = actor.role.is_deputy();
+    let unit_role = actor.role.is_unit() && actor.unit.is_some();
+    Relation {
+        reporter: deputy
+            && (actor.user == ticket.reporter || ticket.co_reporters.contains(&actor.user)),
+        assigned_unit: unit_role && actor.unit == ticket.assigned_unit,
+        unit_in_group: unit_role && actor.groups.contains(&ticket.group),
+        supervisor: actor.role.supervises(),
+    }
+}
+
+/// The part of the rules that depends only on state: from which states may anyone
+/// do this at all?
+fn state_allows(action: &Action, state: TicketState) -> bool {
+    use TicketState::*;
+    match action {
+        Action::Claim => matches!(state, Pool | Routed),
+        Action::Decline { .. } => matches!(state, Routed | Accepted | Reopened),
+        Action::Ask { .. } | Action::Answer { .. } => !state.is_terminal(),
+        Action::Reassign { .. } => matches!(state, Pool | Routed | Accepted | Reopened),
+        Action::Reply { .. } => matches!(state, Accepted | Reopened),
+        Action::Resolve { .. } => matches!(state, Accepted | Reopened | Replied),
+        Action::Confirm { .. } | Action::Reject { .. } => matches!(state, Replied | Resolved),
+        Action::ExplainClose { .. } => matches!(state, Pool | Routed),
+        Action::Merge { .. } => !state.is_terminal(),
+        Action::Rate { .. } => state == Closed,
+        Action::AttachPhoto { photo } => match photo.kind {
+            PhotoKind::Evidence => !state.is_terminal(),
+            PhotoKind::Proof => matches!(state, Accepted | Reopened | Replied),
+        },
+    }
+}
+
+/// The part of the rules that depends on who acts.
+fn actor_allows(action: &Action, state: TicketState, rel: Relation) -> bool {
+    match action {
+        Action::Claim => match state {
+            TicketState::Pool => rel.unit_in_group,
+            _ => rel.assigned_unit,
+        },
+        Action::Decline { .. } | Action::Reply { .. } | Action::Resolve { .. } => {
+            rel.assigned_unit
+        }
+        Action::Ask { .. } => {
+            rel.assigned_unit
+                || rel.supervisor
+                || (state == TicketState::Pool && rel.unit_in_group)
+        }
+        Action::Answer { .. }
+        | Action::Confirm { .. }
+        | Action::Reject { .. }
+        | Action::ExplainClose { .. }
+        | Action::Rate { .. } => rel.reporter,
+        Action::Reassign { .. } | Action::Merge { .. } => rel.supervisor,
+        Action::AttachPhoto { photo } => match photo.kind {
+            PhotoKind::Evidence => rel.reporter,
+            PhotoKind::Proof => rel.assigned_unit,
+        },
+    }
+}
+
+fn non_empty(field: &str, text: &str) -> Result<(), Denied> {
+    if text.trim().is_empty() {
+        return Err(Denied::invalid(field, "must not be empty"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(Denied::invalid(field, "too long"));
+    }
+    Ok(())
+}
+
+/// Longest text accepted in any field (characters, not bytes).
+pub const MAX_TEXT_CHARS: usize = 4000;
+
+fn validate(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<(), Denied> {
+    match action {
+        Action::Claim => {
+            if actor.unit.is_none() {
+                return Err(Denied::invalid("unit", "the actor speaks for no unit"));
+            }
+            Ok(())
+        }
+        Action::Decline { reason } | Action::Reject { reason } => non_empty("reason", reason),
+        Action::Ask { text } | Action::Answer { text } | Action::ExplainClose { text } => {
+            non_empty("text", text)
+        }
+        Action::Reassign { unit } => {
+            if ticket.assigned_unit == Some(*unit) && ticket.state == TicketState::Routed {
+                return Err(Denied::invalid("unit", "already routed to this unit"));
+            }
+            Ok(())
+        }
+        Action::Reply { text, outcome } => {
+            non_empty("text", text)?;
+            not_on_spot(*outcome)
+        }
+        Action::Resolve {
+            text,
+            proof,
+            outcome,
+        } => {
+            non_empty("text", text)?;
+            not_on_spot(*outcome)?;
+            if proof.is_empty() {
+                return Err(Denied::invalid("proof", "at least one proof photo is required"));
+            }
+            Ok(())
+        }
+        Action::Confirm { rating } => match rating {
+            Some(r) => stars(*r),
+            None => Ok(()),
+        },
+        Action::Rate { stars: s } => stars(*s),
+        Action::Merge { into } => {
+            if *into == ticket.id {
+                return Err(Denied::invalid("into", "a ticket cannot merge into itself"));
+            }
+            Ok(())
+        }
+        Action::AttachPhoto { photo } => {
+            if ticket.photos.iter().any(|p| p.id == photo.id) {
+                return Err(Denied::invalid("photo", "already attached"));
+            }
+            if photo.sha256.len() != 64 || !photo.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Denied::invalid("photo", "sha256 must be 64 hex digits"));
+            }
+            if photo.location.as_ref().is_some_and(|l| !l.is_valid()) {
+                return Err(Denied::invalid("photo", "location out of range"));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn not_on_spot(outcome: OutcomePath) -> Result<(), Denied> {
+    if outcome == OutcomePath::ExplainedOnSpot {
+        return Err(Denied::invalid(
+            "outcome",
+            "only the deputy explains and closes on the spot",
+        ));
+    }
+    Ok(())
+}
+
+fn stars(s: u8) -> Result<(), Denied> {
+    if (1..=5).contains(&s) {
+        Ok(())
+    } else {
+        Err(Denied::invalid("rating", "must be 1 to 5"))
+    }
+}
+
+/// May `actor` do `action` to `ticket` now? Returns the state it would lead to.
+pub fn decide(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<TicketState, Denied> {
+    let state = ticket.state;
+    if !state_allows(action, state) {
+        return Err(Denied::WrongState {
+            action: action.name().to_owned(),
+            state,
+        });
+    }
+    if !actor_allows(action, state, relation(ticket, actor)) {
+        return Err(Denied::Forbidden {
+            action: action.name().to_owned(),
+            role: actor.role,
+        });
+    }
+    validate(ticket, actor, action)?;
+    Ok(next_state(state, action))
+}
+
+fn next_state(state: TicketState, action: &Action) -> TicketState {
+    use TicketState::*;
+    match action {
+        Action::Claim => Accepted,
+        Action::Decline { .. } => Pool,
+        Action::Reassign { .. } => Routed,
+        Action::Reply { .. } => Replied,
+        Action::Resolve { .. } => Resolved,
+        Action::Confirm { .. } | Action::ExplainClose { .. } => Closed,
+        Action::Reject { .. } => Reopened,
+        Action::Merge { .. } => Merged,
+        Action::Ask { .. } | Action::Answer { .. } | Action::Rate { .. } => state,
+        Action::AttachPhoto { .. } => state,
+    }
+}
+
+impl Ticket {
+    /// Apply an action that [`decide`] allows, and record it in the timeline.
+    /// On `Err` the ticket is unchanged.
+    pub fn apply(
+        &mut self,
+        actor: &Actor,
+        action: Action,
+        event: EventId,
+        at: Timestamp,
+    ) -> Result<(), Denied> {
+        let next = decide(self, actor, &action)?;
+        match &action {
+            Action::Claim => self.assigned_unit = actor.unit,
+            Action::Decline { .. } => self.assigned_unit = None,
+            Action::Reassign { unit } => self.assigned_unit = Some(*unit),
+            Action::Reply { outcome, .. } | Action::Resolve { outcome, .. } => {
+                self.outcome = Some(*outcome)
+            }
+            Action::Confirm { rating } => {
+                self.resolved = Some(self.state == TicketState::Resolved);
+                if rating.is_some() {
+                    self.rating = *rating;
+                }
+            }
+            Action::Reject { .. } => self.reopen_count += 1,
+            Action::ExplainClose { .. } => {
+                self.outcome = Some(OutcomePath::ExplainedOnSpot);
+                self.resolved = Some(true);
+                self.assigned_unit = None;
+            }
+            Action::Merge { into } => self.merged_into = Some(*into),
+            Action::Rate { stars } => self.rating = Some(*stars),
+            Action::AttachPhoto { photo } => self.photos.push(photo.clone()),
+            Action::Ask { .. } | Action::Answer { .. } => {}
+        }
+        self.state = next;
+        self.timeline.push(TimelineEvent {
+            id: event,
+            at,
+            actor: actor.user,
+            role: actor.role,
+            kind: EventKind::Action { action },
+        });
+        Ok(())
+    }
+
+    /// The rules every reachable ticket obeys. Used by tests and by the server's
+    /// consistency checks; `Err` names the broken rule.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if self.state.has_unit() != self.assigned_unit.is_some()
+            && !(self.state == TicketState::Merged || self.state == TicketState::Closed)
+        {
+            return Err(format!(
+                "state {:?} with assigned unit {:?}",
+                self.state, self.assigned_unit
+            ));
+        }
+        if self.state == TicketState::Pool && self.assigned_unit.is_some() {
+            return Err("pool ticket has a unit".into());
+        }
+        if self.state == TicketState::Closed && (self.resolved.is_none() || self.outcome.is_none())
+        {
+            return Err("closed without outcome".into());
+        }
+        if (self.state == TicketState::Merged) != self.merged_into.is_some() {
+            return Err("merged_into out of step with state".into());
+        }
+        if self.rating.is_some_and(|r| !(1..=5).contains(&r)) {
+            return Err("rating out of range".into());
+        }
+        match self.timeline.first() {
+            Some(e) if e.kind == EventKind::Submitted => {}
+            _ => return Err("timeline does not start with the submission".into()),
+        }
+        if self
+            .timeline
+            .iter()
+            .skip(1)
+            .any(|e| e.kind == EventKind::Submitted)
+        {
+            return Err("submitted twice".into());
+        }
+        let mut ids: Vec<_> = self.timeline.iter().map(|e| e.id).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.len() != self.timeline.len() {
+            return Err("duplicate timeline event".into());
+        }
+        Ok(())
+    }
+}
