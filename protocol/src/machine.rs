@@ -162,7 +162,7 @@ fn relation(ticket: &Ticket, actor: &Actor) -> Relation {
         reporter: deputy
             && (actor.user == ticket.reporter || ticket.co_reporters.contains(&actor.user)),
         assigned_unit: unit_role && actor.unit == ticket.assigned_unit,
-        unit_in_group: unit_role && actor.groups.contains(&ticket.group),
+        unit_in_group: unit_role && ticket.group.is_some_and(|g| actor.groups.contains(&g)),
         supervisor: actor.role.supervises(),
     }
 }

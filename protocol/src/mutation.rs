@@ -20,8 +20,8 @@ pub struct NewTicket {
     pub id: TicketId,
     /// The event id of the submission itself, made on the device.
     pub event: EventId,
-    pub group: GroupId,
-    pub jurisdiction: String,
+    pub group: Option<GroupId>,
+    pub jurisdiction: Option<String>,
     pub category: Option<String>,
     pub item: Option<String>,
     pub text: String,

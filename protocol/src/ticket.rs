@@ -199,9 +199,11 @@ pub struct Ticket {
     pub reporter: UserId,
     /// 联名: deputies whose merged items this ticket now carries.
     pub co_reporters: Vec<UserId>,
-    pub group: GroupId,
+    /// The direct-line group; `None` until the server files an offline capture
+    /// made before the device knew its groups.
+    pub group: Option<GroupId>,
     /// Division code of the city or town/street (see the reference data).
-    pub jurisdiction: String,
+    pub jurisdiction: Option<String>,
     pub category: Option<String>,
     pub item: Option<String>,
     pub text: String,

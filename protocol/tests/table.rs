@@ -91,8 +91,8 @@ fn submission_routes_by_mention_and_only_deputies_submit() {
     let mut new = NewTicket {
         id: TicketId::new(),
         event: EventId::new(),
-        group: cast.group,
-        jurisdiction: "330481".into(),
+        group: Some(cast.group),
+        jurisdiction: Some("330481".into()),
         category: None,
         item: None,
         text: "x".into(),

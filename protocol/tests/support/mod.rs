@@ -57,8 +57,8 @@ pub fn submitted(cast: &Cast, mention: bool) -> Ticket {
     let new = NewTicket {
         id: TicketId(uid(1000)),
         event: EventId(uid(2000)),
-        group: cast.group,
-        jurisdiction: "330481".into(),
+        group: Some(cast.group),
+        jurisdiction: Some("330481".into()),
         category: Some("city.roads".into()),
         item: None,
         text: "水月亭路窨井盖松动".into(),
