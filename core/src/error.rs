@@ -1,0 +1,132 @@
+//! Errors in two layers (as in application-services): [`Error`] is detailed and
+//! used inside the crate; [`MinqingError`] is the small enum that crosses the FFI
+//! with a user-readable message (zh-CN unless the app chose English).
+
+use minqing_capture::CaptureError;
+use minqing_protocol::Denied;
+
+/// Everything that can go wrong inside the core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("photo: {0}")]
+    Photo(#[from] CaptureError),
+    #[error("denied: {0}")]
+    Denied(#[from] Denied),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("schema: {0}")]
+    Schema(#[from] crate::store::schema::SchemaError),
+    #[error("file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("encoding: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The error the apps see. Each carries a message ready to show the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum MinqingError {
+    /// The photo could not be used (HEIC, not an image, damaged, too large).
+    #[error("{message}")]
+    Photo { code: String, message: String },
+    /// The action is not allowed for this user or in this state.
+    #[error("{message}")]
+    Denied { message: String },
+    /// A draft, ticket or photo that does not exist (any more).
+    #[error("{message}")]
+    NotFound { message: String },
+    /// Input the user can correct.
+    #[error("{message}")]
+    Invalid { message: String },
+    /// The device store failed (disk full, damaged file). Nothing was changed.
+    #[error("{message}")]
+    Storage { message: String },
+}
+
+/// The language of user-facing messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Enum)]
+pub enum Lang {
+    #[default]
+    ZhCn,
+    En,
+}
+
+impl Error {
+    /// Translate for the user, logging the detail that the user does not need.
+    pub fn to_public(&self, lang: Lang) -> MinqingError {
+        let zh = lang == Lang::ZhCn;
+        match self {
+            Error::Photo(e) => MinqingError::Photo {
+                code: capture_code(e).into(),
+                message: capture_message(e, zh),
+            },
+            Error::Denied(d) => MinqingError::Denied {
+                message: if zh { d.message_zh() } else { d.to_string() },
+            },
+            Error::NotFound { what, id } => MinqingError::NotFound {
+                message: if zh {
+                    format!("找不到{}（{id}）", what_zh(what))
+                } else {
+                    format!("{what} {id} not found")
+                },
+            },
+            Error::Invalid { field, reason } => MinqingError::Invalid {
+                message: if zh {
+                    format!("输入有误（{field}）：{reason}")
+                } else {
+                    format!("invalid {field}: {reason}")
+                },
+            },
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                MinqingError::Storage {
+                    message: if zh {
+                        format!("本机存储出错，未做任何更改：{other}")
+                    } else {
+                        format!("device storage failed, nothing was changed: {other}")
+                    },
+                }
+            }
+        }
+    }
+}
+
+fn what_zh(what: &str) -> &'static str {
+    match what {
+        "draft" => "草稿",
+        "ticket" => "民情",
+        "photo" => "照片",
+        "outbox entry" => "待发送记录",
+        _ => "记录",
+    }
+}
+
+fn capture_code(e: &CaptureError) -> &'static str {
+    match e {
+        CaptureError::UnsupportedFormat { .. } => "unsupported_format",
+        CaptureError::NotAnImage => "not_an_image",
+        CaptureError::Corrupt { .. } => "corrupt",
+        CaptureError::TooLarge { .. } => "too_large",
+    }
+}
+
+fn capture_message(e: &CaptureError, zh: bool) -> String {
+    match (e, zh) {
+        (CaptureError::UnsupportedFormat { format }, true) => {
+            format!("不支持的图片格式（{format}），请使用 JPEG 或 PNG")
+        }
+        (CaptureError::NotAnImage, true) => "这个文件不是图片".into(),
+        (CaptureError::Corrupt { .. }, true) => "图片已损坏或不完整，请重新拍摄".into(),
+        (CaptureError::TooLarge { width, height }, true) => {
+            format!("图片过大（{width}×{height}）")
+        }
+        (e, false) => e.to_string(),
+    }
+}

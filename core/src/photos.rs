@@ -1,0 +1,285 @@
+//! Photos on the device: ingest a captured photo into a draft (EXIF, hash,
+//! rendition, thumbnail via `minqing-capture`), keep the files, and describe them.
+//!
+//! Files are written to a temporary name, fsynced and renamed before the row that
+//! names them is committed, so a row never points at a half-written file.
+
+use crate::error::{Error, Result};
+use crate::store::{now_ms, Store};
+use crate::views::{LocationView, PhotoView};
+use minqing_capture::{CaptureWarning, DeviceFix, IngestOptions, IngestedPhoto};
+use minqing_protocol::{LocationSource, PhotoId};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A warning kept with the photo, in both languages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredWarning {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+}
+
+/// Extra capture facts kept as JSON in `photos.info`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StoredInfo {
+    pub warnings: Vec<StoredWarning>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub taken_at_local: Option<String>,
+}
+
+pub fn rendition_file(id: &PhotoId) -> String {
+    format!("{id}.jpg")
+}
+
+pub fn thumbnail_file(id: &PhotoId) -> String {
+    format!("{id}.thumb.jpg")
+}
+
+/// Write `bytes` to `path` so that either the old state or the whole file exists.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        // Make the rename itself durable.
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+fn warning(w: &CaptureWarning) -> StoredWarning {
+    StoredWarning {
+        code: w.code().to_owned(),
+        zh: w.message_zh(),
+        en: w.message_en(),
+    }
+}
+
+/// The device fix a draft already has, for the plausibility check.
+fn draft_fix(conn: &Connection, draft_id: &str) -> Result<Option<DeviceFix>> {
+    let row: Option<Option<(f64, f64, Option<f64>, i64)>> = conn
+        .query_row(
+            "SELECT latitude, longitude, accuracy_m, updated_at, location_source FROM drafts WHERE id = ?1",
+            [draft_id],
+            |r| {
+                let source: Option<String> = r.get(4)?;
+                let lat: Option<f64> = r.get(0)?;
+                let lon: Option<f64> = r.get(1)?;
+                Ok(match (source.as_deref(), lat, lon) {
+                    (Some("device_fix"), Some(lat), Some(lon)) => {
+                        Some((lat, lon, r.get(2)?, r.get(3)?))
+                    }
+                    _ => None,
+                })
+            },
+        )
+        .optional()?;
+    match row {
+        None => Err(Error::NotFound {
+            what: "draft",
+            id: draft_id.to_owned(),
+        }),
+        Some(fix) => Ok(fix.map(|(latitude, longitude, accuracy_m, at)| DeviceFix {
+            latitude,
+            longitude,
+            accuracy_m,
+            at_unix_ms: at,
+        })),
+    }
+}
+
+/// Ingest `bytes` (a JPEG or PNG as the camera wrote it) into draft `draft_id`.
+/// A bad photo is a typed error and leaves the draft as it was.
+pub fn add_to_draft(
+    store: &Store,
+    draft_id: &str,
+    bytes: &[u8],
+    opts: &IngestOptions,
+) -> Result<PhotoId> {
+    let fix = store.read(|c| draft_fix(c, draft_id))?;
+    let photo: IngestedPhoto = minqing_capture::ingest(bytes, opts, fix.as_ref(), now_ms())?;
+    let id = PhotoId::new();
+    let dir = store.photo_dir();
+    let rendition = dir.join(rendition_file(&id));
+    let thumbnail = dir.join(thumbnail_file(&id));
+    write_atomically(&rendition, &photo.rendition.jpeg)?;
+    write_atomically(&thumbnail, &photo.thumbnail.jpeg)?;
+    let result = store.write(|tx| insert_row(tx, draft_id, &id, &photo));
+    if result.is_err() {
+        // The draft vanished meanwhile, or the disk failed: no row, so no files.
+        let _ = std::fs::remove_file(&rendition);
+        let _ = std::fs::remove_file(&thumbnail);
+    }
+    result.map(|_| id)
+}
+
+fn insert_row(
+    tx: &rusqlite::Transaction<'_>,
+    draft_id: &str,
+    id: &PhotoId,
+    photo: &IngestedPhoto,
+) -> Result<()> {
+    let info = &photo.info;
+    let exists: bool = tx
+        .query_row("SELECT 1 FROM drafts WHERE id = ?1", [draft_id], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if !exists {
+        return Err(Error::NotFound {
+            what: "draft",
+            id: draft_id.to_owned(),
+        });
+    }
+    let position: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(position), -1) + 1 FROM photos WHERE draft_id = ?1",
+        [draft_id],
+        |r| r.get(0),
+    )?;
+    let stored = StoredInfo {
+        warnings: info.warnings.iter().map(warning).collect(),
+        make: info.make.clone(),
+        model: info.model.clone(),
+        taken_at_local: info.taken_at.as_ref().map(|t| t.to_rfc3339()),
+    };
+    let upload_sha256 = crate::hash::sha256_hex(&photo.rendition.jpeg);
+    let taken_at = info
+        .taken_at
+        .as_ref()
+        .and_then(|t| t.unix_ms)
+        .or(info.gps.as_ref().and_then(|g| g.gps_time_unix_ms));
+    let now = now_ms();
+    tx.execute(
+        "INSERT INTO photos (id, draft_id, position, kind, original_sha256, upload_sha256,
+             upload_bytes, width, height, taken_at, latitude, longitude, altitude_m, info, created_at)
+         VALUES (?1, ?2, ?3, 'evidence', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            id.to_string(),
+            draft_id,
+            position,
+            info.sha256,
+            upload_sha256,
+            photo.rendition.jpeg.len() as i64,
+            photo.rendition.width,
+            photo.rendition.height,
+            taken_at,
+            info.gps.as_ref().map(|g| g.latitude),
+            info.gps.as_ref().map(|g| g.longitude),
+            info.gps.as_ref().and_then(|g| g.altitude_m),
+            serde_json::to_string(&stored)?,
+            now,
+        ],
+    )?;
+    // The first photo with a position gives the draft its place, unless the
+    // deputy already has a device fix or set one by hand.
+    if let Some(gps) = &info.gps {
+        tx.execute(
+            "UPDATE drafts SET latitude = ?2, longitude = ?3, accuracy_m = NULL,
+                 location_source = 'photo_exif', updated_at = ?4
+             WHERE id = ?1 AND latitude IS NULL",
+            params![draft_id, gps.latitude, gps.longitude, now],
+        )?;
+    }
+    tx.execute(
+        "UPDATE drafts SET updated_at = ?2 WHERE id = ?1",
+        params![draft_id, now],
+    )?;
+    Ok(())
+}
+
+/// Photos of a draft (`owner = "draft_id"`) or a ticket (`owner = "ticket_id"`).
+pub fn list(
+    conn: &Connection,
+    dir: &Path,
+    owner: &str,
+    id: &str,
+    en: bool,
+) -> Result<Vec<PhotoView>> {
+    let column = match owner {
+        "draft_id" => "draft_id",
+        _ => "ticket_id",
+    };
+    let sql = format!(
+        "SELECT id, original_sha256, width, height, taken_at, latitude, longitude, info
+         FROM photos WHERE {column} = ?1 ORDER BY position"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u32>(2)?,
+            r.get::<_, u32>(3)?,
+            r.get::<_, Option<i64>>(4)?,
+            r.get::<_, Option<f64>>(5)?,
+            r.get::<_, Option<f64>>(6)?,
+            r.get::<_, String>(7)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (pid, sha, width, height, taken_at, lat, lon, info) = row?;
+        let info: StoredInfo = serde_json::from_str(&info)?;
+        let path = |name: String| -> String { dir.join(name).to_string_lossy().into_owned() };
+        out.push(PhotoView {
+            rendition_path: path(format!("{pid}.jpg")),
+            thumbnail_path: path(format!("{pid}.thumb.jpg")),
+            id: pid,
+            original_sha256: sha,
+            width,
+            height,
+            taken_at,
+            location: match (lat, lon) {
+                (Some(la), Some(lo)) => Some(LocationView::new(
+                    la,
+                    lo,
+                    None,
+                    LocationSource::PhotoExif,
+                    None,
+                )),
+                _ => None,
+            },
+            warnings: info
+                .warnings
+                .into_iter()
+                .map(|w| if en { w.en } else { w.zh })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Remove a photo from a draft (not from a submitted ticket: that is history).
+pub fn remove_from_draft(store: &Store, photo_id: &str) -> Result<()> {
+    let removed = store.write(|tx| {
+        Ok(tx.execute(
+            "DELETE FROM photos WHERE id = ?1 AND draft_id IS NOT NULL AND ticket_id IS NULL",
+            [photo_id],
+        )?)
+    })?;
+    if removed == 0 {
+        return Err(Error::NotFound {
+            what: "photo",
+            id: photo_id.to_owned(),
+        });
+    }
+    remove_files(&store.photo_dir(), photo_id);
+    Ok(())
+}
+
+/// Best effort: a leftover file wastes space but loses nothing.
+pub fn remove_files(dir: &Path, photo_id: &str) {
+    for name in [format!("{photo_id}.jpg"), format!("{photo_id}.thumb.jpg")] {
+        let p: PathBuf = dir.join(name);
+        if let Err(e) = std::fs::remove_file(&p) {
+            tracing::warn!(path = %p.display(), error = %e, "could not remove photo file");
+        }
+    }
+}

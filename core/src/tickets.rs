@@ -1,0 +1,218 @@
+//! Tickets on the device: 完成 turns a draft into a ticket (local echo) and its
+//! outbox entries in one transaction; later actions (claim, reply, confirm …) are
+//! checked by the shared state machine, applied locally and queued the same way.
+
+use crate::drafts;
+use crate::error::{Error, Lang, Result};
+use crate::outbox::{self, OutboxState, UploadPayload};
+use crate::photos;
+use crate::store::{now_ms, profile, Store};
+use crate::views::{ticket_view, SyncBadge, TicketView};
+use minqing_protocol::{
+    Action, EventId, Location, LocationSource, MutationKind, NewTicket, PhotoId, PhotoKind,
+    PhotoRef, Ticket, TicketId,
+};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+/// 完成: the draft becomes a ticket plus its outbox entries, atomically. Works
+/// offline; returns as soon as the transaction is on disk.
+pub fn submit(store: &Store, draft_id: &str) -> Result<TicketId> {
+    store.write(|tx| submit_in(tx, draft_id))
+}
+
+struct DraftPhoto {
+    id: PhotoId,
+    upload_sha256: String,
+    upload_bytes: u64,
+    width: u32,
+    height: u32,
+    taken_at: Option<i64>,
+    location: Option<Location>,
+}
+
+fn draft_photos(tx: &Transaction<'_>, draft_id: &str) -> Result<Vec<DraftPhoto>> {
+    let mut stmt = tx.prepare(
+        "SELECT id, upload_sha256, upload_bytes, width, height, taken_at, latitude, longitude
+         FROM photos WHERE draft_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([draft_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, u32>(3)?,
+            r.get::<_, u32>(4)?,
+            r.get::<_, Option<i64>>(5)?,
+            r.get::<_, Option<f64>>(6)?,
+            r.get::<_, Option<f64>>(7)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, sha, bytes, width, height, taken_at, lat, lon) = row?;
+        out.push(DraftPhoto {
+            id: id.parse().map_err(|_| Error::Invalid {
+                field: "photo.id",
+                reason: id.clone(),
+            })?,
+            upload_sha256: sha,
+            upload_bytes: bytes.max(0) as u64,
+            width,
+            height,
+            taken_at,
+            location: match (lat, lon) {
+                (Some(latitude), Some(longitude)) => Some(Location {
+                    latitude,
+                    longitude,
+                    accuracy_m: None,
+                    source: LocationSource::PhotoExif,
+                    address: None,
+                }),
+                _ => None,
+            },
+        });
+    }
+    Ok(out)
+}
+
+fn submit_in(tx: &Transaction<'_>, draft_id: &str) -> Result<TicketId> {
+    let draft = drafts::load(tx, draft_id)?;
+    let photos = draft_photos(tx, draft_id)?;
+    let actor = profile(tx)?;
+    let new = NewTicket {
+        id: TicketId::new(),
+        event: EventId::new(),
+        group: actor.groups.first().copied(),
+        jurisdiction: None,
+        category: draft.category,
+        item: draft.item,
+        text: draft.text,
+        location: draft.location,
+        channel: draft.channel,
+        constituent: draft.constituent,
+        mentioned_unit: draft.mentioned_unit,
+        photo_count: photos.len() as u32,
+    };
+    let now = now_ms();
+    let mut ticket = Ticket::submit(new.clone(), &actor, now)?;
+    let create = MutationKind::CreateTicket { ticket: new };
+    outbox::enqueue_mutation(tx, &create, None, None)?;
+    for p in &photos {
+        let upload = outbox::enqueue_upload(
+            tx,
+            ticket.id,
+            &UploadPayload {
+                photo_id: p.id,
+                file: photos::rendition_file(&p.id),
+                sha256: p.upload_sha256.clone(),
+                bytes: p.upload_bytes,
+            },
+        )?;
+        let photo = PhotoRef {
+            id: p.id,
+            sha256: p.upload_sha256.clone(),
+            kind: PhotoKind::Evidence,
+            width: p.width,
+            height: p.height,
+            taken_at: p.taken_at,
+            location: p.location.clone(),
+        };
+        let event = EventId::new();
+        let action = Action::AttachPhoto { photo };
+        // Local echo: the deputy sees the photo on the ticket at once.
+        ticket.apply(&actor, action.clone(), event, now)?;
+        let attach = MutationKind::Act {
+            ticket: ticket.id,
+            event,
+            action,
+        };
+        outbox::enqueue_mutation(tx, &attach, Some(p.id), Some(upload))?;
+    }
+    tx.execute(
+        "UPDATE photos SET ticket_id = ?2, draft_id = NULL WHERE draft_id = ?1",
+        params![draft_id, ticket.id.to_string()],
+    )?;
+    tx.execute("DELETE FROM drafts WHERE id = ?1", [draft_id])?;
+    save(tx, &ticket)?;
+    Ok(ticket.id)
+}
+
+/// Insert or replace the local copy of a ticket.
+pub fn save(tx: &Transaction<'_>, ticket: &Ticket) -> Result<()> {
+    tx.execute(
+        "INSERT INTO tickets (id, state, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(id) DO UPDATE SET state = excluded.state, body = excluded.body,
+             updated_at = excluded.updated_at",
+        params![
+            ticket.id.to_string(),
+            crate::views::state_name(ticket.state),
+            serde_json::to_string(ticket)?,
+            ticket.created_at,
+            now_ms(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn load(conn: &Connection, id: &str) -> Result<Ticket> {
+    let body: Option<String> = conn
+        .query_row("SELECT body FROM tickets WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    match body {
+        Some(b) => Ok(serde_json::from_str(&b)?),
+        None => Err(Error::NotFound {
+            what: "ticket",
+            id: id.to_owned(),
+        }),
+    }
+}
+
+/// Do `action` to a ticket as this device's user: checked by the state machine,
+/// echoed locally and queued, in one transaction.
+pub fn act(store: &Store, ticket_id: &str, action: Action) -> Result<()> {
+    store.write(|tx| {
+        let mut ticket = load(tx, ticket_id)?;
+        let actor = profile(tx)?;
+        let event = EventId::new();
+        ticket.apply(&actor, action.clone(), event, now_ms())?;
+        outbox::enqueue_mutation(
+            tx,
+            &MutationKind::Act {
+                ticket: ticket.id,
+                event,
+                action,
+            },
+            None,
+            None,
+        )?;
+        save(tx, &ticket)
+    })
+}
+
+fn badge(conn: &Connection, ticket_id: &str) -> Result<SyncBadge> {
+    let states: Vec<String> = conn
+        .prepare_cached("SELECT state FROM outbox WHERE ticket_id = ?1")?
+        .query_map([ticket_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(SyncBadge::from_states(states.iter().map(|s| match s.as_str() {
+        "sent" => OutboxState::Sent,
+        "rejected" => OutboxState::Rejected,
+        "stuck" => OutboxState::Stuck,
+        _ => OutboxState::Pending,
+    })))
+}
+
+pub fn view(conn: &Connection, store: &Store, id: &str, lang: Lang) -> Result<TicketView> {
+    let ticket = load(conn, id)?;
+    let photos = photos::list(conn, &store.photo_dir(), "ticket_id", id, lang == Lang::En)?;
+    Ok(ticket_view(&ticket, photos, badge(conn, id)?, lang))
+}
+
+/// All local tickets, newest first.
+pub fn list(conn: &Connection, store: &Store, lang: Lang) -> Result<Vec<TicketView>> {
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM tickets ORDER BY created_at DESC, id DESC")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ids.iter().map(|id| view(conn, store, id, lang)).collect()
+}

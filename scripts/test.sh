@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every test of the project, from a fresh machine: installs what the tests need,
+# then runs formatting and lint checks, the Rust tests (unit, property, crash
+# safety) and the JUnit tests of the generated Kotlin bindings on the JVM.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need mvn || ! need javac; then
+  apt-get update -q && apt-get install -y -q maven openjdk-17-jdk-headless
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+echo "== Kotlin bindings on the JVM"
+bindings/test-jvm.sh
