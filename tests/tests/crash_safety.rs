@@ -61,7 +61,7 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
                 .collect::<Vec<String>>()
         });
         // Kill somewhere between start-up and a few dozen submits in.
-        let delay = Duration::from_micros(rng.next() % 120_000);
+        let delay = Duration::from_micros(rng.next() % 300_000);
         let started = Instant::now();
         std::thread::sleep(delay);
         let exited_early = child.try_wait().expect("try_wait").is_some();

@@ -1,0 +1,328 @@
+//! The core without any shell: drafts, 完成, the outbox's states, numbering,
+//! dependencies and recovery, listeners with replay.
+
+use minqing_capture::testsupport;
+use minqing_core::listeners::{QueueListener, TicketListener};
+use minqing_core::outbox::{self, OutboxEntry, OutboxState, STUCK_AFTER};
+use minqing_core::views::{SyncBadge, TicketView};
+use minqing_core::{LocationInput, Minqing, MinqingError};
+use minqing_protocol::{Action, MutationKind};
+use std::sync::{Arc, Mutex};
+
+fn open(dir: &std::path::Path) -> Minqing {
+    Minqing::open_at(dir.to_path_buf()).expect("open")
+}
+
+fn report(core: &Minqing, text: &str, photos: usize) -> TicketView {
+    let draft = core.create_draft().expect("draft");
+    core.set_draft_text(draft.id.clone(), text.into()).expect("text");
+    for _ in 0..photos {
+        core.add_photo_bytes(&draft.id, &testsupport::photo_jpeg(320, 240))
+            .expect("photo");
+    }
+    core.submit(draft.id).expect("submit")
+}
+
+#[derive(Default)]
+struct Seen(Mutex<Vec<Vec<OutboxEntry>>>);
+impl QueueListener for Seen {
+    fn on_queue_changed(&self, entries: Vec<OutboxEntry>) {
+        self.0.lock().expect("lock").push(entries);
+    }
+}
+
+#[derive(Default)]
+struct SeenTickets(Mutex<Vec<Vec<TicketView>>>);
+impl TicketListener for SeenTickets {
+    fn on_tickets_changed(&self, tickets: Vec<TicketView>) {
+        self.0.lock().expect("lock").push(tickets);
+    }
+}
+
+#[test]
+fn submit_makes_ticket_and_entries_atomically_and_works_offline() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    let t = report(&core, "水月亭路窨井盖松动", 2);
+    assert_eq!(t.state, "pool");
+    assert_eq!(t.state_label, "待认领");
+    assert_eq!(t.sync, SyncBadge::Pending);
+    assert_eq!(t.photos.len(), 2);
+    assert_eq!(t.timeline_len, 3, "submitted + two local attach events");
+    let q = core.outbox().expect("outbox");
+    let kinds: Vec<&str> = q.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["create_ticket", "upload", "attach_photo", "upload", "attach_photo"]
+    );
+    assert_eq!(q[0].mutation_id, Some(1));
+    assert!(q[1..].iter().all(|e| e.mutation_id.is_none()));
+    assert_eq!(q[2].waiting_for, Some(q[1].entry_id));
+    assert_eq!(q[4].waiting_for, Some(q[3].entry_id));
+    assert!(core.list_drafts().expect("drafts").is_empty());
+    // The location came from the photo's EXIF (WGS-84) with GCJ-02 for display.
+    let loc = t.location.expect("location");
+    assert_eq!(loc.source, "photo_exif");
+    assert!((loc.latitude - 30.5106).abs() < 1e-4);
+}
+
+#[test]
+fn an_empty_draft_cannot_be_submitted_and_stays() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    let d = core.create_draft().expect("draft");
+    assert!(!d.can_submit);
+    let err = core.submit(d.id.clone()).expect_err("empty");
+    assert!(matches!(err, MinqingError::Denied { .. }), "{err:?}");
+    assert!(core.outbox().expect("q").is_empty());
+    assert_eq!(core.get_draft(d.id).expect("kept").text, "");
+}
+
+#[test]
+fn numbers_are_assigned_in_order_and_uploads_release_their_attach() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    let a = report(&core, "第一条", 1);
+    let b = report(&core, "第二条", 0);
+    let store = core.store();
+    // Push: only numbered mutations go, in order: create(a)=1, create(b)=2.
+    let batch = store
+        .write(|tx| outbox::take_mutations(tx, 10))
+        .expect("take");
+    assert_eq!(
+        batch.iter().map(|m| m.mutation_id).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(batch[0].kind.ticket_id().to_string(), a.id);
+    assert_eq!(batch[1].kind.ticket_id().to_string(), b.id);
+    store.write(|tx| outbox::mark_sent_through(tx, 2)).expect("sent");
+
+    // The upload completes: its attach gets number 3 in the same transaction.
+    let (entry, upload) = store
+        .write(|tx| outbox::take_upload(tx))
+        .expect("take upload")
+        .expect("an upload");
+    assert_eq!(upload.sha256.len(), 64);
+    assert!(store.photo_dir().join(&upload.file).is_file());
+    store
+        .write(|tx| outbox::complete_upload(tx, entry))
+        .expect("complete");
+    let next = store
+        .write(|tx| outbox::take_mutations(tx, 10))
+        .expect("take");
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].mutation_id, 3);
+    assert!(matches!(
+        &next[0].kind,
+        MutationKind::Act { action: Action::AttachPhoto { .. }, .. }
+    ));
+    store.write(|tx| outbox::mark_sent_through(tx, 3)).expect("sent");
+    assert_eq!(core.get_ticket(a.id).expect("a").sync, SyncBadge::Synced);
+}
+
+#[test]
+fn a_rejected_mutation_is_kept_visible_and_does_not_block_others() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    let a = report(&core, "会被退回", 0);
+    let b = report(&core, "正常", 0);
+    let store = core.store();
+    store.write(|tx| outbox::take_mutations(tx, 10)).expect("take");
+    store
+        .write(|tx| {
+            outbox::mark_rejected(tx, 1, "不在本辖区")?;
+            outbox::mark_sent_through(tx, 2)
+        })
+        .expect("results");
+    let q = core.outbox().expect("q");
+    assert_eq!(q[0].state, OutboxState::Rejected);
+    assert_eq!(q[0].reject_reason.as_deref(), Some("不在本辖区"));
+    assert_eq!(q[1].state, OutboxState::Sent);
+    assert_eq!(core.get_ticket(a.id).expect("a").sync, SyncBadge::Rejected);
+    assert_eq!(core.get_ticket(b.id).expect("b").sync, SyncBadge::Synced);
+    // Later mutations still flow.
+    report(&core, "第三条", 0);
+    let batch = store.write(|tx| outbox::take_mutations(tx, 10)).expect("take");
+    assert_eq!(batch.iter().map(|m| m.mutation_id).collect::<Vec<_>>(), [3]);
+}
+
+#[test]
+fn repeated_failures_make_an_entry_stuck_never_dropped_and_retry_revives_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    report(&core, "网络很差", 0);
+    let store = core.store();
+    let id = core.outbox().expect("q")[0].entry_id;
+    for i in 1..=STUCK_AFTER {
+        store.write(|tx| outbox::take_mutations(tx, 1)).expect("take");
+        let state = store
+            .write(|tx| outbox::mark_failed(tx, id, "connection reset"))
+            .expect("fail");
+        let expect = if i < STUCK_AFTER {
+            OutboxState::Pending
+        } else {
+            OutboxState::Stuck
+        };
+        assert_eq!(state, expect, "attempt {i}");
+    }
+    let e = &core.outbox().expect("q")[0];
+    assert_eq!(e.state, OutboxState::Stuck);
+    assert_eq!(e.attempts, STUCK_AFTER);
+    assert_eq!(e.last_error.as_deref(), Some("connection reset"));
+    // Stuck entries are still offered to the sync loop.
+    assert_eq!(store.write(|tx| outbox::take_mutations(tx, 5)).expect("t").len(), 1);
+    store.write(|tx| outbox::mark_failed(tx, id, "again")).expect("fail");
+    core.retry(id).expect("retry");
+    let e = &core.outbox().expect("q")[0];
+    assert_eq!((e.state, e.attempts), (OutboxState::Pending, 0));
+}
+
+#[test]
+fn interrupted_sends_return_to_pending_on_reopen() {
+    let dir = tempfile::tempdir().expect("dir");
+    {
+        let core = open(dir.path());
+        report(&core, "发送中断", 1);
+        core.store()
+            .write(|tx| {
+                outbox::take_mutations(tx, 10)?;
+                outbox::take_upload(tx)
+            })
+            .expect("take");
+        let states: Vec<_> = core.outbox().expect("q").iter().map(|e| e.state).collect();
+        assert_eq!(
+            states,
+            [OutboxState::Sending, OutboxState::Sending, OutboxState::Pending]
+        );
+    }
+    let core = open(dir.path());
+    assert!(core
+        .outbox()
+        .expect("q")
+        .iter()
+        .all(|e| e.state == OutboxState::Pending));
+}
+
+#[test]
+fn listeners_replay_on_subscribe_then_follow_every_change() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    report(&core, "已有的一条", 0);
+    let seen = Arc::new(Seen::default());
+    let tickets = Arc::new(SeenTickets::default());
+    let sub = core.subscribe_queue(seen.clone());
+    let tsub = core.subscribe_tickets(tickets.clone());
+    assert_eq!(seen.0.lock().expect("l").len(), 1, "replayed at once");
+    assert_eq!(seen.0.lock().expect("l")[0].len(), 1);
+    assert_eq!(tickets.0.lock().expect("l")[0].len(), 1);
+    report(&core, "新的一条", 0);
+    let last = seen.0.lock().expect("l").last().cloned().expect("some");
+    assert_eq!(last.len(), 2);
+    assert_eq!(tickets.0.lock().expect("l").last().expect("t").len(), 2);
+    drop(sub);
+    drop(tsub);
+    let n = seen.0.lock().expect("l").len();
+    report(&core, "取消订阅后", 0);
+    assert_eq!(seen.0.lock().expect("l").len(), n);
+}
+
+#[test]
+fn bad_input_is_typed_and_the_draft_survives() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    let d = core.create_draft().expect("draft");
+    core.set_draft_text(d.id.clone(), "保留的文字".into()).expect("text");
+    let photo = testsupport::photo_jpeg(320, 240);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("text file", "不是图片".as_bytes().to_vec(), "not_an_image"),
+        ("empty", vec![], "not_an_image"),
+        (
+            "heic",
+            [&[0, 0, 0, 24][..], b"ftypheic", &[0; 16]].concat(),
+            "unsupported_format",
+        ),
+        ("truncated", photo[..photo.len() / 2].to_vec(), "corrupt"),
+    ];
+    for (name, bytes, code) in cases {
+        match core.add_photo_bytes(&d.id, &bytes) {
+            Err(MinqingError::Photo { code: c, message }) => {
+                assert_eq!(c, code, "{name}");
+                assert!(!message.is_empty());
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    let bad_place = LocationInput {
+        latitude: 95.0,
+        longitude: 120.0,
+        accuracy_m: None,
+        from_device: true,
+        address: None,
+    };
+    assert!(matches!(
+        core.set_draft_location(d.id.clone(), Some(bad_place)),
+        Err(MinqingError::Invalid { .. })
+    ));
+    assert!(matches!(
+        core.set_draft_text(d.id.clone(), "长".repeat(4001)),
+        Err(MinqingError::Invalid { .. })
+    ));
+    assert!(matches!(
+        core.get_draft("no-such-draft".into()),
+        Err(MinqingError::NotFound { .. })
+    ));
+    let kept = core.get_draft(d.id.clone()).expect("draft");
+    assert_eq!(kept.text, "保留的文字");
+    assert!(kept.photos.is_empty());
+    assert!(kept.location.is_none());
+    // No stray files from the failed ingests.
+    assert_eq!(std::fs::read_dir(core.store().photo_dir()).expect("dir").count(), 0);
+    assert_eq!(core.submit(d.id).expect("submit").text, "保留的文字");
+}
+
+#[test]
+fn a_device_fix_far_from_the_photo_warns() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    let d = core.create_draft().expect("draft");
+    // Hangzhou West Lake, ~45 km from the photo's Haining position.
+    core.set_draft_location(
+        d.id.clone(),
+        Some(LocationInput {
+            latitude: 30.2431,
+            longitude: 120.1503,
+            accuracy_m: Some(15.0),
+            from_device: true,
+            address: None,
+        }),
+    )
+    .expect("fix");
+    let view = core
+        .add_photo_bytes(&d.id, &testsupport::photo_jpeg(320, 240))
+        .expect("photo");
+    let w = &view.photos[0].warnings;
+    assert!(w.iter().any(|m| m.contains("距当前位置")), "{w:?}");
+    // The device fix stays the draft's place.
+    assert_eq!(view.location.expect("loc").source, "device_fix");
+}
+
+#[test]
+fn local_actions_follow_the_state_machine() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    let t = report(&core, "可以当场解释", 0);
+    minqing_core::tickets::act(
+        core.store(),
+        &t.id,
+        Action::ExplainClose {
+            text: "已向群众解释政策".into(),
+        },
+    )
+    .expect("explain");
+    assert_eq!(core.get_ticket(t.id.clone()).expect("t").state, "closed");
+    let err = minqing_core::tickets::act(core.store(), &t.id, Action::Claim)
+        .expect_err("a deputy cannot claim a closed ticket");
+    assert!(matches!(err, minqing_core::Error::Denied(_)));
+    let kinds: Vec<String> = core.outbox().expect("q").into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["create_ticket", "explain_close"]);
+}
