@@ -34,20 +34,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum MinqingError {
     /// The photo could not be used (HEIC, not an image, damaged, too large).
-    #[error("{message}")]
-    Photo { code: String, message: String },
+    #[error("{reason}")]
+    Photo { code: String, reason: String },
     /// The action is not allowed for this user or in this state.
-    #[error("{message}")]
-    Denied { message: String },
+    #[error("{reason}")]
+    Denied { reason: String },
     /// A draft, ticket or photo that does not exist (any more).
-    #[error("{message}")]
-    NotFound { message: String },
+    #[error("{reason}")]
+    NotFound { reason: String },
     /// Input the user can correct.
-    #[error("{message}")]
-    Invalid { message: String },
+    #[error("{reason}")]
+    Invalid { reason: String },
     /// The device store failed (disk full, damaged file). Nothing was changed.
-    #[error("{message}")]
-    Storage { message: String },
+    #[error("{reason}")]
+    Storage { reason: String },
 }
 
 /// The language of user-facing messages.
@@ -65,20 +65,20 @@ impl Error {
         match self {
             Error::Photo(e) => MinqingError::Photo {
                 code: capture_code(e).into(),
-                message: capture_message(e, zh),
+                reason: capture_message(e, zh),
             },
             Error::Denied(d) => MinqingError::Denied {
-                message: if zh { d.message_zh() } else { d.to_string() },
+                reason: if zh { d.message_zh() } else { d.to_string() },
             },
             Error::NotFound { what, id } => MinqingError::NotFound {
-                message: if zh {
+                reason: if zh {
                     format!("找不到{}（{id}）", what_zh(what))
                 } else {
                     format!("{what} {id} not found")
                 },
             },
             Error::Invalid { field, reason } => MinqingError::Invalid {
-                message: if zh {
+                reason: if zh {
                     format!("输入有误（{field}）：{reason}")
                 } else {
                     format!("invalid {field}: {reason}")
@@ -87,7 +87,7 @@ impl Error {
             other => {
                 tracing::error!(error = %other, "storage failure");
                 MinqingError::Storage {
-                    message: if zh {
+                    reason: if zh {
                         format!("本机存储出错，未做任何更改：{other}")
                     } else {
                         format!("device storage failed, nothing was changed: {other}")

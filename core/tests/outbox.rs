@@ -245,9 +245,9 @@ fn bad_input_is_typed_and_the_draft_survives() {
     ];
     for (name, bytes, code) in cases {
         match core.add_photo_bytes(&d.id, &bytes) {
-            Err(MinqingError::Photo { code: c, message }) => {
+            Err(MinqingError::Photo { code: c, reason }) => {
                 assert_eq!(c, code, "{name}");
-                assert!(!message.is_empty());
+                assert!(!reason.is_empty());
             }
             other => panic!("{name}: {other:?}"),
         }

@@ -53,7 +53,7 @@ class CoreTest {
         assertTrue(File(p.renditionPath).isFile)
         assertTrue(File(p.thumbnailPath).isFile)
         // The photo's EXIF position became the draft's place (Haining, WGS-84).
-        val loc = assertNotNull(withPhoto.location)
+        val loc = withPhoto.location ?: error("the photo gave the draft no location")
         assertEquals("photo_exif", loc.source)
         assertEquals(30.5, loc.latitude, 0.1)
         assertTrue(loc.gcj02Longitude != loc.longitude, "GCJ-02 offset applied inside China")
@@ -125,7 +125,7 @@ class CoreTest {
             runBlocking { core.addPhoto(draft.id, text.path) }
         }
         assertEquals("not_an_image", notImage.code)
-        assertTrue(notImage.message.contains("不是图片"), notImage.message)
+        assertTrue(notImage.reason.contains("不是图片"), notImage.reason)
 
         val heic = File(dir.toFile(), "IMG_0001.HEIC").apply {
             writeBytes(byteArrayOf(0, 0, 0, 24) + "ftypheic".toByteArray() + ByteArray(16))
@@ -153,7 +153,7 @@ class CoreTest {
 
         core.setLanguage(Lang.EN)
         val en = assertThrows<MinqingException.NotFound> { core.getTicket("nope") }
-        assertTrue(en.message.contains("not found"), en.message)
+        assertTrue(en.reason.contains("not found"), en.reason)
         core.close()
     }
 
