@@ -57,7 +57,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !out.status.success() {
         println!(
             "Pillow baseline unavailable (pip install pillow): {}",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         );
         return Ok(());
     }
@@ -67,9 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let p_min: f64 = parts.next().unwrap_or("nan").parse().unwrap_or(f64::NAN);
     let p_size = parts.next().unwrap_or("?");
     let p_ver = parts.next().unwrap_or("?");
-    println!(
-        "{p_ver:<17} median {p_median:8.2} ms   min {p_min:8.2} ms   rendition {p_size}"
-    );
+    println!("{p_ver:<17} median {p_median:8.2} ms   min {p_min:8.2} ms   rendition {p_size}");
     println!("ratio (Pillow / minqing): {:.2}x", p_median / median);
     Ok(())
 }

@@ -19,19 +19,34 @@ pub enum CaptureError {
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum CaptureWarning {
     /// The GPS tags hold an impossible position (e.g. latitude 95); ignored.
-    GpsOutOfRange { latitude: f64, longitude: f64 },
+    GpsOutOfRange {
+        latitude: f64,
+        longitude: f64,
+    },
     /// No GPS position in the photo.
     GpsMissing,
     /// Part of the EXIF could not be read; what could be read is kept.
-    ExifUnreadable { detail: String },
-    BadOrientation { value: u32 },
-    BadTimestamp { raw: String },
+    ExifUnreadable {
+        detail: String,
+    },
+    BadOrientation {
+        value: u32,
+    },
+    BadTimestamp {
+        raw: String,
+    },
     /// The photo was taken far from where the phone is now.
-    FarFromDeviceFix { distance_m: f64 },
+    FarFromDeviceFix {
+        distance_m: f64,
+    },
     /// The photo is older than the configured window.
-    PhotoOld { age_secs: i64 },
+    PhotoOld {
+        age_secs: i64,
+    },
     /// The photo claims to be from the future (clock wrong somewhere).
-    TakenInFuture { ahead_secs: i64 },
+    TakenInFuture {
+        ahead_secs: i64,
+    },
 }
 
 impl CaptureWarning {
@@ -50,12 +65,17 @@ impl CaptureWarning {
 
     pub fn message_zh(&self) -> String {
         match self {
-            CaptureWarning::GpsOutOfRange { latitude, longitude } => {
+            CaptureWarning::GpsOutOfRange {
+                latitude,
+                longitude,
+            } => {
                 format!("照片中的位置信息无效（{latitude}, {longitude}），已忽略")
             }
             CaptureWarning::GpsMissing => "照片没有位置信息，请确认地点".into(),
             CaptureWarning::ExifUnreadable { .. } => "照片的拍摄信息部分无法读取".into(),
-            CaptureWarning::BadOrientation { value } => format!("照片方向标记无效（{value}），按原样显示"),
+            CaptureWarning::BadOrientation { value } => {
+                format!("照片方向标记无效（{value}），按原样显示")
+            }
             CaptureWarning::BadTimestamp { raw } => format!("照片拍摄时间无法识别（{raw}）"),
             CaptureWarning::FarFromDeviceFix { distance_m } => {
                 format!("照片拍摄地点距当前位置约 {:.0} 米，请确认", distance_m)
@@ -64,19 +84,33 @@ impl CaptureWarning {
                 format!("照片拍摄于约 {} 小时前，请确认是现场照片", age_secs / 3600)
             }
             CaptureWarning::TakenInFuture { ahead_secs } => {
-                format!("照片时间比当前时间晚约 {} 分钟，手机时间可能不准", ahead_secs / 60)
+                format!(
+                    "照片时间比当前时间晚约 {} 分钟，手机时间可能不准",
+                    ahead_secs / 60
+                )
             }
         }
     }
 
     pub fn message_en(&self) -> String {
         match self {
-            CaptureWarning::GpsOutOfRange { latitude, longitude } => {
-                format!("the photo's position ({latitude}, {longitude}) is impossible and was ignored")
+            CaptureWarning::GpsOutOfRange {
+                latitude,
+                longitude,
+            } => {
+                format!(
+                    "the photo's position ({latitude}, {longitude}) is impossible and was ignored"
+                )
             }
-            CaptureWarning::GpsMissing => "the photo has no position; please confirm the place".into(),
-            CaptureWarning::ExifUnreadable { detail } => format!("part of the photo's EXIF is unreadable: {detail}"),
-            CaptureWarning::BadOrientation { value } => format!("invalid orientation {value}, shown as stored"),
+            CaptureWarning::GpsMissing => {
+                "the photo has no position; please confirm the place".into()
+            }
+            CaptureWarning::ExifUnreadable { detail } => {
+                format!("part of the photo's EXIF is unreadable: {detail}")
+            }
+            CaptureWarning::BadOrientation { value } => {
+                format!("invalid orientation {value}, shown as stored")
+            }
             CaptureWarning::BadTimestamp { raw } => format!("unreadable capture time {raw:?}"),
             CaptureWarning::FarFromDeviceFix { distance_m } => {
                 format!("taken about {distance_m:.0} m from the phone's current position")
@@ -85,7 +119,10 @@ impl CaptureWarning {
                 format!("taken about {} hours ago", age_secs / 3600)
             }
             CaptureWarning::TakenInFuture { ahead_secs } => {
-                format!("dated about {} minutes in the future; a clock is wrong", ahead_secs / 60)
+                format!(
+                    "dated about {} minutes in the future; a clock is wrong",
+                    ahead_secs / 60
+                )
             }
         }
     }

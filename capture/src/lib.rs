@@ -12,10 +12,10 @@
 
 mod detect;
 mod error;
+pub mod geo;
 mod metadata;
 mod pixels;
 mod plausibility;
-pub mod geo;
 #[cfg(feature = "test-support")]
 pub mod testsupport;
 
@@ -117,14 +117,24 @@ pub fn ingest(
     now_unix_ms: i64,
 ) -> Result<IngestedPhoto, CaptureError> {
     let mut info = inspect(bytes)?;
-    let rgb = pixels::decode_for(bytes, info.format, info.width, info.height, opts.rendition_long_edge)?;
+    let rgb = pixels::decode_for(
+        bytes,
+        info.format,
+        info.width,
+        info.height,
+        opts.rendition_long_edge,
+    )?;
     let rgb = pixels::orient(rgb, info.orientation.unwrap_or(1));
     let rendition_px = pixels::fit(rgb, opts.rendition_long_edge)?;
     let thumb_px = pixels::fit_ref(&rendition_px, opts.thumbnail_long_edge)?;
     let rendition = pixels::encode(&rendition_px, opts.jpeg_quality)?;
     let thumbnail = pixels::encode(&thumb_px, opts.jpeg_quality)?;
-    info.warnings
-        .extend(plausibility::check(&info, device_fix, now_unix_ms, &opts.plausibility));
+    info.warnings.extend(plausibility::check(
+        &info,
+        device_fix,
+        now_unix_ms,
+        &opts.plausibility,
+    ));
     Ok(IngestedPhoto {
         info,
         rendition,

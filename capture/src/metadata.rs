@@ -81,7 +81,8 @@ pub fn read(bytes: &[u8]) -> Metadata {
         if (1..=8).contains(&v) {
             meta.orientation = Some(v as u16);
         } else {
-            meta.warnings.push(CaptureWarning::BadOrientation { value: v });
+            meta.warnings
+                .push(CaptureWarning::BadOrientation { value: v });
         }
     }
     meta.make = ascii(&exif, Tag::Make);

@@ -52,7 +52,10 @@ pub fn idct_denominator(long: u32, target: u32) -> u32 {
             return d;
         }
     }
-    [8, 4, 2].into_iter().find(|&d| size(d) >= target).unwrap_or(1)
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| size(d) >= target)
+        .unwrap_or(1)
 }
 
 /// Decode at the cheapest resolution that still serves a rendition of long edge
@@ -104,11 +107,7 @@ fn decode_jpeg(bytes: &[u8], w: u32, h: u32, target: u32) -> Result<Rgb, Capture
     if data.len() < n * 3 {
         return Err(corrupt("decoded fewer pixels than the header promised"));
     }
-    Ok(Rgb {
-        w: ow,
-        h: oh,
-        data,
-    })
+    Ok(Rgb { w: ow, h: oh, data })
 }
 
 fn has_eoi(bytes: &[u8]) -> bool {
@@ -128,7 +127,8 @@ fn decode_png(bytes: &[u8]) -> Result<Rgb, CaptureError> {
     let frame = reader.next_frame(&mut buf).map_err(corrupt)?;
     buf.truncate(frame.buffer_size());
     let (w, h) = (frame.width, frame.height);
-    let white = |v: u8, a: u8| ((u16::from(v) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+    let white =
+        |v: u8, a: u8| ((u16::from(v) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
     let data: Vec<u8> = match frame.color_type {
         png::ColorType::Rgb => buf,
         png::ColorType::Rgba => buf
@@ -185,9 +185,15 @@ pub fn orient(src: Rgb, orientation: u16) -> Rgb {
 
 fn target_dims(w: u32, h: u32, long: u32) -> (u32, u32) {
     if w >= h {
-        (long, ((u64::from(h) * u64::from(long)) / u64::from(w)).max(1) as u32)
+        (
+            long,
+            ((u64::from(h) * u64::from(long)) / u64::from(w)).max(1) as u32,
+        )
     } else {
-        (((u64::from(w) * u64::from(long)) / u64::from(h)).max(1) as u32, long)
+        (
+            ((u64::from(w) * u64::from(long)) / u64::from(h)).max(1) as u32,
+            long,
+        )
     }
 }
 
@@ -229,8 +235,14 @@ pub fn fit_ref(src: &Rgb, long: u32) -> Result<Rgb, CaptureError> {
 /// Baseline JPEG with no APP segments but JFIF: no EXIF, no GPS, no maker notes.
 pub fn encode(img: &Rgb, quality: u8) -> Result<Rendition, CaptureError> {
     let (w, h) = (
-        u16::try_from(img.w).map_err(|_| CaptureError::TooLarge { width: img.w, height: img.h })?,
-        u16::try_from(img.h).map_err(|_| CaptureError::TooLarge { width: img.w, height: img.h })?,
+        u16::try_from(img.w).map_err(|_| CaptureError::TooLarge {
+            width: img.w,
+            height: img.h,
+        })?,
+        u16::try_from(img.h).map_err(|_| CaptureError::TooLarge {
+            width: img.w,
+            height: img.h,
+        })?,
     );
     let mut jpeg = Vec::with_capacity(img.data.len() / 8);
     jpeg_encoder::Encoder::new(&mut jpeg, quality)

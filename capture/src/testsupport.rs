@@ -78,9 +78,15 @@ pub fn exif_tiff(spec: &ExifSpec) -> Vec<u8> {
         fields.push(f(Tag::OffsetTimeOriginal, ascii(o)));
     }
     if let (Some(lat), Some(lon)) = (spec.latitude, spec.longitude) {
-        fields.push(f(Tag::GPSLatitudeRef, ascii(if lat < 0.0 { "S" } else { "N" })));
+        fields.push(f(
+            Tag::GPSLatitudeRef,
+            ascii(if lat < 0.0 { "S" } else { "N" }),
+        ));
         fields.push(f(Tag::GPSLatitude, dms(lat)));
-        fields.push(f(Tag::GPSLongitudeRef, ascii(if lon < 0.0 { "W" } else { "E" })));
+        fields.push(f(
+            Tag::GPSLongitudeRef,
+            ascii(if lon < 0.0 { "W" } else { "E" }),
+        ));
         fields.push(f(Tag::GPSLongitude, dms(lon)));
     }
     if let Some(a) = spec.altitude_m {
@@ -147,8 +153,13 @@ pub fn photo_with(w: u32, h: u32, spec: &ExifSpec) -> Vec<u8> {
     let mut app1 = b"Exif\0\0".to_vec();
     app1.extend(exif_tiff(spec));
     enc.add_app_segment(1, app1).expect("app1");
-    enc.encode(&pixels(w, h), w as u16, h as u16, jpeg_encoder::ColorType::Rgb)
-        .expect("encode");
+    enc.encode(
+        &pixels(w, h),
+        w as u16,
+        h as u16,
+        jpeg_encoder::ColorType::Rgb,
+    )
+    .expect("encode");
     jpeg
 }
 

@@ -50,7 +50,10 @@ fn without_offset_the_time_has_no_zone_and_no_instant() {
     let gps = info.gps.expect("gps");
     assert!(gps.latitude < 0.0, "southern hemisphere keeps its sign");
     // Outside China, GCJ-02 is the identity.
-    assert_eq!(geo::wgs84_to_gcj02(gps.latitude, gps.longitude), (gps.latitude, gps.longitude));
+    assert_eq!(
+        geo::wgs84_to_gcj02(gps.latitude, gps.longitude),
+        (gps.latitude, gps.longitude)
+    );
 }
 
 #[test]
@@ -60,10 +63,19 @@ fn every_orientation_gives_upright_dimensions() {
             orientation: Some(o),
             ..ExifSpec::default()
         };
-        let out = ingest(&photo_with(400, 300, &spec), &IngestOptions::default(), None, NOW)
-            .expect("ingest");
+        let out = ingest(
+            &photo_with(400, 300, &spec),
+            &IngestOptions::default(),
+            None,
+            NOW,
+        )
+        .expect("ingest");
         let want = if o >= 5 { (300, 400) } else { (400, 300) };
-        assert_eq!((out.rendition.width, out.rendition.height), want, "orientation {o}");
+        assert_eq!(
+            (out.rendition.width, out.rendition.height),
+            want,
+            "orientation {o}"
+        );
         assert_eq!(out.info.orientation, Some(o));
     }
 }
@@ -76,8 +88,13 @@ fn rotation_moves_the_sky_to_the_right_side() {
         orientation: Some(6),
         ..ExifSpec::default()
     };
-    let out = ingest(&photo_with(400, 300, &spec), &IngestOptions::default(), None, NOW)
-        .expect("ingest");
+    let out = ingest(
+        &photo_with(400, 300, &spec),
+        &IngestOptions::default(),
+        None,
+        NOW,
+    )
+    .expect("ingest");
     let mut d = jpeg_decoder::Decoder::new(&out.rendition.jpeg[..]);
     let px = d.decode().expect("decode");
     let (w, h) = (out.rendition.width as usize, out.rendition.height as usize);
@@ -106,7 +123,8 @@ fn renditions_are_bounded_and_carry_no_metadata() {
         assert!(info.gps.is_none() && info.taken_at.is_none() && info.make.is_none());
     }
     // Small photos are never enlarged.
-    let small = ingest(&photo_jpeg(200, 100), &IngestOptions::default(), None, NOW).expect("ingest");
+    let small =
+        ingest(&photo_jpeg(200, 100), &IngestOptions::default(), None, NOW).expect("ingest");
     assert_eq!((small.rendition.width, small.rendition.height), (200, 100));
 }
 
@@ -136,20 +154,49 @@ fn impossible_latitude_is_ignored_with_a_warning() {
 fn bad_files_get_typed_errors() {
     let heic = [&[0, 0, 0, 24][..], b"ftypheic", &[0; 16]].concat();
     let cases: Vec<(&str, Vec<u8>, CaptureError)> = vec![
-        ("heic", heic, CaptureError::UnsupportedFormat { format: "heic".into() }),
-        ("gif", b"GIF89a\x01\x00\x01\x00".to_vec(), CaptureError::UnsupportedFormat { format: "gif".into() }),
-        ("webp", b"RIFF\x10\x00\x00\x00WEBPVP8 ".to_vec(), CaptureError::UnsupportedFormat { format: "webp".into() }),
+        (
+            "heic",
+            heic,
+            CaptureError::UnsupportedFormat {
+                format: "heic".into(),
+            },
+        ),
+        (
+            "gif",
+            b"GIF89a\x01\x00\x01\x00".to_vec(),
+            CaptureError::UnsupportedFormat {
+                format: "gif".into(),
+            },
+        ),
+        (
+            "webp",
+            b"RIFF\x10\x00\x00\x00WEBPVP8 ".to_vec(),
+            CaptureError::UnsupportedFormat {
+                format: "webp".into(),
+            },
+        ),
         ("empty", vec![], CaptureError::NotAnImage),
-        ("text", "窨井盖松动".as_bytes().to_vec(), CaptureError::NotAnImage),
+        (
+            "text",
+            "窨井盖松动".as_bytes().to_vec(),
+            CaptureError::NotAnImage,
+        ),
         ("pdf", b"%PDF-1.7\n".to_vec(), CaptureError::NotAnImage),
     ];
     for (name, bytes, want) in cases {
-        assert_eq!(ingest(&bytes, &IngestOptions::default(), None, NOW).unwrap_err(), want, "{name}");
+        assert_eq!(
+            ingest(&bytes, &IngestOptions::default(), None, NOW).unwrap_err(),
+            want,
+            "{name}"
+        );
     }
     let photo = photo_jpeg(640, 480);
     for cut in [photo.len() / 2, photo.len() - 2, 40, 3] {
         let r = ingest(&photo[..cut], &IngestOptions::default(), None, NOW);
-        assert!(matches!(r, Err(CaptureError::Corrupt { .. })), "cut at {cut}: {r:?}");
+        assert!(
+            matches!(r, Err(CaptureError::Corrupt { .. })),
+            "cut at {cut}: {r:?}"
+        );
     }
 }
 
@@ -157,12 +204,19 @@ fn bad_files_get_typed_errors() {
 fn garbage_exif_still_decodes_with_a_warning() {
     let mut bytes = photo_jpeg(320, 240);
     // Break the TIFF header inside the APP1 segment.
-    let at = bytes.windows(6).position(|w| w == b"Exif\0\0").expect("exif") + 6;
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"Exif\0\0")
+        .expect("exif")
+        + 6;
     bytes[at..at + 8].copy_from_slice(b"XXXXXXXX");
     let out = ingest(&bytes, &IngestOptions::default(), None, NOW).expect("still usable");
     assert!(out.info.gps.is_none());
     assert!(
-        out.info.warnings.iter().any(|w| w.code() == "exif_unreadable"),
+        out.info
+            .warnings
+            .iter()
+            .any(|w| w.code() == "exif_unreadable"),
         "{:?}",
         out.info.warnings
     );
@@ -172,17 +226,40 @@ fn garbage_exif_still_decodes_with_a_warning() {
 fn plausibility_fires_at_its_thresholds() {
     let bytes = photo_jpeg(64, 48);
     let opts = IngestOptions::default();
-    let near = DeviceFix { latitude: 30.5106, longitude: 120.6826, accuracy_m: Some(10.0), at_unix_ms: NOW };
-    let far = DeviceFix { latitude: 30.5306, longitude: 120.6806, accuracy_m: Some(10.0), at_unix_ms: NOW };
+    let near = DeviceFix {
+        latitude: 30.5106,
+        longitude: 120.6826,
+        accuracy_m: Some(10.0),
+        at_unix_ms: NOW,
+    };
+    let far = DeviceFix {
+        latitude: 30.5306,
+        longitude: 120.6806,
+        accuracy_m: Some(10.0),
+        at_unix_ms: NOW,
+    };
     let codes = |fix: Option<&DeviceFix>, now: i64| -> Vec<&'static str> {
-        ingest(&bytes, &opts, fix, now).expect("ingest").info.warnings.iter().map(|w| w.code()).collect()
+        ingest(&bytes, &opts, fix, now)
+            .expect("ingest")
+            .info
+            .warnings
+            .iter()
+            .map(|w| w.code())
+            .collect()
     };
     assert!(codes(Some(&near), NOW).is_empty(), "~190 m is within 300 m");
-    assert_eq!(codes(Some(&far), NOW), ["far_from_device_fix"], "~2.2 km away");
+    assert_eq!(
+        codes(Some(&far), NOW),
+        ["far_from_device_fix"],
+        "~2.2 km away"
+    );
     assert_eq!(codes(None, NOW + 25 * 3_600_000), ["photo_old"]);
     assert!(codes(None, NOW + 23 * 3_600_000).is_empty());
     assert_eq!(codes(None, NOW - 3_600_000), ["taken_in_future"]);
-    assert!(codes(None, NOW - 300_000).is_empty(), "5 minutes of clock skew is tolerated");
+    assert!(
+        codes(None, NOW - 300_000).is_empty(),
+        "5 minutes of clock skew is tolerated"
+    );
 }
 
 #[test]

@@ -133,7 +133,13 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
                 match core.add_photo_bytes(&draft.id, &bytes) {
                     Ok(view) => {
-                        for w in view.photos.last().map(|p| &p.warnings).into_iter().flatten() {
+                        for w in view
+                            .photos
+                            .last()
+                            .map(|p| &p.warnings)
+                            .into_iter()
+                            .flatten()
+                        {
                             eprintln!("{}: {w}", p.display());
                         }
                     }
@@ -153,13 +159,22 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if *json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else if entries.is_empty() {
-                println!("{}", if cli.en { "Outbox is empty" } else { "没有待发送的内容" });
+                println!(
+                    "{}",
+                    if cli.en {
+                        "Outbox is empty"
+                    } else {
+                        "没有待发送的内容"
+                    }
+                );
             } else {
                 for e in entries {
                     println!(
                         "{:>4}  {:>5}  {:<14} {}  {}{}",
                         e.entry_id,
-                        e.mutation_id.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+                        e.mutation_id
+                            .map(|m| m.to_string())
+                            .unwrap_or_else(|| "-".into()),
                         e.kind,
                         e.ticket_id,
                         e.state.as_str(),

@@ -46,7 +46,12 @@ pub fn set_text(store: &Store, id: &str, text: &str) -> Result<()> {
     store.write(|tx| touch(tx, id, "text = ?3", &[&text]))
 }
 
-pub fn set_category(store: &Store, id: &str, category: Option<&str>, item: Option<&str>) -> Result<()> {
+pub fn set_category(
+    store: &Store,
+    id: &str,
+    category: Option<&str>,
+    item: Option<&str>,
+) -> Result<()> {
     store.write(|tx| touch(tx, id, "category = ?3, item = ?4", &[&category, &item]))
 }
 
@@ -63,7 +68,11 @@ pub fn set_channel(store: &Store, id: &str, channel: SourceChannel) -> Result<()
     store.write(|tx| touch(tx, id, "channel = ?3", &[&name]))
 }
 
-pub fn set_constituent(store: &Store, id: &str, contact: Option<&ConstituentContact>) -> Result<()> {
+pub fn set_constituent(
+    store: &Store,
+    id: &str,
+    contact: Option<&ConstituentContact>,
+) -> Result<()> {
     let json = contact.map(serde_json::to_string).transpose()?;
     store.write(|tx| touch(tx, id, "constituent = ?3", &[&json]))
 }
@@ -182,7 +191,22 @@ pub fn load(conn: &Connection, id: &str) -> Result<DraftRow> {
             },
         )
         .optional()?;
-    let Some((id, text, category, item, lat, lon, acc, source, address, channel, unit, constituent, created_at, updated_at)) = raw
+    let Some((
+        id,
+        text,
+        category,
+        item,
+        lat,
+        lon,
+        acc,
+        source,
+        address,
+        channel,
+        unit,
+        constituent,
+        created_at,
+        updated_at,
+    )) = raw
     else {
         return Err(Error::NotFound {
             what: "draft",

@@ -70,7 +70,11 @@ impl<L: ?Sized + Send + Sync + 'static> Registry<L> {
 
     /// A snapshot of the current listeners (empty: nobody to tell).
     pub fn current(&self) -> Vec<Arc<L>> {
-        Self::lock(&self.inner).listeners.values().cloned().collect()
+        Self::lock(&self.inner)
+            .listeners
+            .values()
+            .cloned()
+            .collect()
     }
 
     pub fn len(&self) -> usize {

@@ -65,7 +65,7 @@ fn warning(w: &CaptureWarning) -> StoredWarning {
 
 /// The device fix a draft already has, for the plausibility check.
 fn draft_fix(conn: &Connection, draft_id: &str) -> Result<Option<DeviceFix>> {
-    let row: Option<Option<(f64, f64, Option<f64>, i64)>> = conn
+    let row: Option<Option<DeviceFix>> = conn
         .query_row(
             "SELECT latitude, longitude, accuracy_m, updated_at, location_source FROM drafts WHERE id = ?1",
             [draft_id],
@@ -74,26 +74,21 @@ fn draft_fix(conn: &Connection, draft_id: &str) -> Result<Option<DeviceFix>> {
                 let lat: Option<f64> = r.get(0)?;
                 let lon: Option<f64> = r.get(1)?;
                 Ok(match (source.as_deref(), lat, lon) {
-                    (Some("device_fix"), Some(lat), Some(lon)) => {
-                        Some((lat, lon, r.get(2)?, r.get(3)?))
-                    }
+                    (Some("device_fix"), Some(latitude), Some(longitude)) => Some(DeviceFix {
+                        latitude,
+                        longitude,
+                        accuracy_m: r.get(2)?,
+                        at_unix_ms: r.get(3)?,
+                    }),
                     _ => None,
                 })
             },
         )
         .optional()?;
-    match row {
-        None => Err(Error::NotFound {
-            what: "draft",
-            id: draft_id.to_owned(),
-        }),
-        Some(fix) => Ok(fix.map(|(latitude, longitude, accuracy_m, at)| DeviceFix {
-            latitude,
-            longitude,
-            accuracy_m,
-            at_unix_ms: at,
-        })),
-    }
+    row.ok_or_else(|| Error::NotFound {
+        what: "draft",
+        id: draft_id.to_owned(),
+    })
 }
 
 /// Ingest `bytes` (a JPEG or PNG as the camera wrote it) into draft `draft_id`.

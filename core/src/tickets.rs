@@ -194,12 +194,14 @@ fn badge(conn: &Connection, ticket_id: &str) -> Result<SyncBadge> {
         .prepare_cached("SELECT state FROM outbox WHERE ticket_id = ?1")?
         .query_map([ticket_id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    Ok(SyncBadge::from_states(states.iter().map(|s| match s.as_str() {
-        "sent" => OutboxState::Sent,
-        "rejected" => OutboxState::Rejected,
-        "stuck" => OutboxState::Stuck,
-        _ => OutboxState::Pending,
-    })))
+    Ok(SyncBadge::from_states(states.iter().map(
+        |s| match s.as_str() {
+            "sent" => OutboxState::Sent,
+            "rejected" => OutboxState::Rejected,
+            "stuck" => OutboxState::Stuck,
+            _ => OutboxState::Pending,
+        },
+    )))
 }
 
 pub fn view(conn: &Connection, store: &Store, id: &str, lang: Lang) -> Result<TicketView> {

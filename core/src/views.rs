@@ -41,7 +41,13 @@ impl LocationView {
     }
 
     pub fn from_location(l: &minqing_protocol::Location) -> Self {
-        Self::new(l.latitude, l.longitude, l.accuracy_m, l.source, l.address.clone())
+        Self::new(
+            l.latitude,
+            l.longitude,
+            l.accuracy_m,
+            l.source,
+            l.address.clone(),
+        )
     }
 }
 

@@ -15,7 +15,8 @@ fn open(dir: &std::path::Path) -> Minqing {
 
 fn report(core: &Minqing, text: &str, photos: usize) -> TicketView {
     let draft = core.create_draft().expect("draft");
-    core.set_draft_text(draft.id.clone(), text.into()).expect("text");
+    core.set_draft_text(draft.id.clone(), text.into())
+        .expect("text");
     for _ in 0..photos {
         core.add_photo_bytes(&draft.id, &testsupport::photo_jpeg(320, 240))
             .expect("photo");
@@ -53,7 +54,13 @@ fn submit_makes_ticket_and_entries_atomically_and_works_offline() {
     let kinds: Vec<&str> = q.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
         kinds,
-        ["create_ticket", "upload", "attach_photo", "upload", "attach_photo"]
+        [
+            "create_ticket",
+            "upload",
+            "attach_photo",
+            "upload",
+            "attach_photo"
+        ]
     );
     assert_eq!(q[0].mutation_id, Some(1));
     assert!(q[1..].iter().all(|e| e.mutation_id.is_none()));
@@ -95,11 +102,13 @@ fn numbers_are_assigned_in_order_and_uploads_release_their_attach() {
     );
     assert_eq!(batch[0].kind.ticket_id().to_string(), a.id);
     assert_eq!(batch[1].kind.ticket_id().to_string(), b.id);
-    store.write(|tx| outbox::mark_sent_through(tx, 2)).expect("sent");
+    store
+        .write(|tx| outbox::mark_sent_through(tx, 2))
+        .expect("sent");
 
     // The upload completes: its attach gets number 3 in the same transaction.
     let (entry, upload) = store
-        .write(|tx| outbox::take_upload(tx))
+        .write(outbox::take_upload)
         .expect("take upload")
         .expect("an upload");
     assert_eq!(upload.sha256.len(), 64);
@@ -114,9 +123,14 @@ fn numbers_are_assigned_in_order_and_uploads_release_their_attach() {
     assert_eq!(next[0].mutation_id, 3);
     assert!(matches!(
         &next[0].kind,
-        MutationKind::Act { action: Action::AttachPhoto { .. }, .. }
+        MutationKind::Act {
+            action: Action::AttachPhoto { .. },
+            ..
+        }
     ));
-    store.write(|tx| outbox::mark_sent_through(tx, 3)).expect("sent");
+    store
+        .write(|tx| outbox::mark_sent_through(tx, 3))
+        .expect("sent");
     assert_eq!(core.get_ticket(a.id).expect("a").sync, SyncBadge::Synced);
 }
 
@@ -127,7 +141,9 @@ fn a_rejected_mutation_is_kept_visible_and_does_not_block_others() {
     let a = report(&core, "会被退回", 0);
     let b = report(&core, "正常", 0);
     let store = core.store();
-    store.write(|tx| outbox::take_mutations(tx, 10)).expect("take");
+    store
+        .write(|tx| outbox::take_mutations(tx, 10))
+        .expect("take");
     store
         .write(|tx| {
             outbox::mark_rejected(tx, 1, "不在本辖区")?;
@@ -142,7 +158,9 @@ fn a_rejected_mutation_is_kept_visible_and_does_not_block_others() {
     assert_eq!(core.get_ticket(b.id).expect("b").sync, SyncBadge::Synced);
     // Later mutations still flow.
     report(&core, "第三条", 0);
-    let batch = store.write(|tx| outbox::take_mutations(tx, 10)).expect("take");
+    let batch = store
+        .write(|tx| outbox::take_mutations(tx, 10))
+        .expect("take");
     assert_eq!(batch.iter().map(|m| m.mutation_id).collect::<Vec<_>>(), [3]);
 }
 
@@ -154,7 +172,9 @@ fn repeated_failures_make_an_entry_stuck_never_dropped_and_retry_revives_it() {
     let store = core.store();
     let id = core.outbox().expect("q")[0].entry_id;
     for i in 1..=STUCK_AFTER {
-        store.write(|tx| outbox::take_mutations(tx, 1)).expect("take");
+        store
+            .write(|tx| outbox::take_mutations(tx, 1))
+            .expect("take");
         let state = store
             .write(|tx| outbox::mark_failed(tx, id, "connection reset"))
             .expect("fail");
@@ -170,8 +190,16 @@ fn repeated_failures_make_an_entry_stuck_never_dropped_and_retry_revives_it() {
     assert_eq!(e.attempts, STUCK_AFTER);
     assert_eq!(e.last_error.as_deref(), Some("connection reset"));
     // Stuck entries are still offered to the sync loop.
-    assert_eq!(store.write(|tx| outbox::take_mutations(tx, 5)).expect("t").len(), 1);
-    store.write(|tx| outbox::mark_failed(tx, id, "again")).expect("fail");
+    assert_eq!(
+        store
+            .write(|tx| outbox::take_mutations(tx, 5))
+            .expect("t")
+            .len(),
+        1
+    );
+    store
+        .write(|tx| outbox::mark_failed(tx, id, "again"))
+        .expect("fail");
     core.retry(id).expect("retry");
     let e = &core.outbox().expect("q")[0];
     assert_eq!((e.state, e.attempts), (OutboxState::Pending, 0));
@@ -192,7 +220,11 @@ fn interrupted_sends_return_to_pending_on_reopen() {
         let states: Vec<_> = core.outbox().expect("q").iter().map(|e| e.state).collect();
         assert_eq!(
             states,
-            [OutboxState::Sending, OutboxState::Sending, OutboxState::Pending]
+            [
+                OutboxState::Sending,
+                OutboxState::Sending,
+                OutboxState::Pending
+            ]
         );
     }
     let core = open(dir.path());
@@ -231,7 +263,8 @@ fn bad_input_is_typed_and_the_draft_survives() {
     let dir = tempfile::tempdir().expect("dir");
     let core = open(dir.path());
     let d = core.create_draft().expect("draft");
-    core.set_draft_text(d.id.clone(), "保留的文字".into()).expect("text");
+    core.set_draft_text(d.id.clone(), "保留的文字".into())
+        .expect("text");
     let photo = testsupport::photo_jpeg(320, 240);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("text file", "不是图片".as_bytes().to_vec(), "not_an_image"),
@@ -276,7 +309,12 @@ fn bad_input_is_typed_and_the_draft_survives() {
     assert!(kept.photos.is_empty());
     assert!(kept.location.is_none());
     // No stray files from the failed ingests.
-    assert_eq!(std::fs::read_dir(core.store().photo_dir()).expect("dir").count(), 0);
+    assert_eq!(
+        std::fs::read_dir(core.store().photo_dir())
+            .expect("dir")
+            .count(),
+        0
+    );
     assert_eq!(core.submit(d.id).expect("submit").text, "保留的文字");
 }
 
@@ -323,6 +361,11 @@ fn local_actions_follow_the_state_machine() {
     let err = minqing_core::tickets::act(core.store(), &t.id, Action::Claim)
         .expect_err("a deputy cannot claim a closed ticket");
     assert!(matches!(err, minqing_core::Error::Denied(_)));
-    let kinds: Vec<String> = core.outbox().expect("q").into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = core
+        .outbox()
+        .expect("q")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds, ["create_ticket", "explain_close"]);
 }

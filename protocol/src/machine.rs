@@ -92,10 +92,7 @@ impl Action {
 pub enum Denied {
     /// Nobody may do this from this state.
     #[error("cannot {action} a ticket that is {state:?}")]
-    WrongState {
-        action: String,
-        state: TicketState,
-    },
+    WrongState { action: String, state: TicketState },
     /// Someone may, but not this actor.
     #[error("a {role:?} may not {action} this ticket")]
     Forbidden { action: String, role: Role },
@@ -116,7 +113,11 @@ impl Denied {
     pub fn message_zh(&self) -> String {
         match self {
             Denied::WrongState { action, state } => {
-                format!("当前状态（{}）不能执行“{}”", state.label_zh(), action_label_zh(action))
+                format!(
+                    "当前状态（{}）不能执行“{}”",
+                    state.label_zh(),
+                    action_label_zh(action)
+                )
             }
             Denied::Forbidden { action, role } => {
                 format!("{}无权执行“{}”", role.label_zh(), action_label_zh(action))
@@ -196,13 +197,9 @@ fn actor_allows(action: &Action, state: TicketState, rel: Relation) -> bool {
             TicketState::Pool => rel.unit_in_group,
             _ => rel.assigned_unit,
         },
-        Action::Decline { .. } | Action::Reply { .. } | Action::Resolve { .. } => {
-            rel.assigned_unit
-        }
+        Action::Decline { .. } | Action::Reply { .. } | Action::Resolve { .. } => rel.assigned_unit,
         Action::Ask { .. } => {
-            rel.assigned_unit
-                || rel.supervisor
-                || (state == TicketState::Pool && rel.unit_in_group)
+            rel.assigned_unit || rel.supervisor || (state == TicketState::Pool && rel.unit_in_group)
         }
         Action::Answer { .. }
         | Action::Confirm { .. }
@@ -260,7 +257,10 @@ fn validate(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<(), Denie
             non_empty("text", text)?;
             not_on_spot(*outcome)?;
             if proof.is_empty() {
-                return Err(Denied::invalid("proof", "at least one proof photo is required"));
+                return Err(Denied::invalid(
+                    "proof",
+                    "at least one proof photo is required",
+                ));
             }
             Ok(())
         }

@@ -10,16 +10,22 @@ use support::*;
 
 fn action_for(cast: &Cast, kind: u8, n: u128) -> Action {
     let units = [cast.unit, cast.other_unit, cast.outside_unit];
-    let text = if n % 7 == 0 { String::new() } else { format!("t{n}") };
+    let text = if n.is_multiple_of(7) {
+        String::new()
+    } else {
+        format!("t{n}")
+    };
     match kind % 14 {
         0 => Action::Claim,
         1 => Action::Decline { reason: text },
         2 => Action::Ask { text },
         3 => Action::Answer { text },
-        4 => Action::Reassign { unit: units[(n % 3) as usize] },
+        4 => Action::Reassign {
+            unit: units[(n % 3) as usize],
+        },
         5 => Action::Reply {
             text,
-            outcome: if n % 5 == 0 {
+            outcome: if n.is_multiple_of(5) {
                 OutcomePath::ExplainedOnSpot
             } else {
                 OutcomePath::HandledByTown
@@ -27,16 +33,30 @@ fn action_for(cast: &Cast, kind: u8, n: u128) -> Action {
         },
         6 => Action::Resolve {
             text,
-            proof: if n % 4 == 0 { vec![] } else { vec![PhotoId(uid(n))] },
+            proof: if n.is_multiple_of(4) {
+                vec![]
+            } else {
+                vec![PhotoId(uid(n))]
+            },
             outcome: OutcomePath::HandledByCityDepartment,
         },
-        7 => Action::Confirm { rating: Some((n % 7) as u8) },
+        7 => Action::Confirm {
+            rating: Some((n % 7) as u8),
+        },
         8 => Action::Reject { reason: text },
         9 => Action::ExplainClose { text },
-        10 => Action::Merge { into: TicketId(uid(1000 + n % 3)) },
-        11 => Action::Rate { stars: (n % 7) as u8 },
-        12 => Action::AttachPhoto { photo: photo(n % 5, PhotoKind::Evidence) },
-        _ => Action::AttachPhoto { photo: photo(n % 5, PhotoKind::Proof) },
+        10 => Action::Merge {
+            into: TicketId(uid(1000 + n % 3)),
+        },
+        11 => Action::Rate {
+            stars: (n % 7) as u8,
+        },
+        12 => Action::AttachPhoto {
+            photo: photo(n % 5, PhotoKind::Evidence),
+        },
+        _ => Action::AttachPhoto {
+            photo: photo(n % 5, PhotoKind::Proof),
+        },
     }
 }
 

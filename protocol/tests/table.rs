@@ -41,9 +41,18 @@ fn every_cell_of_the_table_holds() {
     let cast = cast();
     let actions = sample_actions(&cast);
     let mut lines = TABLE.trim().lines();
-    let header: Vec<&str> = lines.next().expect("header").split('|').map(str::trim).collect();
+    let header: Vec<&str> = lines
+        .next()
+        .expect("header")
+        .split('|')
+        .map(str::trim)
+        .collect();
     let states: Vec<TicketState> = header[1..].iter().map(|s| state_named(s)).collect();
-    assert_eq!(states.len(), TicketState::ALL.len(), "table covers every state");
+    assert_eq!(
+        states.len(),
+        TicketState::ALL.len(),
+        "table covers every state"
+    );
     let mut rows = 0;
     let mut cells = 0;
     for line in lines {
@@ -149,11 +158,19 @@ fn bad_content_is_refused_with_the_field_named() {
         outcome: OutcomePath::ExplainedOnSpot,
     };
     assert_eq!(field(decide(&accepted, a, &on_spot)), "outcome");
-    assert_eq!(field(decide(&resolved, r, &Action::Confirm { rating: Some(6) })), "rating");
-    assert_eq!(field(decide(&closed, r, &Action::Rate { stars: 0 })), "rating");
+    assert_eq!(
+        field(decide(&resolved, r, &Action::Confirm { rating: Some(6) })),
+        "rating"
+    );
+    assert_eq!(
+        field(decide(&closed, r, &Action::Rate { stars: 0 })),
+        "rating"
+    );
     let self_merge = Action::Merge { into: accepted.id };
     assert_eq!(field(decide(&accepted, c, &self_merge)), "into");
-    let long = Action::Ask { text: "长".repeat(4001) };
+    let long = Action::Ask {
+        text: "长".repeat(4001),
+    };
     assert_eq!(field(decide(&accepted, c, &long)), "text");
     let mut bad_photo = photo(3, PhotoKind::Evidence);
     bad_photo.sha256 = "../../etc/passwd".into();
@@ -176,7 +193,12 @@ fn apply_records_each_step_and_reject_reopens() {
                 outcome: OutcomePath::HandledInGroup,
             },
         ),
-        (r, Action::Reject { reason: "还在响".into() }),
+        (
+            r,
+            Action::Reject {
+                reason: "还在响".into(),
+            },
+        ),
         (
             a,
             Action::Resolve {
@@ -188,7 +210,8 @@ fn apply_records_each_step_and_reject_reopens() {
         (r, Action::Confirm { rating: Some(5) }),
     ];
     for (i, (actor, action)) in steps.into_iter().enumerate() {
-        t.apply(actor, action, EventId::new(), 10 + i as i64).expect("step");
+        t.apply(actor, action, EventId::new(), 10 + i as i64)
+            .expect("step");
         t.check_invariants().expect("invariants");
     }
     assert_eq!(t.state, TicketState::Closed);

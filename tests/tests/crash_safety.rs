@@ -77,7 +77,10 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
             if let Some(mut e) = child.stderr.take() {
                 let _ = e.read_to_string(&mut err);
             }
-            panic!("run {run}: hammer exited by itself ({status:?}) after {:?}: {err}", started.elapsed());
+            panic!(
+                "run {run}: hammer exited by itself ({status:?}) after {:?}: {err}",
+                started.elapsed()
+            );
         }
         if lines.iter().any(|l| l == "READY") {
             killed_mid_run += 1;
@@ -100,7 +103,9 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
     assert_eq!(unique.len(), acked.len(), "an id was acknowledged twice");
     for id in &acked {
         let n: i64 = conn
-            .query_row("SELECT count(*) FROM tickets WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT count(*) FROM tickets WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .expect("count");
         assert_eq!(n, 1, "acknowledged ticket {id} present {n} times");
     }
@@ -114,20 +119,48 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
         count(&conn, "SELECT count(*) FROM photos p WHERE p.ticket_id IS NOT NULL AND ((SELECT count(*) FROM outbox o WHERE o.photo_id = p.id AND o.kind = 'upload') != 1 OR (SELECT count(*) FROM outbox o WHERE o.photo_id = p.id AND o.kind = 'attach_photo') != 1)"),
         0
     );
-    assert_eq!(count(&conn, "SELECT count(*) FROM photos WHERE draft_id IS NOT NULL AND ticket_id IS NOT NULL"), 0);
-    assert_eq!(count(&conn, "SELECT count(*) FROM outbox WHERE ticket_id NOT IN (SELECT id FROM tickets)"), 0);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM photos WHERE draft_id IS NOT NULL AND ticket_id IS NOT NULL"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM outbox WHERE ticket_id NOT IN (SELECT id FROM tickets)"
+        ),
+        0
+    );
     // Mutation numbers are unique and gap-free: the server will accept the stream.
     let (n, max): (i64, i64) = conn
-        .query_row("SELECT count(mutation_id), COALESCE(max(mutation_id), 0) FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT count(mutation_id), COALESCE(max(mutation_id), 0) FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .expect("numbers");
     assert_eq!(n, max, "mutation ids have a gap");
     // Nothing is left `sending` after recovery.
-    assert_eq!(count(&conn, "SELECT count(*) FROM outbox WHERE state = 'sending'"), 0);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM outbox WHERE state = 'sending'"),
+        0
+    );
     // Every photo row of a ticket has its files on disk.
-    let mut stmt = conn.prepare("SELECT id FROM photos WHERE ticket_id IS NOT NULL").expect("photos");
-    let ids: Vec<String> = stmt.query_map([], |r| r.get(0)).expect("q").map(|r| r.expect("row")).collect();
+    let mut stmt = conn
+        .prepare("SELECT id FROM photos WHERE ticket_id IS NOT NULL")
+        .expect("photos");
+    let ids: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("q")
+        .map(|r| r.expect("row"))
+        .collect();
     for id in &ids {
-        assert!(data.join("photos").join(format!("{id}.jpg")).is_file(), "photo file {id} missing");
+        assert!(
+            data.join("photos").join(format!("{id}.jpg")).is_file(),
+            "photo file {id} missing"
+        );
     }
     let tickets = count(&conn, "SELECT count(*) FROM tickets");
     println!(
@@ -135,7 +168,11 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
         acked.len(),
         ids.len()
     );
-    assert!(acked.len() >= runs / 4, "too few submits to mean anything: {}", acked.len());
+    assert!(
+        acked.len() >= runs / 4,
+        "too few submits to mean anything: {}",
+        acked.len()
+    );
 }
 
 extern "C" {

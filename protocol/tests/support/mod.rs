@@ -104,10 +104,30 @@ pub fn photo(n: u128, kind: PhotoKind) -> PhotoRef {
 pub fn sample_actions(cast: &Cast) -> Vec<(&'static str, Action)> {
     vec![
         ("claim", Action::Claim),
-        ("decline", Action::Decline { reason: "不是我们的".into() }),
-        ("ask", Action::Ask { text: "是哪种井盖？".into() }),
-        ("answer", Action::Answer { text: "移动的".into() }),
-        ("reassign", Action::Reassign { unit: cast.other_unit }),
+        (
+            "decline",
+            Action::Decline {
+                reason: "不是我们的".into(),
+            },
+        ),
+        (
+            "ask",
+            Action::Ask {
+                text: "是哪种井盖？".into(),
+            },
+        ),
+        (
+            "answer",
+            Action::Answer {
+                text: "移动的".into(),
+            },
+        ),
+        (
+            "reassign",
+            Action::Reassign {
+                unit: cast.other_unit,
+            },
+        ),
         (
             "reply",
             Action::Reply {
@@ -124,11 +144,36 @@ pub fn sample_actions(cast: &Cast) -> Vec<(&'static str, Action)> {
             },
         ),
         ("confirm", Action::Confirm { rating: Some(5) }),
-        ("reject", Action::Reject { reason: "仍然松动".into() }),
-        ("explain_close", Action::ExplainClose { text: "已向群众解释".into() }),
-        ("merge", Action::Merge { into: TicketId(uid(1002)) }),
+        (
+            "reject",
+            Action::Reject {
+                reason: "仍然松动".into(),
+            },
+        ),
+        (
+            "explain_close",
+            Action::ExplainClose {
+                text: "已向群众解释".into(),
+            },
+        ),
+        (
+            "merge",
+            Action::Merge {
+                into: TicketId(uid(1002)),
+            },
+        ),
         ("rate", Action::Rate { stars: 4 }),
-        ("attach_evidence", Action::AttachPhoto { photo: photo(1, PhotoKind::Evidence) }),
-        ("attach_proof", Action::AttachPhoto { photo: photo(2, PhotoKind::Proof) }),
+        (
+            "attach_evidence",
+            Action::AttachPhoto {
+                photo: photo(1, PhotoKind::Evidence),
+            },
+        ),
+        (
+            "attach_proof",
+            Action::AttachPhoto {
+                photo: photo(2, PhotoKind::Proof),
+            },
+        ),
     ]
 }
