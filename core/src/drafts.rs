@@ -239,7 +239,13 @@ pub fn load(conn: &Connection, id: &str) -> Result<DraftRow> {
 
 pub fn view(conn: &Connection, store: &Store, id: &str, en: bool) -> Result<DraftView> {
     let row = load(conn, id)?;
-    let photos = crate::photos::list(conn, &store.photo_dir(), "draft_id", id, en)?;
+    let photos = crate::photos::list(
+        conn,
+        &store.photo_dir(),
+        crate::photos::Owner::Draft,
+        id,
+        en,
+    )?;
     Ok(DraftView {
         can_submit: !row.text.trim().is_empty() || !photos.is_empty(),
         id: row.id,

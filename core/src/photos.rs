@@ -189,17 +189,24 @@ fn insert_row(
     Ok(())
 }
 
-/// Photos of a draft (`owner = "draft_id"`) or a ticket (`owner = "ticket_id"`).
+/// Whose photos to list.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    Draft,
+    Ticket,
+}
+
+/// Photos of a draft or a ticket, in the order they were added.
 pub fn list(
     conn: &Connection,
     dir: &Path,
-    owner: &str,
+    owner: Owner,
     id: &str,
     en: bool,
 ) -> Result<Vec<PhotoView>> {
     let column = match owner {
-        "draft_id" => "draft_id",
-        _ => "ticket_id",
+        Owner::Draft => "draft_id",
+        Owner::Ticket => "ticket_id",
     };
     let sql = format!(
         "SELECT id, original_sha256, width, height, taken_at, latitude, longitude, info
@@ -277,4 +284,27 @@ pub fn remove_files(dir: &Path, photo_id: &str) {
             tracing::warn!(path = %p.display(), error = %e, "could not remove photo file");
         }
     }
+}
+
+/// At open: remove files that no row names — left by a process killed between
+/// writing a photo's files and committing its row, or by a failed ingest — and
+/// half-written `.tmp` files. Returns how many were removed.
+pub fn sweep_orphans(conn: &Connection, dir: &Path) -> Result<usize> {
+    let known: std::collections::HashSet<String> = conn
+        .prepare("SELECT id FROM photos")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let id = name.split('.').next().unwrap_or_default();
+        if name.ends_with(".tmp") || !known.contains(id) {
+            std::fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }

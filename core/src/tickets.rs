@@ -206,7 +206,13 @@ fn badge(conn: &Connection, ticket_id: &str) -> Result<SyncBadge> {
 
 pub fn view(conn: &Connection, store: &Store, id: &str, lang: Lang) -> Result<TicketView> {
     let ticket = load(conn, id)?;
-    let photos = photos::list(conn, &store.photo_dir(), "ticket_id", id, lang == Lang::En)?;
+    let photos = photos::list(
+        conn,
+        &store.photo_dir(),
+        photos::Owner::Ticket,
+        id,
+        lang == Lang::En,
+    )?;
     Ok(ticket_view(&ticket, photos, badge(conn, id)?, lang))
 }
 

@@ -162,6 +162,16 @@ fn sigkill_at_random_points_loses_and_doubles_nothing() {
             "photo file {id} missing"
         );
     }
+    // And no file without a row (the sweep at open removed leftovers).
+    let rows = count(&conn, "SELECT count(*) FROM photos") as usize;
+    let files = std::fs::read_dir(data.join("photos"))
+        .expect("photos dir")
+        .count();
+    assert_eq!(
+        files,
+        rows * 2,
+        "rendition + thumbnail per photo row, nothing else"
+    );
     let tickets = count(&conn, "SELECT count(*) FROM tickets");
     println!(
         "crash safety: {runs} SIGKILLs ({killed_mid_run} after start-up), {} acknowledged submits, {tickets} tickets, {} ticket photos, integrity ok",

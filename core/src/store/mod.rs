@@ -44,6 +44,10 @@ impl Store {
             crate::outbox::recover_interrupted(tx)?;
             Ok(())
         })?;
+        let swept = store.read(|c| crate::photos::sweep_orphans(c, &store.photo_dir()))?;
+        if swept > 0 {
+            tracing::info!(files = swept, "removed orphaned photo files");
+        }
         Ok(store)
     }
 
