@@ -97,7 +97,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Photo {
             command: PhotoCommand::Inspect { file, json },
         } => {
-            let info = minqing_core::inspect::inspect_photo(file.to_string_lossy().into_owned())?;
+            let info = minqing_core::inspect::inspect_file(&file.to_string_lossy(), lang(&cli))?;
             if *json {
                 println!("{}", serde_json::to_string(&info)?);
             } else {
@@ -177,7 +177,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                             .unwrap_or_else(|| "-".into()),
                         e.kind,
                         e.ticket_id,
-                        e.state.as_str(),
+                        if cli.en {
+                            e.state.as_str()
+                        } else {
+                            e.state.label_zh()
+                        },
                         e.reject_reason
                             .map(|r| format!(" ({r})"))
                             .unwrap_or_default()

@@ -149,7 +149,9 @@ fn report_then_queue() {
     assert_eq!(q.as_array().expect("a").len(), 3);
     let human = stdout(&minqing(&["--data-dir", data, "queue"]));
     assert!(
-        human.contains("create_ticket") && human.contains("pending"),
+        human.contains("create_ticket") && human.contains("待发送"),
         "{human}"
     );
+    let en = stdout(&minqing(&["--en", "--data-dir", data, "queue"]));
+    assert!(en.contains("pending"), "{en}");
 }

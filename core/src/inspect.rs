@@ -53,15 +53,20 @@ pub fn inspect_bytes(bytes: &[u8]) -> Result<PhotoInspection, Error> {
     })
 }
 
-/// Inspect a photo file without changing anything.
-#[uniffi::export]
-pub fn inspect_photo(path: String) -> Result<PhotoInspection, MinqingError> {
-    let bytes = std::fs::read(&path).map_err(|e| {
+/// Inspect a photo file without changing anything; messages in `lang`.
+pub fn inspect_file(path: &str, lang: Lang) -> Result<PhotoInspection, MinqingError> {
+    let bytes = std::fs::read(path).map_err(|e| {
         Error::Invalid {
             field: "path",
             reason: format!("{path}: {e}"),
         }
-        .to_public(Lang::ZhCn)
+        .to_public(lang)
     })?;
-    inspect_bytes(&bytes).map_err(|e| e.to_public(Lang::ZhCn))
+    inspect_bytes(&bytes).map_err(|e| e.to_public(lang))
+}
+
+/// Inspect a photo file without changing anything (messages in Chinese).
+#[uniffi::export]
+pub fn inspect_photo(path: String) -> Result<PhotoInspection, MinqingError> {
+    inspect_file(&path, Lang::ZhCn)
 }
