@@ -294,3 +294,10 @@ impl Minqing {
         self.store.integrity_check().map_err(|e| self.public(e))
     }
 }
+
+impl Minqing {
+    /// Bind this device to a signed-in user (login sets this; tests set it directly).
+    pub fn set_profile(&self, actor: &minqing_protocol::Actor) -> Result<(), MinqingError> {
+        self.changed(self.store.write(|tx| store::set_profile(tx, actor)))
+    }
+}

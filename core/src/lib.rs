@@ -11,6 +11,7 @@ pub mod listeners;
 pub mod outbox;
 pub mod photos;
 pub mod store;
+pub mod sync;
 pub mod tickets;
 pub mod views;
 

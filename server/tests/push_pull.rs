@@ -81,7 +81,9 @@ fn act(client: ClientId, n: u64, ticket: TicketId, action: Action) -> Mutation {
 
 fn tickets(r: PullResult) -> (Vec<Ticket>, String) {
     match r {
-        PullResult::Changes { tickets, cursor } => (tickets, cursor),
+        PullResult::Changes {
+            tickets, cursor, ..
+        } => (tickets, cursor),
         PullResult::Reset { .. } => panic!("unexpected reset"),
     }
 }

@@ -20,7 +20,7 @@
 mod schema;
 
 use crate::access::can_see;
-use minqing_protocol::{Actor, ClientId, Denied, Mutation, MutationKind, Ticket};
+use minqing_protocol::{Actor, ClientId, Denied, Mutation, MutationKind, Ticket, TicketId};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -71,6 +71,9 @@ pub enum PushError {
 pub enum PullResult {
     Changes {
         tickets: Vec<Ticket>,
+        /// Tickets of the caller's groups that changed and are no longer visible
+        /// to the caller (e.g. claimed by another unit): drop the local copy.
+        gone: Vec<TicketId>,
         cursor: String,
     },
     /// The cursor is unknown: drop local server state and pull from scratch.
@@ -192,14 +195,19 @@ impl SyncStore {
             .query_map([since], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         let mut tickets = Vec::new();
+        let mut gone = Vec::new();
         for b in bodies {
             let t: Ticket = serde_json::from_str(&b)?;
             if can_see(actor, &t) {
                 tickets.push(t);
+            } else if since > 0 && t.group.is_some_and(|g| actor.groups.contains(&g)) {
+                // Only group members learn the id, and only on an incremental pull.
+                gone.push(t.id);
             }
         }
         Ok(PullResult::Changes {
             tickets,
+            gone,
             cursor: cursor_now,
         })
     }
