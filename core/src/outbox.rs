@@ -45,7 +45,7 @@ impl OutboxState {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
         Ok(match s {
             "pending" => OutboxState::Pending,
             "sending" => OutboxState::Sending,

@@ -31,11 +31,13 @@ pub struct StoredInfo {
     pub taken_at_local: Option<String>,
 }
 
-pub fn rendition_file(id: &PhotoId) -> String {
+/// File name of a photo's upload rendition inside the photo folder.
+pub fn rendition_file(id: &impl std::fmt::Display) -> String {
     format!("{id}.jpg")
 }
 
-pub fn thumbnail_file(id: &PhotoId) -> String {
+/// File name of a photo's thumbnail inside the photo folder.
+pub fn thumbnail_file(id: &impl std::fmt::Display) -> String {
     format!("{id}.thumb.jpg")
 }
 
@@ -231,8 +233,8 @@ pub fn list(
         let info: StoredInfo = serde_json::from_str(&info)?;
         let path = |name: String| -> String { dir.join(name).to_string_lossy().into_owned() };
         out.push(PhotoView {
-            rendition_path: path(format!("{pid}.jpg")),
-            thumbnail_path: path(format!("{pid}.thumb.jpg")),
+            rendition_path: path(rendition_file(&pid)),
+            thumbnail_path: path(thumbnail_file(&pid)),
             id: pid,
             original_sha256: sha,
             width,
@@ -278,7 +280,7 @@ pub fn remove_from_draft(store: &Store, photo_id: &str) -> Result<()> {
 
 /// Best effort: a leftover file wastes space but loses nothing.
 pub fn remove_files(dir: &Path, photo_id: &str) {
-    for name in [format!("{photo_id}.jpg"), format!("{photo_id}.thumb.jpg")] {
+    for name in [rendition_file(&photo_id), thumbnail_file(&photo_id)] {
         let p: PathBuf = dir.join(name);
         if let Err(e) = std::fs::remove_file(&p) {
             tracing::warn!(path = %p.display(), error = %e, "could not remove photo file");

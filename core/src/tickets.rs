@@ -194,14 +194,11 @@ fn badge(conn: &Connection, ticket_id: &str) -> Result<SyncBadge> {
         .prepare_cached("SELECT state FROM outbox WHERE ticket_id = ?1")?
         .query_map([ticket_id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    Ok(SyncBadge::from_states(states.iter().map(
-        |s| match s.as_str() {
-            "sent" => OutboxState::Sent,
-            "rejected" => OutboxState::Rejected,
-            "stuck" => OutboxState::Stuck,
-            _ => OutboxState::Pending,
-        },
-    )))
+    let states = states
+        .iter()
+        .map(|s| OutboxState::parse(s))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SyncBadge::from_states(states))
 }
 
 pub fn view(conn: &Connection, store: &Store, id: &str, lang: Lang) -> Result<TicketView> {
