@@ -10,6 +10,7 @@ pub mod machine;
 pub mod mutation;
 pub mod role;
 pub mod ticket;
+pub mod wire;
 
 pub use ids::{ClientId, EventId, GroupId, PhotoId, TicketId, UnitId, UserId};
 pub use machine::{Action, Actor, Denied};

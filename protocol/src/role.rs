@@ -48,6 +48,33 @@ impl Role {
         matches!(self, Role::Coordinator | Role::TownStaff | Role::CityStaff)
     }
 
+    /// The stable name used on the wire and in databases (`city_deputy`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CityDeputy => "city_deputy",
+            Role::TownDeputy => "town_deputy",
+            Role::UnitContact => "unit_contact",
+            Role::UnitHead => "unit_head",
+            Role::Coordinator => "coordinator",
+            Role::TownStaff => "town_staff",
+            Role::CityStaff => "city_staff",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The inverse of [`Role::as_str`].
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Staff may also log in with a password (the console).
+    pub fn is_staff(self) -> bool {
+        matches!(
+            self,
+            Role::Coordinator | Role::TownStaff | Role::CityStaff | Role::Admin
+        )
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             Role::CityDeputy => "市人大代表",
@@ -72,5 +99,20 @@ impl Role {
             Role::CityStaff => "City staff",
             Role::Admin => "Administrator",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            let json = serde_json::to_string(&r).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", r.as_str()));
+        }
+        assert_eq!(Role::parse("root"), None);
     }
 }

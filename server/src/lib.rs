@@ -1,7 +1,14 @@
-//! The Minqing cloud platform. So far: the sync store (see README.md for what
-//! is and is not here yet).
+//! The Minqing cloud platform: the sync API (push, pull, photo uploads, live
+//! pokes), login, and the directory of who is who. See README.md for a map.
 
 pub mod access;
+pub mod app;
+pub mod auth;
+pub mod http;
+pub mod pokes;
+pub mod seed;
+pub mod sms;
 pub mod store;
+pub mod uploads;
 
-pub use store::{PullResult, PushError, PushResult, SyncStore};
+pub use store::{Db, PullResult, PushError, PushResult};

@@ -1,9 +1,9 @@
 //! The sync store's guarantees: exactly-once push, gaps refused, rejections
 //! recorded and not blocking, pull by cursor with visibility and resets.
 
+use minqing_protocol::wire::RejectReason;
 use minqing_protocol::*;
-use minqing_server::store::RejectReason;
-use minqing_server::{PullResult, PushError, SyncStore};
+use minqing_server::{Db as SyncStore, PullResult, PushError};
 
 struct World {
     _dir: tempfile::TempDir,

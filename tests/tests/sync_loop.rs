@@ -6,7 +6,7 @@
 use minqing_core::outbox::OutboxState;
 use minqing_core::{sync, tickets, Minqing};
 use minqing_protocol::{Action, Actor, GroupId, OutcomePath, Role, TicketState, UnitId, UserId};
-use minqing_server::{PullResult, SyncStore};
+use minqing_server::{Db as SyncStore, PullResult};
 
 struct Device {
     core: Minqing,
@@ -36,6 +36,7 @@ fn sync(d: &Device, server: &SyncStore, now: i64) -> Vec<(u64, String)> {
             tickets,
             gone,
             cursor,
+            ..
         } => sync::apply_pull(d.core.store(), &tickets, &gone, &cursor).expect("apply"),
         PullResult::Reset { .. } => sync::reset_cursor(d.core.store()).expect("reset"),
     }
@@ -171,6 +172,7 @@ fn sync_pull_only(d: &Device, server: &SyncStore) {
         tickets,
         gone,
         cursor,
+        ..
     } = server.pull(&d.actor, cursor.as_deref()).expect("pull")
     {
         sync::apply_pull(d.core.store(), &tickets, &gone, &cursor).expect("apply");

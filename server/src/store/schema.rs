@@ -1,10 +1,13 @@
-//! The sync store's SQLite schema (version 1).
+//! The server database's SQLite schema. `VERSION` counts schema changes;
+//! `upgrade_from` takes an older database forward one step at a time, and the
+//! `migrated_equals_fresh` test proves the result matches a fresh database.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
-const CREATE: &str = "
+/// Version 1: the sync store.
+const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE clients (
     client_id        TEXT PRIMARY KEY,
@@ -29,6 +32,71 @@ CREATE TABLE rejections (
 );
 ";
 
+/// Version 2: the directory (who is who), login, and photo uploads.
+const V2: &str = "
+CREATE TABLE units (
+    id      TEXT PRIMARY KEY,
+    name_zh TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    kind    TEXT NOT NULL
+);
+CREATE TABLE groups (
+    id           TEXT PRIMARY KEY,
+    name_zh      TEXT NOT NULL,
+    name_en      TEXT NOT NULL,
+    jurisdiction TEXT NOT NULL
+);
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    phone         TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    unit_id       TEXT REFERENCES units(id),
+    jurisdiction  TEXT,
+    password_hash TEXT
+);
+CREATE TABLE group_members (
+    group_id TEXT NOT NULL REFERENCES groups(id),
+    user_id  TEXT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE sms_codes (
+    phone        TEXT PRIMARY KEY,
+    code_hash    TEXT,
+    expires_at   INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL,
+    last_sent_at INTEGER NOT NULL,
+    window_start INTEGER NOT NULL,
+    sends        INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL REFERENCES users(id),
+    device          TEXT NOT NULL,
+    access_hash     TEXT NOT NULL UNIQUE,
+    access_expires  INTEGER NOT NULL,
+    refresh_hash    TEXT NOT NULL UNIQUE,
+    refresh_expires INTEGER NOT NULL,
+    -- The refresh token this one replaced: presenting it again means it was
+    -- stolen or replayed, and the whole session is revoked.
+    prev_refresh_hash TEXT,
+    created_at      INTEGER NOT NULL,
+    revoked_at      INTEGER
+);
+CREATE TABLE uploads (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    photo_id     TEXT NOT NULL UNIQUE,
+    ticket_id    TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    length       INTEGER NOT NULL,
+    offset       INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    completed_at INTEGER
+);
+";
+
 pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -41,12 +109,75 @@ pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
         )));
     }
     let tx = conn.transaction()?;
-    tx.execute_batch(CREATE)?;
-    // A random epoch makes cursors from any other database unknown here.
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))",
-        [],
-    )?;
+    if found == 0 {
+        tx.execute_batch(V1)?;
+        // A random epoch makes cursors from any other database unknown here.
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))",
+            [],
+        )?;
+        upgrade_from(&tx, 1)?;
+    } else {
+        upgrade_from(&tx, found)?;
+    }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()
+}
+
+/// Take a database at `version` forward to [`VERSION`].
+fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
+    if version < 2 {
+        tx.execute_batch(V2)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(conn: &Connection) -> Vec<(String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .expect("prepare");
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query");
+        rows.collect::<Result<_, _>>().expect("rows")
+    }
+
+    #[test]
+    fn migrated_equals_fresh() {
+        let mut fresh = Connection::open_in_memory().expect("open");
+        init(&mut fresh).expect("fresh");
+
+        let mut old = Connection::open_in_memory().expect("open");
+        old.execute_batch(V1).expect("v1");
+        old.execute("INSERT INTO meta VALUES ('epoch', 'abc')", [])
+            .expect("epoch");
+        old.execute("INSERT INTO tickets VALUES ('t1', '{}', 1)", [])
+            .expect("ticket");
+        old.pragma_update(None, "user_version", 1).expect("v");
+        init(&mut old).expect("upgrade");
+
+        assert_eq!(shape(&old), shape(&fresh));
+        let kept: String = old
+            .query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+                r.get(0)
+            })
+            .expect("epoch kept");
+        assert_eq!(kept, "abc");
+        let n: i64 = old
+            .query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn newer_database_is_refused() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.pragma_update(None, "user_version", VERSION + 1)
+            .expect("v");
+        assert!(init(&mut conn).is_err());
+    }
 }

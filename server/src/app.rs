@@ -1,0 +1,164 @@
+//! Putting the server together: configuration, the database, the photo store,
+//! the SMS gateway, background sweeps, and the listening socket.
+
+use crate::auth::Auth;
+use crate::http::{router, AppState, Limits};
+use crate::pokes::Pokes;
+use crate::sms::FileGateway;
+use crate::store::{now_ms, Db, DB_FILE};
+use crate::uploads::Uploads;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Everything a deployment sets, from a TOML file, the environment or flags.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite database, unfinished uploads and `sms.log` live.
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    pub listen: String,
+    /// `sqlite://<path>` (default: `<data_dir>/server.db`) or `postgres://…`.
+    pub database_url: Option<String>,
+    /// Where finished photos go: `file:///abs/path` (default `<data_dir>/photos`),
+    /// or an S3-compatible URL when the server is built with that store.
+    pub photo_store: Option<String>,
+    pub max_photo_bytes: u64,
+    pub max_json_bytes: usize,
+    pub upload_ttl_hours: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Config {
+            data_dir: PathBuf::from("minqing-data"),
+            listen: "127.0.0.1:8080".into(),
+            database_url: None,
+            photo_store: None,
+            max_photo_bytes: limits.max_photo_bytes,
+            max_json_bytes: limits.max_json_bytes,
+            upload_ttl_hours: (limits.upload_ttl_ms / 3_600_000) as u64,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("config: {0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("photo store: {0}")]
+    PhotoStore(#[from] object_store::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn photo_store(config: &Config) -> Result<Arc<dyn object_store::ObjectStore>, StartError> {
+    match &config.photo_store {
+        None => {
+            let dir = config.data_dir.join("photos");
+            std::fs::create_dir_all(&dir)?;
+            Ok(Arc::new(
+                object_store::local::LocalFileSystem::new_with_prefix(dir)?,
+            ))
+        }
+        Some(url) => {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| StartError::Config(format!("photo_store: {e}")))?;
+            if parsed.scheme() == "file" {
+                let dir = parsed
+                    .to_file_path()
+                    .map_err(|_| StartError::Config("photo_store: not a file path".into()))?;
+                std::fs::create_dir_all(&dir)?;
+            }
+            // Credentials and endpoints for other stores come from the environment.
+            let opts: Vec<(String, String)> = std::env::vars()
+                .filter(|(k, _)| k.starts_with("AWS_"))
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect();
+            let (store, prefix) = object_store::parse_url_opts(&parsed, opts)?;
+            Ok(Arc::new(object_store::prefix::PrefixStore::new(
+                store, prefix,
+            )))
+        }
+    }
+}
+
+/// A server ready to accept connections.
+pub struct Server {
+    pub addr: SocketAddr,
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl Server {
+    pub async fn bind(config: &Config) -> Result<Server, StartError> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let db_path = match &config.database_url {
+            None => config.data_dir.join(DB_FILE),
+            Some(u) if u.starts_with("sqlite://") => PathBuf::from(&u["sqlite://".len()..]),
+            Some(u) => {
+                return Err(StartError::Config(format!(
+                    "database_url {:?}: this build supports sqlite:// only",
+                    u.split(':').next().unwrap_or("")
+                )))
+            }
+        };
+        let db = Arc::new(Db::open(&db_path)?);
+        let gateway = FileGateway::new(config.data_dir.join("sms.log"));
+        let uploads = Uploads::new(config.data_dir.join("uploads"), photo_store(config)?)?;
+        let state = AppState {
+            db,
+            auth: Arc::new(Auth::new(Box::new(gateway))),
+            uploads: Arc::new(uploads),
+            pokes: Pokes::new(),
+            limits: Limits {
+                max_json_bytes: config.max_json_bytes,
+                max_photo_bytes: config.max_photo_bytes,
+                upload_ttl_ms: config.upload_ttl_hours as i64 * 3_600_000,
+            },
+        };
+        let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+        let addr = listener.local_addr()?;
+        Ok(Server {
+            addr,
+            listener,
+            state,
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until the process ends.
+    pub async fn run(self) -> std::io::Result<()> {
+        tokio::spawn(sweep_expired(self.state.clone()));
+        axum::serve(self.listener, router(self.state)).await
+    }
+}
+
+/// Unfinished uploads past their expiry are removed, bytes and record.
+async fn sweep_expired(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let db = state.db.clone();
+        let ids = tokio::task::spawn_blocking(move || db.expired_uploads(now_ms()))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        for id in ids {
+            if let Ok(uid) = uuid::Uuid::parse_str(&id) {
+                state.uploads.discard(&uid).await;
+            }
+            let db = state.db.clone();
+            let _ = tokio::task::spawn_blocking(move || db.delete_upload(&id)).await;
+        }
+    }
+}

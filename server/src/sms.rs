@@ -1,0 +1,73 @@
+//! Sending SMS. Production plugs a vendor's gateway in behind [`SmsGateway`];
+//! the demo and development gateway appends each message as one JSON line to
+//! `<data-dir>/sms.log`, where a developer (or a test) reads the code. There is
+//! no fixed code anywhere.
+
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SmsMessage {
+    pub phone: String,
+    pub text: String,
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("sms gateway: {0}")]
+pub struct SmsError(pub String);
+
+pub trait SmsGateway: Send + Sync {
+    fn send(&self, msg: &SmsMessage) -> Result<(), SmsError>;
+}
+
+/// Appends messages to a file, one JSON object a line.
+pub struct FileGateway {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl FileGateway {
+    pub fn new(path: PathBuf) -> Self {
+        FileGateway {
+            path,
+            lock: Mutex::new(()),
+        }
+    }
+}
+
+impl SmsGateway for FileGateway {
+    fn send(&self, msg: &SmsMessage) -> Result<(), SmsError> {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut line = serde_json::to_string(msg).map_err(|e| SmsError(e.to_string()))?;
+        line.push('\n');
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| SmsError(format!("{}: {e}", self.path.display())))?;
+        f.write_all(line.as_bytes())
+            .and_then(|_| f.sync_data())
+            .map_err(|e| SmsError(e.to_string()))
+    }
+}
+
+/// The code in the newest message to `phone` in an `sms.log` (for tests, the
+/// CLI's `--code` helper in development, and the demo instructions).
+pub fn latest_code(log: &str, phone: &str) -> Option<String> {
+    log.lines().rev().find_map(|line| {
+        let v: serde_json::Value = serde_json::from_str(line).ok()?;
+        if v.get("phone")?.as_str()? != phone {
+            return None;
+        }
+        let text = v.get("text")?.as_str()?;
+        let digits: String = text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)?
+            .to_owned();
+        Some(digits)
+    })
+}

@@ -1,0 +1,143 @@
+//! The directory: units, direct-line groups, users and who belongs where. It
+//! answers one question for every request: which [`Me`] (role, unit, groups)
+//! does this user act as.
+
+use super::{Db, StoreResult};
+use minqing_protocol::wire::Me;
+use minqing_protocol::{GroupId, Role, UnitId, UserId};
+use rusqlite::{params, OptionalExtension};
+
+pub struct NewUnit<'a> {
+    pub id: UnitId,
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+    /// `department`, `town`, `street`, `company`.
+    pub kind: &'a str,
+}
+
+pub struct NewGroup<'a> {
+    pub id: GroupId,
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+    pub jurisdiction: &'a str,
+}
+
+pub struct NewUser<'a> {
+    pub id: UserId,
+    pub phone: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub unit: Option<UnitId>,
+    pub jurisdiction: Option<&'a str>,
+    /// An argon2 PHC string, for staff.
+    pub password_hash: Option<String>,
+    pub groups: Vec<GroupId>,
+}
+
+/// What login needs to know about a phone number.
+pub struct Account {
+    pub user: UserId,
+    pub role: Role,
+    pub password_hash: Option<String>,
+}
+
+impl Db {
+    pub fn insert_unit(&self, u: &NewUnit<'_>) -> StoreResult<()> {
+        self.lock().execute(
+            "INSERT INTO units (id, name_zh, name_en, kind) VALUES (?1, ?2, ?3, ?4)",
+            params![u.id.to_string(), u.name_zh, u.name_en, u.kind],
+        )?;
+        Ok(())
+    }
+
+    pub fn insert_group(&self, g: &NewGroup<'_>) -> StoreResult<()> {
+        self.lock().execute(
+            "INSERT INTO groups (id, name_zh, name_en, jurisdiction) VALUES (?1, ?2, ?3, ?4)",
+            params![g.id.to_string(), g.name_zh, g.name_en, g.jurisdiction],
+        )?;
+        Ok(())
+    }
+
+    pub fn insert_user(&self, u: &NewUser<'_>) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO users (id, phone, name, role, unit_id, jurisdiction, password_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                u.id.to_string(),
+                u.phone,
+                u.name,
+                u.role.as_str(),
+                u.unit.map(|x| x.to_string()),
+                u.jurisdiction,
+                u.password_hash
+            ],
+        )?;
+        for g in &u.groups {
+            tx.execute(
+                "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2)",
+                params![g.to_string(), u.id.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// True when no user exists yet (the demo seeds only then).
+    pub fn directory_is_empty(&self) -> StoreResult<bool> {
+        let n: i64 = self
+            .lock()
+            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+        Ok(n == 0)
+    }
+
+    pub fn account_by_phone(&self, phone: &str) -> StoreResult<Option<Account>> {
+        let row: Option<(String, String, Option<String>)> = self
+            .lock()
+            .query_row(
+                "SELECT id, role, password_hash FROM users WHERE phone = ?1",
+                [phone],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        Ok(row.and_then(|(id, role, password_hash)| {
+            Some(Account {
+                user: id.parse().ok()?,
+                role: Role::parse(&role)?,
+                password_hash,
+            })
+        }))
+    }
+
+    /// Who `user` is now: role, unit and groups are read fresh on every request,
+    /// so a change in the directory takes effect at once.
+    pub fn me(&self, user: UserId) -> StoreResult<Option<Me>> {
+        let conn = self.lock();
+        let row: Option<(String, String, Option<String>, Option<String>)> = conn
+            .query_row(
+                "SELECT name, role, unit_id, jurisdiction FROM users WHERE id = ?1",
+                [user.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((name, role, unit, jurisdiction)) = row else {
+            return Ok(None);
+        };
+        let Some(role) = Role::parse(&role) else {
+            return Ok(None);
+        };
+        let groups: Vec<String> = conn
+            .prepare("SELECT group_id FROM group_members WHERE user_id = ?1 ORDER BY group_id")?
+            .query_map([user.to_string()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(Me {
+            user,
+            name,
+            role,
+            unit: unit.and_then(|u| u.parse().ok()),
+            groups: groups.iter().filter_map(|g| g.parse().ok()).collect(),
+            jurisdiction,
+        }))
+    }
+}

@@ -1,0 +1,336 @@
+//! The sync store: the server's authority over tickets.
+//!
+//! # Design
+//! **Push.** A device sends its mutations in `mutation_id` order. Each mutation is
+//! applied in its own transaction *together with* the client's new last mutation
+//! id, so a crash leaves either both or neither. A mutation at or below the last
+//! id is a replay: nothing happens (if it had been rejected, the same rejection is
+//! reported again). A mutation above last + 1 is a gap: the push stops there and
+//! says which id it expected. A mutation the state machine refuses is recorded as
+//! rejected, the last id advances past it, and later mutations go on. Errors of
+//! the database itself advance nothing (the HTTP layer answers 503 + Retry-After).
+//!
+//! **Pull.** Every ticket write takes the next value of a change sequence. A cursor
+//! is `<epoch>.<seq>`: the epoch is random per database, so a cursor from another
+//! (restored, reset) database is unknown and answers with a reset. Changes and the
+//! new cursor are read in one snapshot; only tickets the caller may see are returned.
+//!
+//! Times are stamped here; device clocks never order anything.
+
+use super::{Db, StoreError};
+use crate::access::can_see;
+use minqing_protocol::wire::{PushResponse, RejectReason, Rejection};
+use minqing_protocol::{
+    Action, Actor, ClientId, Mutation, MutationKind, PhotoRef, Ticket, TicketId,
+};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+pub type PushResult = PushResponse;
+
+/// At most this many tickets per pull answer; `more` says when to ask again.
+pub const PULL_PAGE: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("mutation {got} arrived before {expected}")]
+    Gap { expected: u64, got: u64 },
+    #[error("this client id belongs to another user")]
+    NotYourClient,
+    #[error("mutation for client {mutation} pushed as client {push}")]
+    WrongClient { push: ClientId, mutation: ClientId },
+    /// Transient: nothing was advanced past the last committed mutation.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for PushError {
+    fn from(e: rusqlite::Error) -> Self {
+        PushError::Storage(e.into())
+    }
+}
+
+impl From<serde_json::Error> for PushError {
+    fn from(e: serde_json::Error) -> Self {
+        PushError::Storage(e.into())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PullResult {
+    Changes {
+        tickets: Vec<Ticket>,
+        gone: Vec<TicketId>,
+        cursor: String,
+        more: bool,
+    },
+    /// The cursor is unknown: drop local server state and pull from scratch.
+    Reset { cursor: String },
+}
+
+enum Applied {
+    Ok,
+    Rejected(RejectReason),
+}
+
+impl Db {
+    /// Apply `mutations` from `client` acting as `actor`, stamped `now_ms`.
+    pub fn push(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        mutations: &[Mutation],
+        now_ms: i64,
+    ) -> Result<PushResult, PushError> {
+        let mut conn = self.lock();
+        let mut rejected = Vec::new();
+        let mut last = {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let last = client_last(&tx, actor, client)?;
+            tx.commit()?;
+            last
+        };
+        for m in mutations {
+            if m.client_id != client {
+                return Err(PushError::WrongClient {
+                    push: client,
+                    mutation: m.client_id,
+                });
+            }
+            if m.mutation_id <= last {
+                if let Some(reason) = past_rejection(&conn, client, m.mutation_id)? {
+                    rejected.push(Rejection {
+                        mutation_id: m.mutation_id,
+                        reason,
+                    });
+                }
+                continue;
+            }
+            if m.mutation_id != last + 1 {
+                return Err(PushError::Gap {
+                    expected: last + 1,
+                    got: m.mutation_id,
+                });
+            }
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Applied::Rejected(reason) = apply(&tx, actor, &m.kind, now_ms)? {
+                tx.execute(
+                    "INSERT INTO rejections (client_id, mutation_id, reason) VALUES (?1, ?2, ?3)",
+                    params![
+                        client.to_string(),
+                        m.mutation_id as i64,
+                        serde_json::to_string(&reason)?
+                    ],
+                )?;
+                rejected.push(Rejection {
+                    mutation_id: m.mutation_id,
+                    reason,
+                });
+            }
+            tx.execute(
+                "UPDATE clients SET last_mutation_id = ?2 WHERE client_id = ?1",
+                params![client.to_string(), m.mutation_id as i64],
+            )?;
+            tx.commit()?;
+            last = m.mutation_id;
+        }
+        Ok(PushResult {
+            last_mutation_id: last,
+            rejected,
+        })
+    }
+
+    /// The current server copy of one ticket.
+    pub fn ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
+        load(&self.lock(), id)
+    }
+
+    /// What `actor` may see that changed since `cursor` (`None`: from scratch).
+    pub fn pull(&self, actor: &Actor, cursor: Option<&str>) -> Result<PullResult, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let epoch: String =
+            tx.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+                r.get(0)
+            })?;
+        let max: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+            r.get(0)
+        })?;
+        let cursor_now = format!("{epoch}.{max}");
+        let since = match cursor {
+            None => 0,
+            Some(c) => match parse_cursor(c, &epoch) {
+                Some(seq) if seq <= max => seq,
+                _ => return Ok(PullResult::Reset { cursor: cursor_now }),
+            },
+        };
+        // One more than a page tells whether another page follows.
+        let mut stmt =
+            tx.prepare("SELECT body, seq FROM tickets WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let mut rows: Vec<(String, i64)> = stmt
+            .query_map(params![since, PULL_PAGE as i64 + 1], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let more = rows.len() > PULL_PAGE;
+        rows.truncate(PULL_PAGE);
+        let cursor_now = match (more, rows.last()) {
+            (true, Some((_, seq))) => format!("{epoch}.{seq}"),
+            _ => cursor_now,
+        };
+        let mut tickets = Vec::new();
+        let mut gone = Vec::new();
+        for (b, _) in rows {
+            let t: Ticket = serde_json::from_str(&b)?;
+            if can_see(actor, &t) {
+                tickets.push(t);
+            } else if since > 0 && t.group.is_some_and(|g| actor.groups.contains(&g)) {
+                // Only group members learn the id, and only on an incremental pull.
+                gone.push(t.id);
+            }
+        }
+        Ok(PullResult::Changes {
+            tickets,
+            gone,
+            cursor: cursor_now,
+            more,
+        })
+    }
+}
+
+fn parse_cursor(c: &str, epoch: &str) -> Option<i64> {
+    let (e, seq) = c.split_once('.')?;
+    if e != epoch {
+        return None;
+    }
+    seq.parse().ok().filter(|s: &i64| *s >= 0)
+}
+
+fn client_last(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &Actor,
+    client: ClientId,
+) -> Result<u64, PushError> {
+    let row: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT user_id, last_mutation_id FROM clients WHERE client_id = ?1",
+            [client.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((user, last)) if user == actor.user.to_string() => Ok(last as u64),
+        Some(_) => Err(PushError::NotYourClient),
+        None => {
+            tx.execute(
+                "INSERT INTO clients (client_id, user_id, last_mutation_id) VALUES (?1, ?2, 0)",
+                params![client.to_string(), actor.user.to_string()],
+            )?;
+            Ok(0)
+        }
+    }
+}
+
+fn past_rejection(
+    conn: &Connection,
+    client: ClientId,
+    mutation_id: u64,
+) -> Result<Option<RejectReason>, PushError> {
+    let reason: Option<String> = conn
+        .query_row(
+            "SELECT reason FROM rejections WHERE client_id = ?1 AND mutation_id = ?2",
+            params![client.to_string(), mutation_id as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(reason.map(|r| serde_json::from_str(&r)).transpose()?)
+}
+
+pub(crate) fn load(conn: &Connection, id: &str) -> Result<Option<Ticket>, StoreError> {
+    let body: Option<String> = conn
+        .query_row("SELECT body FROM tickets WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
+}
+
+fn save(tx: &rusqlite::Transaction<'_>, t: &Ticket) -> Result<(), PushError> {
+    tx.execute(
+        "INSERT INTO changes (ticket_id) VALUES (?1)",
+        [t.id.to_string()],
+    )?;
+    let seq = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO tickets (id, body, seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET body = excluded.body, seq = excluded.seq",
+        params![t.id.to_string(), serde_json::to_string(t)?, seq],
+    )?;
+    Ok(())
+}
+
+fn apply(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &Actor,
+    kind: &MutationKind,
+    now_ms: i64,
+) -> Result<Applied, PushError> {
+    match kind {
+        MutationKind::CreateTicket { ticket } => {
+            if load(tx, &ticket.id.to_string())?.is_some() {
+                return Ok(Applied::Rejected(RejectReason::DuplicateTicket));
+            }
+            let mut new = ticket.clone();
+            // An offline capture made before the device knew its groups is filed
+            // under the deputy's (first) group.
+            if new.group.is_none() {
+                new.group = actor.groups.first().copied();
+            }
+            match Ticket::submit(new, actor, now_ms) {
+                Ok(t) => save(tx, &t).map(|_| Applied::Ok),
+                Err(d) => Ok(Applied::Rejected(RejectReason::Denied(d))),
+            }
+        }
+        MutationKind::Act {
+            ticket,
+            event,
+            action,
+        } => {
+            let Some(mut t) = load(tx, &ticket.to_string())? else {
+                return Ok(Applied::Rejected(RejectReason::TicketNotFound));
+            };
+            if !can_see(actor, &t) {
+                // Deny by default: an invisible ticket does not exist for this user.
+                return Ok(Applied::Rejected(RejectReason::TicketNotFound));
+            }
+            if let Action::AttachPhoto { photo } = action {
+                if !photo_uploaded(tx, actor, *ticket, photo)? {
+                    return Ok(Applied::Rejected(RejectReason::PhotoNotUploaded));
+                }
+            }
+            match t.apply(actor, action.clone(), *event, now_ms) {
+                Ok(()) => save(tx, &t).map(|_| Applied::Ok),
+                Err(d) => Ok(Applied::Rejected(RejectReason::Denied(d))),
+            }
+        }
+    }
+}
+
+/// An attached photo must be a completed upload by the same user, for the same
+/// ticket, with the SHA-256 recorded at capture.
+fn photo_uploaded(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &Actor,
+    ticket: TicketId,
+    photo: &PhotoRef,
+) -> Result<bool, PushError> {
+    let n: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM uploads WHERE photo_id = ?1 AND user_id = ?2 AND ticket_id = ?3
+           AND sha256 = ?4 AND completed_at IS NOT NULL",
+        params![
+            photo.id.to_string(),
+            actor.user.to_string(),
+            ticket.to_string(),
+            photo.sha256.to_ascii_lowercase()
+        ],
+        |r| r.get(0),
+    )?;
+    Ok(n == 1)
+}

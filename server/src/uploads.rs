@@ -1,0 +1,201 @@
+//! Photo bytes: tus upload data on its way in, and finished photos.
+//!
+//! # Design
+//! An unfinished upload is a file `<data-dir>/uploads/<upload id>.part`; its
+//! record (see `store::uploads`) holds the offset the server vouches for. Bytes
+//! are appended and fsynced before the offset moves, and a file longer than its
+//! offset (a crash between the two) is cut back first, so the offset never
+//! promises bytes that are not on disk. A PATCH carrying `Upload-Checksum` is
+//! all-or-nothing; one without keeps whatever arrived before a cut, so a
+//! resumed upload re-sends only what was lost.
+//!
+//! A finished upload is hashed whole and compared with the SHA-256 the phone
+//! recorded at capture, checked to be a JPEG, and put into the object store
+//! (`object_store`: local files by default, S3-compatible by configuration) as
+//! `photos/<photo id>.jpg`.
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutPayload};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the chunk's checksum does not match")]
+    ChunkChecksum,
+    #[error("the photo's SHA-256 does not match the one recorded at capture")]
+    WholeChecksum,
+    #[error("not a JPEG photo")]
+    NotJpeg,
+    #[error("more bytes than the declared Upload-Length")]
+    TooLong,
+    #[error("the connection broke after {kept} bytes")]
+    Interrupted { kept: u64 },
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("object store: {0}")]
+    Store(#[from] object_store::Error),
+}
+
+pub struct Uploads {
+    partial_dir: PathBuf,
+    store: Arc<dyn ObjectStore>,
+    /// Uploads with a PATCH in progress (one writer per upload).
+    busy: Arc<Mutex<HashSet<uuid::Uuid>>>,
+}
+
+/// Held while a PATCH writes to an upload; released on drop.
+pub struct Busy {
+    set: Arc<Mutex<HashSet<uuid::Uuid>>>,
+    id: uuid::Uuid,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
+
+/// Where the photo with this id lives in the object store.
+pub fn object_key(photo_id: &str) -> ObjectPath {
+    ObjectPath::from(format!("photos/{photo_id}.jpg"))
+}
+
+impl Uploads {
+    pub fn new(partial_dir: PathBuf, store: Arc<dyn ObjectStore>) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&partial_dir)?;
+        Ok(Uploads {
+            partial_dir,
+            store,
+            busy: Arc::default(),
+        })
+    }
+
+    /// Become the one writer of upload `id`, unless another PATCH is.
+    pub fn claim(&self, id: uuid::Uuid) -> Option<Busy> {
+        let mut set = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(id).then(|| Busy {
+            set: self.busy.clone(),
+            id,
+        })
+    }
+
+    /// `id` must already be validated as a UUID by the caller (no path tricks).
+    fn part(&self, id: &uuid::Uuid) -> PathBuf {
+        self.partial_dir.join(format!("{id}.part"))
+    }
+
+    /// Append a PATCH body at `offset` (the record's). Returns the new offset.
+    /// With `checksum`, the chunk is kept only whole and matching.
+    pub async fn append<S, E>(
+        &self,
+        id: &uuid::Uuid,
+        offset: u64,
+        length: u64,
+        checksum: Option<[u8; 32]>,
+        mut body: S,
+    ) -> Result<u64, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+    {
+        let path = self.part(id);
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)
+            .await?;
+        // Bytes past the recorded offset were never vouched for: cut them.
+        file.set_len(offset).await?;
+        file.seek(std::io::SeekFrom::Start(offset)).await?;
+        let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+        let mut hasher = Sha256::new();
+        let mut written = 0u64;
+        let mut broken = false;
+        let mut too_long = false;
+        while let Some(frame) = body.next().await {
+            match frame {
+                Ok(bytes) => {
+                    if offset + written + bytes.len() as u64 > length {
+                        too_long = true;
+                        break;
+                    }
+                    hasher.update(&bytes);
+                    file.write_all(&bytes).await?;
+                    written += bytes.len() as u64;
+                }
+                Err(_) => {
+                    broken = true;
+                    break;
+                }
+            }
+        }
+        file.flush().await?;
+        let file = file.into_inner();
+        let keep = if too_long {
+            0
+        } else if let Some(expected) = checksum {
+            if broken || hasher.finalize().as_slice() != expected {
+                0
+            } else {
+                written
+            }
+        } else {
+            written
+        };
+        file.set_len(offset + keep).await?;
+        file.sync_all().await?;
+        if too_long {
+            return Err(UploadError::TooLong);
+        }
+        if checksum.is_some() && keep == 0 && written > 0 && !broken {
+            return Err(UploadError::ChunkChecksum);
+        }
+        if broken {
+            return Err(UploadError::Interrupted { kept: keep });
+        }
+        Ok(offset + keep)
+    }
+
+    /// The upload is complete: verify it and move it into the object store.
+    pub async fn finish(
+        &self,
+        id: &uuid::Uuid,
+        photo_id: &str,
+        sha256_hex: &str,
+    ) -> Result<(), UploadError> {
+        let path = self.part(id);
+        let bytes = tokio::fs::read(&path).await?;
+        let digest = hex::encode(Sha256::digest(&bytes));
+        if digest != sha256_hex {
+            self.discard(id).await;
+            return Err(UploadError::WholeChecksum);
+        }
+        if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            self.discard(id).await;
+            return Err(UploadError::NotJpeg);
+        }
+        self.store
+            .put(&object_key(photo_id), PutPayload::from(bytes))
+            .await?;
+        self.discard(id).await;
+        Ok(())
+    }
+
+    /// Forget an unfinished upload's bytes.
+    pub async fn discard(&self, id: &uuid::Uuid) {
+        let _ = tokio::fs::remove_file(self.part(id)).await;
+    }
+
+    pub async fn photo(&self, photo_id: &str) -> Result<Bytes, UploadError> {
+        Ok(self.store.get(&object_key(photo_id)).await?.bytes().await?)
+    }
+}
