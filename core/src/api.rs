@@ -19,11 +19,13 @@ use std::sync::{Arc, Mutex};
 /// The device's Minqing engine.
 #[derive(uniffi::Object)]
 pub struct Minqing {
-    store: Store,
+    pub(crate) store: Store,
     lang: Mutex<Lang>,
     ingest: IngestOptions,
     queue_listeners: Registry<dyn QueueListener>,
     ticket_listeners: Registry<dyn TicketListener>,
+    /// Network side (see `api_sync`).
+    pub(crate) net: crate::api_sync::Net,
 }
 
 /// A place chosen by the user or read from the phone's location service (WGS-84).
@@ -39,11 +41,11 @@ pub struct LocationInput {
 }
 
 impl Minqing {
-    fn lang(&self) -> Lang {
+    pub(crate) fn lang(&self) -> Lang {
         *self.lang.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn public(&self, e: Error) -> MinqingError {
+    pub(crate) fn public(&self, e: Error) -> MinqingError {
         e.to_public(self.lang())
     }
 
@@ -55,6 +57,7 @@ impl Minqing {
             ingest: IngestOptions::default(),
             queue_listeners: Registry::default(),
             ticket_listeners: Registry::default(),
+            net: Default::default(),
         })
     }
 
@@ -89,6 +92,8 @@ impl Minqing {
         match r {
             Ok(v) => {
                 self.notify();
+                // A local change is something to send: wake the sync loop.
+                self.net.wake.kick();
                 Ok(v)
             }
             Err(e) => Err(self.public(e)),
@@ -244,6 +249,17 @@ impl Minqing {
     pub fn submit(&self, draft_id: String) -> Result<TicketView, MinqingError> {
         let id = self.changed(tickets::submit(&self.store, &draft_id))?;
         self.get_ticket(id.to_string())
+    }
+
+    /// Claim a ticket for the caller's unit (接单). Local echo at once; the
+    /// server decides, and a lost race comes back as a rejection.
+    pub fn claim(&self, ticket_id: String) -> Result<TicketView, MinqingError> {
+        self.changed(tickets::act(
+            &self.store,
+            &ticket_id,
+            minqing_protocol::Action::Claim,
+        ))?;
+        self.get_ticket(ticket_id)
     }
 
     pub fn get_ticket(&self, ticket_id: String) -> Result<TicketView, MinqingError> {

@@ -48,6 +48,18 @@ pub enum MinqingError {
     /// The device store failed (disk full, damaged file). Nothing was changed.
     #[error("{reason}")]
     Storage { reason: String },
+    /// No connection, or the server is busy. Nothing is lost; sync retries.
+    #[error("{reason}")]
+    Network { reason: String },
+    /// Not logged in, or the session ended: log in again (the queue is kept).
+    #[error("{reason}")]
+    NotLoggedIn { reason: String },
+    /// The server needs a newer app (the queue is kept until the update).
+    #[error("{reason}")]
+    UpdateRequired { reason: String },
+    /// The server refused the request (wrong code, too many attempts, …).
+    #[error("{reason}")]
+    Refused { code: String, reason: String },
 }
 
 /// The language of user-facing messages.

@@ -3,6 +3,8 @@
 //! the outbox and the view state the shells render. See README.md for the map.
 
 pub mod api;
+mod api_sync;
+pub mod client;
 pub mod drafts;
 pub mod error;
 mod hash;
@@ -16,6 +18,7 @@ pub mod tickets;
 pub mod views;
 
 pub use api::{LocationInput, Minqing};
+pub use api_sync::AccountView;
 pub use error::{Error, Lang, MinqingError};
 
 uniffi::setup_scaffolding!();

@@ -99,6 +99,9 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     pub reject_reason: Option<String>,
     pub created_at: i64,
+    /// For uploads: bytes the server has, and the total.
+    pub uploaded_bytes: Option<u64>,
+    pub total_bytes: Option<u64>,
 }
 
 fn next_mutation_id(tx: &Transaction<'_>) -> Result<u64> {
@@ -250,24 +253,85 @@ pub fn mark_failed(tx: &Transaction<'_>, entry_id: i64, error: &str) -> Result<O
     }
 }
 
+/// An upload the sync client is to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadJob {
+    pub entry_id: i64,
+    pub ticket_id: String,
+    pub payload: UploadPayload,
+    /// Where the server keeps this upload, once created (stored before the first byte).
+    pub url: Option<String>,
+    /// Bytes the server has confirmed so far.
+    pub offset: u64,
+}
+
 /// The next upload that is due, marked `sending`.
-pub fn take_upload(tx: &Transaction<'_>) -> Result<Option<(i64, UploadPayload)>> {
-    let row: Option<(i64, String)> = tx
+pub fn take_upload(tx: &Transaction<'_>) -> Result<Option<UploadJob>> {
+    let row: Option<(i64, String, String, Option<String>, i64)> = tx
         .query_row(
-            "SELECT id, payload FROM outbox WHERE kind = 'upload' AND state IN ('pending', 'stuck')
+            "SELECT id, ticket_id, payload, upload_url, upload_offset FROM outbox
+             WHERE kind = 'upload' AND state IN ('pending', 'stuck')
              ORDER BY id LIMIT 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    let Some((id, payload)) = row else {
+    let Some((entry_id, ticket_id, payload, url, offset)) = row else {
         return Ok(None);
     };
     tx.execute(
         "UPDATE outbox SET state = 'sending', updated_at = ?2 WHERE id = ?1",
-        params![id, now_ms()],
+        params![entry_id, now_ms()],
     )?;
-    Ok(Some((id, serde_json::from_str(&payload)?)))
+    Ok(Some(UploadJob {
+        entry_id,
+        ticket_id,
+        payload: serde_json::from_str(&payload)?,
+        url,
+        offset: offset.max(0) as u64,
+    }))
+}
+
+/// A push failed transiently: every mutation it carried goes back to the queue,
+/// one attempt counted (after [`STUCK_AFTER`] they show as stuck).
+pub fn fail_sending(tx: &Transaction<'_>, error: &str) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?1, updated_at = ?2,
+             state = CASE WHEN attempts + 1 >= ?3 THEN 'stuck' ELSE 'pending' END
+         WHERE state = 'sending' AND kind != 'upload'",
+        params![error, now_ms(), STUCK_AFTER],
+    )?)
+}
+
+/// The server expects `expected` next although this device saw it acknowledged
+/// (the server was restored from a backup): send everything from there again.
+/// Ids stay the same, so whatever the server did keep is recognised as a replay.
+pub fn resend_from(tx: &Transaction<'_>, expected: u64) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE outbox SET state = 'pending', updated_at = ?2
+         WHERE mutation_id >= ?1 AND state IN ('sent', 'sending')",
+        params![expected, now_ms()],
+    )?)
+}
+
+/// Forget a server-side upload that is gone (expired, or the server lost it):
+/// the next attempt creates a new one from byte 0.
+pub fn forget_upload_url(tx: &Transaction<'_>, entry_id: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE outbox SET upload_url = NULL, upload_offset = 0, updated_at = ?2 WHERE id = ?1",
+        params![entry_id, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// Nothing left to send: no mutation or upload is pending, sending or stuck.
+pub fn is_drained(conn: &Connection) -> Result<bool> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending', 'stuck')",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n == 0)
 }
 
 /// Remember where a resumable upload lives and how much of it the server has.
@@ -325,7 +389,8 @@ pub fn list(conn: &Connection) -> Result<Vec<OutboxEntry>> {
     let mut stmt = conn.prepare(
         "SELECT o.id, o.mutation_id, o.kind, o.ticket_id, o.photo_id, o.state,
                 CASE WHEN d.state = 'sent' THEN NULL ELSE o.depends_on END,
-                o.attempts, o.last_error, o.reject_reason, o.created_at
+                o.attempts, o.last_error, o.reject_reason, o.created_at,
+                o.upload_offset, o.payload
          FROM outbox o LEFT JOIN outbox d ON d.id = o.depends_on
          ORDER BY o.id",
     )?;
@@ -343,14 +408,27 @@ pub fn list(conn: &Connection) -> Result<Vec<OutboxEntry>> {
                 last_error: r.get(8)?,
                 reject_reason: r.get(9)?,
                 created_at: r.get(10)?,
+                uploaded_bytes: None,
+                total_bytes: None,
             },
             r.get::<_, String>(5)?,
+            r.get::<_, i64>(11)?,
+            r.get::<_, String>(12)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (mut entry, state) = row?;
+        let (mut entry, state, offset, payload) = row?;
         entry.state = OutboxState::parse(&state)?;
+        if entry.kind == "upload" {
+            let p: UploadPayload = serde_json::from_str(&payload)?;
+            entry.total_bytes = Some(p.bytes);
+            entry.uploaded_bytes = Some(if entry.state == OutboxState::Sent {
+                p.bytes
+            } else {
+                offset.max(0) as u64
+            });
+        }
         out.push(entry);
     }
     Ok(out)

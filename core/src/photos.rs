@@ -310,3 +310,66 @@ pub fn sweep_orphans(conn: &Connection, dir: &Path) -> Result<usize> {
     }
     Ok(removed)
 }
+
+/// Keep a photo fetched from the server for a ticket this device did not take
+/// it for (a unit contact seeing the deputy's photo). `bytes` must match the
+/// SHA-256 in the ticket; the thumbnail is made here.
+pub fn add_downloaded(
+    store: &Store,
+    ticket_id: &str,
+    position: i64,
+    photo: &minqing_protocol::PhotoRef,
+    bytes: &[u8],
+    options: &IngestOptions,
+) -> Result<()> {
+    if crate::hash::sha256_hex(bytes) != photo.sha256.to_ascii_lowercase() {
+        return Err(Error::Invalid {
+            field: "photo",
+            reason: format!("downloaded photo {} does not match its SHA-256", photo.id),
+        });
+    }
+    let thumb = minqing_capture::ingest(bytes, options, None, now_ms())?
+        .thumbnail
+        .jpeg;
+    let dir = store.photo_dir();
+    write_atomically(&dir.join(rendition_file(&photo.id)), bytes)?;
+    write_atomically(&dir.join(thumbnail_file(&photo.id)), &thumb)?;
+    store.write(|tx| {
+        tx.execute(
+            "INSERT OR IGNORE INTO photos (id, ticket_id, position, kind, original_sha256,
+                 upload_sha256, upload_bytes, width, height, taken_at, latitude, longitude,
+                 info, created_at)
+             VALUES (?1, ?2, ?3, 'evidence', ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                photo.id.to_string(),
+                ticket_id,
+                position,
+                photo.sha256.to_ascii_lowercase(),
+                bytes.len() as i64,
+                photo.width,
+                photo.height,
+                photo.taken_at,
+                photo.location.as_ref().map(|l| l.latitude),
+                photo.location.as_ref().map(|l| l.longitude),
+                serde_json::to_string(&StoredInfo::default())?,
+                now_ms(),
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// Photos named by local tickets whose bytes this device does not have:
+/// `(ticket id, position, photo)`.
+pub fn missing(conn: &Connection) -> Result<Vec<(String, i64, minqing_protocol::PhotoRef)>> {
+    let rows: Vec<(String, i64, String)> = conn
+        .prepare(
+            "SELECT t.id, p.key, p.value FROM tickets t, json_each(t.body, '$.photos') p
+             WHERE json_extract(p.value, '$.id') NOT IN (SELECT id FROM photos)",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<std::result::Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(t, pos, json)| Ok((t, pos, serde_json::from_str(&json)?)))
+        .collect()
+}

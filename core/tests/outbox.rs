@@ -107,10 +107,11 @@ fn numbers_are_assigned_in_order_and_uploads_release_their_attach() {
         .expect("sent");
 
     // The upload completes: its attach gets number 3 in the same transaction.
-    let (entry, upload) = store
+    let job = store
         .write(outbox::take_upload)
         .expect("take upload")
         .expect("an upload");
+    let (entry, upload) = (job.entry_id, job.payload);
     assert_eq!(upload.sha256.len(), 64);
     assert!(store.photo_dir().join(&upload.file).is_file());
     store

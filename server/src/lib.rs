@@ -4,6 +4,7 @@
 pub mod access;
 pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod http;
 pub mod pokes;
 pub mod seed;

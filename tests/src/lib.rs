@@ -1,2 +1,5 @@
-//! End-to-end tests across crates live in `tests/tests/`; `src/bin/` holds the
-//! helper programs they drive (e.g. the crash hammer that gets SIGKILLed).
+//! Helpers for the end-to-end tests: a real server process ([`server`]) and a
+//! TCP proxy that injects network faults between device and server ([`proxy`]).
+
+pub mod proxy;
+pub mod server;

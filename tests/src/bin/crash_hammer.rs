@@ -31,8 +31,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if let Some(m) = batch.first() {
                     outbox::mark_sent_through(tx, m.mutation_id)?;
                 }
-                if let Some((entry, _)) = outbox::take_upload(tx)? {
-                    outbox::complete_upload(tx, entry)?;
+                if let Some(job) = outbox::take_upload(tx)? {
+                    outbox::complete_upload(tx, job.entry_id)?;
                 }
                 Ok(())
             })?;

@@ -1,0 +1,261 @@
+//! One sync pass: push what is queued, upload photos, push the attachments
+//! their uploads released, then pull until the server has nothing newer.
+//!
+//! Every step is resumable. Pushed mutations keep their ids, so a push whose
+//! answer was lost is recognised as a replay; an upload's URL is stored before
+//! its first byte and its offset after every chunk, so a cut connection (or a
+//! killed app) resumes with `HEAD` then `PATCH` from where the server is.
+//!
+//! The store is SQLite on this thread: its transactions are short, and each
+//! network answer is recorded in one of them.
+
+use super::http::{Api, NetError, Patched, Pushed};
+use crate::outbox::{self, UploadJob};
+use crate::store::Store;
+use crate::sync;
+use minqing_protocol::wire::{PullResponse, PushRequest};
+
+/// Mutations per push request.
+pub const PUSH_BATCH: usize = 100;
+/// Bytes per tus PATCH; a cut connection costs at most one chunk.
+pub const CHUNK: usize = 512 * 1024;
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub rejected: u64,
+    pub uploaded_photos: u64,
+    pub uploaded_bytes: u64,
+    pub pulled: u64,
+    /// Entries still pending, sending or stuck after the pass.
+    pub pending: u64,
+}
+
+/// Push until the queue has no numbered mutation left. Returns how many.
+async fn push_all(api: &Api<'_>, store: &Store, report: &mut SyncReport) -> Result<u64, NetError> {
+    let client_id = store.read(crate::store::client_id)?;
+    let mut gaps = 0;
+    let mut pushed = 0;
+    loop {
+        let batch = sync::prepare_push(store, PUSH_BATCH)?;
+        if batch.is_empty() {
+            return Ok(pushed);
+        }
+        let req = PushRequest {
+            client_id,
+            mutations: batch,
+        };
+        match api.push(&req).await {
+            Ok(Pushed::Done(r)) => {
+                let rejected: Vec<(u64, String)> = r
+                    .rejected
+                    .iter()
+                    .map(|x| (x.mutation_id, x.reason.message_zh()))
+                    .collect();
+                sync::record_push_result(store, r.last_mutation_id, &rejected)?;
+                report.rejected += rejected.len() as u64;
+                let n = req
+                    .mutations
+                    .iter()
+                    .filter(|m| m.mutation_id <= r.last_mutation_id)
+                    .count() as u64;
+                pushed += n;
+                report.pushed += n;
+            }
+            Ok(Pushed::Gap(expected)) => {
+                gaps += 1;
+                store.write(|tx| {
+                    outbox::fail_sending(tx, "gap")?;
+                    outbox::resend_from(tx, expected)
+                })?;
+                if gaps > 3 {
+                    return Err(NetError::Protocol(format!(
+                        "server keeps expecting mutation {expected}"
+                    )));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                store.write(|tx| outbox::fail_sending(tx, &msg))?;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// tus creation; the URL is on disk before the first byte goes out.
+async fn create(
+    api: &Api<'_>,
+    store: &Store,
+    job: &UploadJob,
+    len: u64,
+) -> Result<String, NetError> {
+    let u = api
+        .tus_create(
+            &job.payload.photo_id.to_string(),
+            &job.ticket_id,
+            &job.payload.sha256,
+            len,
+        )
+        .await?;
+    store.write(|tx| outbox::record_upload_progress(tx, job.entry_id, &u, 0))?;
+    Ok(u)
+}
+
+/// Carry one upload to the end. On error the entry goes back to the queue
+/// with its URL and offset kept, so the next attempt resumes.
+async fn upload_one(
+    api: &Api<'_>,
+    store: &Store,
+    job: &UploadJob,
+    progress: &(dyn Fn() + Sync),
+    report: &mut SyncReport,
+) -> Result<(), NetError> {
+    let path = store.photo_dir().join(&job.payload.file);
+    let bytes = std::fs::read(&path).map_err(|e| NetError::Store(e.into()))?;
+    let len = bytes.len() as u64;
+    // Resume where the server is (HEAD), or start a new upload.
+    let known = match &job.url {
+        Some(u) => api.tus_offset(u).await?.map(|o| (u.clone(), o)),
+        None => None,
+    };
+    let (url, mut offset) = match known {
+        Some(x) => x,
+        None => (create(api, store, job, len).await?, 0),
+    };
+    let mut damaged = 0;
+    while offset < len {
+        let end = (offset as usize + CHUNK).min(len as usize);
+        let chunk = bytes[offset as usize..end].to_vec();
+        match api.tus_patch(&url, offset, chunk).await? {
+            Patched::Offset(o) => {
+                report.uploaded_bytes += o.saturating_sub(offset);
+                offset = o.min(len);
+                damaged = 0;
+                store.write(|tx| outbox::record_upload_progress(tx, job.entry_id, &url, offset))?;
+                progress();
+            }
+            Patched::Conflict(o) => offset = o.min(len),
+            Patched::ChecksumMismatch => {
+                damaged += 1;
+                if damaged > 3 {
+                    return Err(NetError::Protocol("chunks keep arriving damaged".into()));
+                }
+            }
+            Patched::Gone => {
+                store.write(|tx| outbox::forget_upload_url(tx, job.entry_id))?;
+                return Err(NetError::Protocol(
+                    "the server dropped the upload; starting over".into(),
+                ));
+            }
+        }
+    }
+    store.write(|tx| outbox::complete_upload(tx, job.entry_id))?;
+    report.uploaded_photos += 1;
+    progress();
+    Ok(())
+}
+
+async fn upload_all(
+    api: &Api<'_>,
+    store: &Store,
+    progress: &(dyn Fn() + Sync),
+    report: &mut SyncReport,
+) -> Result<u64, NetError> {
+    let mut n = 0;
+    while let Some(job) = store.write(outbox::take_upload)? {
+        if let Err(e) = upload_one(api, store, &job, progress, report).await {
+            let msg = e.to_string();
+            store.write(|tx| outbox::mark_failed(tx, job.entry_id, &msg))?;
+            return Err(e);
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+async fn pull_all(api: &Api<'_>, store: &Store, report: &mut SyncReport) -> Result<(), NetError> {
+    let mut resets = 0;
+    loop {
+        let cursor = sync::cursor(store)?;
+        match api.pull(cursor.as_deref()).await? {
+            PullResponse::Changes {
+                tickets,
+                gone,
+                cursor,
+                more,
+            } => {
+                sync::apply_pull(store, &tickets, &gone, &cursor)?;
+                report.pulled += tickets.len() as u64;
+                if !more {
+                    return Ok(());
+                }
+            }
+            PullResponse::Reset { .. } => {
+                resets += 1;
+                if resets > 2 {
+                    return Err(NetError::Protocol("the server keeps resetting".into()));
+                }
+                sync::reset_cursor(store)?;
+            }
+        }
+    }
+}
+
+/// Fetch the photos of pulled tickets that this device does not have yet. A
+/// photo the server cannot give (not uploaded yet) is tried on a later pass.
+async fn fetch_photos(
+    api: &Api<'_>,
+    store: &Store,
+    options: &minqing_capture::IngestOptions,
+) -> Result<(), NetError> {
+    for (ticket, position, photo) in store.read(crate::photos::missing)? {
+        let Some(bytes) = api.photo(&photo.id.to_string()).await? else {
+            continue;
+        };
+        if let Err(e) =
+            crate::photos::add_downloaded(store, &ticket, position, &photo, &bytes, options)
+        {
+            tracing::warn!(photo = %photo.id, error = %e, "downloaded photo not kept");
+        }
+    }
+    Ok(())
+}
+
+/// One full pass. `progress` is called after each stored step (to refresh the
+/// queue screen).
+pub async fn sync_once(
+    api: &Api<'_>,
+    store: &Store,
+    progress: &(dyn Fn() + Sync),
+) -> Result<SyncReport, NetError> {
+    let mut report = SyncReport::default();
+    loop {
+        let pushed = push_all(api, store, &mut report).await?;
+        let uploaded = upload_all(api, store, progress, &mut report).await?;
+        if pushed > 0 {
+            progress();
+        }
+        if pushed == 0 && uploaded == 0 {
+            break;
+        }
+    }
+    pull_all(api, store, &mut report).await?;
+    fetch_photos(api, store, &minqing_capture::IngestOptions::default()).await?;
+    progress();
+    report.pending = store.read(|c| {
+        Ok(outbox::list(c)?
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.state,
+                    outbox::OutboxState::Pending
+                        | outbox::OutboxState::Sending
+                        | outbox::OutboxState::Stuck
+                )
+            })
+            .count() as u64)
+    })?;
+    Ok(report)
+}

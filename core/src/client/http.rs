@@ -1,0 +1,433 @@
+//! Typed HTTP calls to the server (protocol v1), with the access token attached
+//! and one transparent refresh on `401`. Every failure is sorted into a
+//! [`NetError`] that tells the sync loop what to do next: wait and retry,
+//! log in again, update the app, or give up on this one item.
+
+use crate::error::Error;
+use crate::store::{meta_get, meta_set, set_profile, Store};
+use base64::Engine;
+use minqing_protocol::wire::{
+    ApiError, LoginRequest, PullResponse, PushRequest, PushResponse, RefreshRequest, SessionTokens,
+    SmsCodeRequest, PROTOCOL_HEADER,
+};
+use minqing_protocol::PROTOCOL_VERSION;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// No connection, a timeout, or a connection that broke.
+    #[error("offline: {0}")]
+    Offline(String),
+    /// Not logged in, or the session is gone: log in again.
+    #[error("not logged in")]
+    Unauthorized,
+    /// The server no longer accepts this app's protocol (426): update the app.
+    #[error("this app version is too old for the server")]
+    TooOld,
+    /// The server asked to come back later (503, 429, 5xx).
+    #[error("server unavailable")]
+    Unavailable { retry_after: Option<Duration> },
+    /// The server refused this request for good (4xx).
+    #[error("refused ({status}): {}", .error.message_en)]
+    Refused { status: u16, error: ApiError },
+    /// The answer made no sense.
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+impl NetError {
+    /// Worth retrying later without anyone doing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            NetError::Offline(_) | NetError::Unavailable { .. } | NetError::Protocol(_)
+        )
+    }
+}
+
+impl From<reqwest::Error> for NetError {
+    fn from(e: reqwest::Error) -> Self {
+        if e.is_decode() {
+            NetError::Protocol(e.to_string())
+        } else {
+            NetError::Offline(e.to_string())
+        }
+    }
+}
+
+/// Outcome of a push the loop must act on.
+pub enum Pushed {
+    Done(PushResponse),
+    /// The server expects this mutation id next.
+    Gap(u64),
+}
+
+/// What a tus PATCH achieved.
+pub enum Patched {
+    /// The server now has this many bytes.
+    Offset(u64),
+    /// The chunk arrived damaged (460): send it again.
+    ChecksumMismatch,
+    /// The server is at another offset (409): continue from there.
+    Conflict(u64),
+    /// The upload is gone (404, 410, or the whole photo failed verification).
+    Gone,
+}
+
+pub struct Api<'a> {
+    store: &'a Store,
+    http: &'a reqwest::Client,
+    base: String,
+    refresh_lock: &'a tokio::sync::Mutex<()>,
+}
+
+/// The shared HTTP client: one connection pool per engine.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("minqing-core/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+fn retry_after(r: &Response) -> Option<Duration> {
+    r.headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+async fn api_error(r: Response) -> NetError {
+    let status = r.status().as_u16();
+    match r.json::<ApiError>().await {
+        Ok(error) => NetError::Refused { status, error },
+        Err(_) => NetError::Refused {
+            status,
+            error: ApiError {
+                error: format!("http_{status}"),
+                message_zh: format!("服务器拒绝了请求（{status}）"),
+                message_en: format!("The server refused the request ({status})"),
+                expected: None,
+            },
+        },
+    }
+}
+
+impl<'a> Api<'a> {
+    pub fn new(
+        store: &'a Store,
+        http: &'a reqwest::Client,
+        refresh_lock: &'a tokio::sync::Mutex<()>,
+    ) -> Result<Self, NetError> {
+        let base = store
+            .read(|c| meta_get(c, "server_url"))?
+            .ok_or_else(|| NetError::Protocol("no server configured".into()))?;
+        Ok(Api {
+            store,
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            refresh_lock,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path)
+        }
+    }
+
+    fn access_token(&self) -> Result<Option<String>, NetError> {
+        Ok(self.store.read(|c| meta_get(c, "access_token"))?)
+    }
+
+    /// Keep a new session: tokens and who we are, in one transaction.
+    pub fn save_session(&self, s: &SessionTokens) -> Result<(), NetError> {
+        self.store.write(|tx| {
+            meta_set(tx, "access_token", &s.access_token)?;
+            meta_set(tx, "refresh_token", &s.refresh_token)?;
+            meta_set(tx, "me", &serde_json::to_string(&s.me)?)?;
+            set_profile(tx, &s.me.actor())
+        })?;
+        Ok(())
+    }
+
+    /// Send with the access token; on 401 refresh once and send again. Maps
+    /// 426, 429, 5xx and network errors; other statuses are the caller's.
+    pub async fn send(
+        &self,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, NetError> {
+        for attempt in 0..2 {
+            let token = self.access_token()?.ok_or(NetError::Unauthorized)?;
+            let r = build(self.http)
+                .bearer_auth(&token)
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .send()
+                .await?;
+            match r.status() {
+                StatusCode::UNAUTHORIZED if attempt == 0 => self.refresh(&token).await?,
+                StatusCode::UNAUTHORIZED => return Err(NetError::Unauthorized),
+                StatusCode::UPGRADE_REQUIRED => return Err(NetError::TooOld),
+                s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => {
+                    return Err(NetError::Unavailable {
+                        retry_after: retry_after(&r),
+                    })
+                }
+                _ => return Ok(r),
+            }
+        }
+        Err(NetError::Unauthorized)
+    }
+
+    /// Swap the refresh token for new tokens. Serialised: a second caller that
+    /// waited finds the token already replaced and just retries.
+    async fn refresh(&self, stale_access: &str) -> Result<(), NetError> {
+        let _one_at_a_time = self.refresh_lock.lock().await;
+        if self.access_token()?.as_deref() != Some(stale_access) {
+            return Ok(());
+        }
+        let refresh = self
+            .store
+            .read(|c| meta_get(c, "refresh_token"))?
+            .ok_or(NetError::Unauthorized)?;
+        let r = self
+            .http
+            .post(self.url("/v1/auth/refresh"))
+            .json(&RefreshRequest {
+                refresh_token: refresh,
+            })
+            .send()
+            .await?;
+        match r.status() {
+            s if s.is_success() => {
+                let tokens: SessionTokens = r.json().await?;
+                self.save_session(&tokens)
+            }
+            s if s.is_server_error() => Err(NetError::Unavailable {
+                retry_after: retry_after(&r),
+            }),
+            _ => Err(NetError::Unauthorized),
+        }
+    }
+
+    pub async fn request_code(&self, phone: &str) -> Result<(), NetError> {
+        let r = self
+            .http
+            .post(self.url("/v1/auth/sms-code"))
+            .json(&SmsCodeRequest {
+                phone: phone.to_owned(),
+            })
+            .send()
+            .await?;
+        if r.status().is_success() {
+            Ok(())
+        } else if r.status().is_server_error() {
+            Err(NetError::Unavailable {
+                retry_after: retry_after(&r),
+            })
+        } else {
+            Err(api_error(r).await)
+        }
+    }
+
+    pub async fn login(
+        &self,
+        phone: &str,
+        code: &str,
+        device: &str,
+    ) -> Result<SessionTokens, NetError> {
+        let r = self
+            .http
+            .post(self.url("/v1/auth/login"))
+            .json(&LoginRequest {
+                phone: phone.to_owned(),
+                code: code.to_owned(),
+                device: device.to_owned(),
+            })
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            return Err(api_error(r).await);
+        }
+        let tokens: SessionTokens = r.json().await?;
+        self.save_session(&tokens)?;
+        Ok(tokens)
+    }
+
+    pub async fn logout(&self) -> Result<(), NetError> {
+        let r = self.send(|c| c.post(self.url("/v1/auth/logout"))).await;
+        self.store.write(|tx| {
+            for k in ["access_token", "refresh_token"] {
+                tx.execute("DELETE FROM meta WHERE key = ?1", [k])?;
+            }
+            Ok(())
+        })?;
+        match r {
+            Ok(_) | Err(NetError::Unauthorized) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn push(&self, req: &PushRequest) -> Result<Pushed, NetError> {
+        let r = self
+            .send(|c| c.post(self.url("/v1/sync/push")).json(req))
+            .await?;
+        match r.status() {
+            StatusCode::OK => Ok(Pushed::Done(r.json().await?)),
+            StatusCode::CONFLICT => match api_error(r).await {
+                NetError::Refused { error, .. } if error.expected.is_some() => {
+                    Ok(Pushed::Gap(error.expected.unwrap_or(1)))
+                }
+                other => Err(other),
+            },
+            _ => Err(api_error(r).await),
+        }
+    }
+
+    pub async fn pull(&self, cursor: Option<&str>) -> Result<PullResponse, NetError> {
+        let r = self
+            .send(|c| {
+                let b = c.get(self.url("/v1/sync/pull"));
+                match cursor {
+                    Some(cur) => b.query(&[("cursor", cur)]),
+                    None => b,
+                }
+            })
+            .await?;
+        if r.status() != StatusCode::OK {
+            return Err(api_error(r).await);
+        }
+        Ok(r.json().await?)
+    }
+
+    fn tus(&self, method: Method, url: &str) -> impl Fn(&reqwest::Client) -> RequestBuilder + '_ {
+        let url = self.url(url);
+        move |c: &reqwest::Client| {
+            c.request(method.clone(), &url)
+                .header("tus-resumable", "1.0.0")
+        }
+    }
+
+    /// tus creation: returns the upload's URL.
+    pub async fn tus_create(
+        &self,
+        photo_id: &str,
+        ticket_id: &str,
+        sha256: &str,
+        length: u64,
+    ) -> Result<String, NetError> {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let meta = format!(
+            "photo_id {},ticket_id {},sha256 {},filetype {}",
+            b64(photo_id),
+            b64(ticket_id),
+            b64(sha256),
+            b64("image/jpeg")
+        );
+        let build = self.tus(Method::POST, "/v1/uploads");
+        let r = self
+            .send(|c| {
+                build(c)
+                    .header("upload-length", length.to_string())
+                    .header("upload-metadata", meta.clone())
+            })
+            .await?;
+        if r.status() != StatusCode::CREATED {
+            return Err(api_error(r).await);
+        }
+        r.headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| NetError::Protocol("upload created without a Location".into()))
+    }
+
+    fn offset_of(r: &Response) -> Option<u64> {
+        r.headers()
+            .get("upload-offset")?
+            .to_str()
+            .ok()?
+            .parse()
+            .ok()
+    }
+
+    /// tus HEAD: how many bytes the server has, or `None` when the upload is gone.
+    pub async fn tus_offset(&self, url: &str) -> Result<Option<u64>, NetError> {
+        let build = self.tus(Method::HEAD, url);
+        let r = self.send(build).await?;
+        match r.status() {
+            StatusCode::OK => Self::offset_of(&r)
+                .map(Some)
+                .ok_or_else(|| NetError::Protocol("HEAD without Upload-Offset".into())),
+            StatusCode::NOT_FOUND | StatusCode::GONE => Ok(None),
+            _ => Err(api_error(r).await),
+        }
+    }
+
+    /// tus PATCH of one chunk at `offset`, with its SHA-256.
+    pub async fn tus_patch(
+        &self,
+        url: &str,
+        offset: u64,
+        chunk: Vec<u8>,
+    ) -> Result<Patched, NetError> {
+        use sha2::Digest;
+        let sum = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&chunk));
+        let build = self.tus(Method::PATCH, url);
+        let r = self
+            .send(|c| {
+                build(c)
+                    .header("content-type", "application/offset+octet-stream")
+                    .header("upload-offset", offset.to_string())
+                    .header("upload-checksum", format!("sha256 {sum}"))
+                    .body(chunk.clone())
+            })
+            .await?;
+        match r.status().as_u16() {
+            204 => Self::offset_of(&r)
+                .map(Patched::Offset)
+                .ok_or_else(|| NetError::Protocol("PATCH without Upload-Offset".into())),
+            409 => Ok(Self::offset_of(&r).map_or(Patched::Gone, Patched::Conflict)),
+            460 => match api_error(r).await {
+                NetError::Refused { error, .. } if error.error == "photo_checksum_mismatch" => {
+                    Ok(Patched::Gone)
+                }
+                _ => Ok(Patched::ChecksumMismatch),
+            },
+            404 | 410 => Ok(Patched::Gone),
+            423 => Err(NetError::Unavailable {
+                retry_after: Some(Duration::from_secs(1)),
+            }),
+            _ => Err(api_error(r).await),
+        }
+    }
+
+    /// A finished photo's bytes; `None` when the server has none for us.
+    pub async fn photo(&self, photo_id: &str) -> Result<Option<Vec<u8>>, NetError> {
+        let path = format!("/v1/photos/{photo_id}");
+        let r = self.send(|c| c.get(self.url(&path))).await?;
+        match r.status() {
+            StatusCode::OK => Ok(Some(r.bytes().await?.to_vec())),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(api_error(r).await),
+        }
+    }
+
+    /// Open the SSE stream of pokes.
+    pub async fn events(&self) -> Result<Response, NetError> {
+        let r = self.send(|c| c.get(self.url("/v1/events"))).await?;
+        if r.status() != StatusCode::OK {
+            return Err(api_error(r).await);
+        }
+        Ok(r)
+    }
+}

@@ -1,0 +1,154 @@
+//! The `minqing-server` command line: `demo` (embedded SQLite, seeded, prints
+//! how to log in) and `serve` (configured by file, environment and flags).
+
+use crate::app::{Config, Server};
+use crate::seed::seed_demo;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "minqing-server", about = "民情直通车 cloud platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// TOML configuration file (keys as in `Config`; flags and environment win).
+    #[arg(long, env = "MINQING_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (database, uploads, sms.log).
+    #[arg(long, env = "MINQING_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, env = "MINQING_LISTEN")]
+    listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run on an embedded SQLite database with Haining demo data.
+    Demo {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run a configured deployment.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// `sqlite://path` or `postgres://…`.
+        #[arg(long, env = "MINQING_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+}
+
+fn load(common: &Common) -> Result<Config, String> {
+    let mut config = match &common.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    if let Some(d) = &common.data_dir {
+        config.data_dir = d.clone();
+    }
+    if let Some(l) = &common.listen {
+        config.listen = l.clone();
+    }
+    Ok(config)
+}
+
+/// Run the command line (the binary's whole `main`).
+pub fn main() {
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    rt.block_on(run());
+}
+
+async fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let (config, demo) = match &cli.command {
+        Command::Demo { common } => (load(common), true),
+        Command::Serve {
+            common,
+            database_url,
+        } => (
+            load(common).map(|mut c| {
+                if database_url.is_some() {
+                    c.database_url = database_url.clone();
+                }
+                c
+            }),
+            false,
+        ),
+    };
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("配置错误 / configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let server = match Server::bind(&config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("启动失败 / cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    if demo {
+        match seed_demo(&server.state().db) {
+            Ok(people) if !people.is_empty() => {
+                println!("演示数据已创建 / demo data seeded:");
+                for p in people {
+                    let pw = p
+                        .password
+                        .map(|p| format!("  密码/password {p}"))
+                        .unwrap_or_default();
+                    println!(
+                        "  {}  {:<10} {:<8} {}{}",
+                        p.phone,
+                        p.role.label_zh(),
+                        p.name,
+                        p.group,
+                        pw
+                    );
+                }
+                println!(
+                    "登录验证码写入 / login codes go to {}",
+                    config.data_dir.join("sms.log").display()
+                );
+            }
+            Ok(_) => println!(
+                "使用已有数据 / using existing data in {}",
+                config.data_dir.display()
+            ),
+            Err(e) => {
+                eprintln!("演示数据创建失败 / cannot seed: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    // Tests and scripts read this line to find the port.
+    println!("listening on http://{}", server.addr);
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    if let Err(e) = server.run().await {
+        eprintln!("服务器错误 / server error: {e}");
+        std::process::exit(1);
+    }
+}

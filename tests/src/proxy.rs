@@ -1,0 +1,157 @@
+//! A TCP proxy between device and server that injects the faults of the field:
+//! a request that never arrives, an answer lost after the server committed, a
+//! connection cut part-way through an upload, added latency. The fault in force
+//! is read on every chunk, so it also hits pooled keep-alive connections.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    None,
+    /// Client bytes are dropped and the connection closed: the server never
+    /// hears the request.
+    DropRequest,
+    /// Requests reach the server; its answers are dropped and the connection
+    /// closed: the server committed, the client does not know.
+    DropResponse,
+    /// After this many more client→server bytes, reset the connection.
+    CutAfter(u64),
+    /// Wait this long before relaying each chunk, both ways.
+    Latency(Duration),
+}
+
+#[derive(Default)]
+struct Shared {
+    fault: Mutex<Option<(Fault, u64)>>,
+    target: Mutex<String>,
+    /// Client→server bytes relayed since start.
+    up: AtomicU64,
+    /// Connections accepted.
+    connections: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct Proxy {
+    pub addr: String,
+    shared: Arc<Shared>,
+}
+
+impl Proxy {
+    /// Listen on a free loopback port and relay to `target` (`host:port`).
+    pub async fn start(target: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let shared = Arc::new(Shared::default());
+        *shared.target.lock().expect("lock") = target.to_owned();
+        let s = shared.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                s.connections.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(relay(client, s.clone()));
+            }
+        });
+        Proxy { addr, shared }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn set(&self, fault: Fault) {
+        let up = self.shared.up.load(Ordering::SeqCst);
+        *self.shared.fault.lock().expect("lock") = Some((fault, up));
+    }
+
+    pub fn heal(&self) {
+        self.set(Fault::None);
+    }
+
+    /// Point at another server address (after a restart on a new port).
+    pub fn retarget(&self, target: &str) {
+        *self.shared.target.lock().expect("lock") = target.to_owned();
+    }
+
+    /// Client→server bytes relayed so far.
+    pub fn bytes_up(&self) -> u64 {
+        self.shared.up.load(Ordering::SeqCst)
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+}
+
+impl Shared {
+    fn fault(&self) -> (Fault, u64) {
+        self.fault.lock().expect("lock").unwrap_or((Fault::None, 0))
+    }
+}
+
+async fn relay(client: TcpStream, s: Arc<Shared>) {
+    let target = s.target.lock().expect("lock").clone();
+    let Ok(server) = TcpStream::connect(&target).await else {
+        return; // server down: the client sees the connection close
+    };
+    let _ = client.set_nodelay(true);
+    let _ = server.set_nodelay(true);
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let up_s = s.clone();
+    let up = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match cr.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let (fault, since) = up_s.fault();
+            let mut n = n;
+            match fault {
+                Fault::DropRequest => return,
+                Fault::CutAfter(limit) => {
+                    let sent = up_s.up.load(Ordering::SeqCst) - since;
+                    if sent + n as u64 >= limit {
+                        n = limit.saturating_sub(sent) as usize;
+                        if n > 0 && sw.write_all(&buf[..n]).await.is_ok() {
+                            up_s.up.fetch_add(n as u64, Ordering::SeqCst);
+                        }
+                        return;
+                    }
+                }
+                Fault::Latency(d) => tokio::time::sleep(d).await,
+                _ => {}
+            }
+            if sw.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+            up_s.up.fetch_add(n as u64, Ordering::SeqCst);
+        }
+    };
+    let down_s = s.clone();
+    let down = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match sr.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            match down_s.fault().0 {
+                Fault::DropResponse => return,
+                Fault::Latency(d) => tokio::time::sleep(d).await,
+                _ => {}
+            }
+            if cw.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    // Whichever side ends first ends the connection (both halves drop).
+    tokio::select! {
+        _ = up => {}
+        _ = down => {}
+    }
+}

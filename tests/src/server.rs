@@ -1,0 +1,104 @@
+//! Start the real server (`minqing-server demo`) as a child process on a free
+//! loopback port, learn the demo phone numbers from what it prints, and read
+//! login codes from its `sms.log` like a developer would.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct ServerProc {
+    child: Child,
+    pub url: String,
+    pub addr: String,
+    pub data_dir: PathBuf,
+    /// Demo people by name → phone (printed on the first start only).
+    pub phones: HashMap<String, String>,
+}
+
+impl ServerProc {
+    /// `minqing-server demo` in `data_dir` on `listen` (`127.0.0.1:0` for any port).
+    pub fn start(bin: &Path, data_dir: &Path, listen: &str) -> ServerProc {
+        let mut child = Command::new(bin)
+            .args(["demo", "--data-dir"])
+            .arg(data_dir)
+            .args(["--listen", listen])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start minqing-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut phones = HashMap::new();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .expect("read stdout");
+            if let Some(u) = line.strip_prefix("listening on ") {
+                break u.trim().to_owned();
+            }
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.len() >= 3 && words[0].len() == 11 && words[0].starts_with('1') {
+                phones.insert(words[2].to_owned(), words[0].to_owned());
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let addr = url.trim_start_matches("http://").to_owned();
+        ServerProc {
+            child,
+            url,
+            addr,
+            data_dir: data_dir.to_path_buf(),
+            phones,
+        }
+    }
+
+    pub fn phone(&self, name: &str) -> String {
+        self.phones
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no demo user {name}"))
+    }
+
+    /// The newest login code texted to `phone` (waits briefly for the write).
+    pub fn code_for(&self, phone: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = std::fs::read_to_string(self.data_dir.join("sms.log")).unwrap_or_default();
+            if let Some(c) = minqing_server::sms::latest_code(&log, phone) {
+                return c;
+            }
+            assert!(Instant::now() < deadline, "no code for {phone} in sms.log");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flush — what a crash looks like.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Resident memory of the server process in bytes (Linux).
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kb: u64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kb * 1024)
+    }
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,147 @@
+//! End to end on loopback: the real server process, two device stores (a deputy
+//! and a unit contact) syncing over real HTTP. The deputy submits while offline;
+//! on reconnecting the item reaches the contact; the contact claims it, and the
+//! deputy's device — poked over SSE — shows the new status.
+
+use minqing_capture::testsupport::photo_jpeg;
+use minqing_core::outbox::OutboxState;
+use minqing_core::{Minqing, MinqingError};
+use minqing_e2e::proxy::{Fault, Proxy};
+use minqing_e2e::server::ServerProc;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_minqing-server"))
+}
+
+async fn login(dev: &Minqing, server: &ServerProc, url: &str, name: &str) {
+    let phone = server.phone(name);
+    dev.set_server(url.to_owned()).expect("server url");
+    dev.request_code(phone.clone()).await.expect("code sent");
+    let code = server.code_for(&phone);
+    let account = dev.login(phone, code).await.expect("login");
+    assert_eq!(account.name, name);
+}
+
+async fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    start.elapsed()
+}
+
+fn submit_with_photo(dev: &Minqing, text: &str) -> (String, Vec<u8>) {
+    let draft = dev.create_draft().expect("draft");
+    dev.set_draft_text(draft.id.clone(), text.to_owned())
+        .expect("text");
+    dev.add_photo_bytes(&draft.id, &photo_jpeg(1600, 1200))
+        .expect("photo");
+    let t = dev.submit(draft.id).expect("submit");
+    // The bytes that must reach the server: the upload rendition on disk.
+    let photo = std::fs::read_dir(dev.store().photo_dir())
+        .expect("photos")
+        .filter_map(|e| e.ok())
+        .find(|e| !e.file_name().to_string_lossy().contains("thumb"))
+        .map(|e| std::fs::read(e.path()).expect("read"))
+        .expect("a rendition");
+    (t.id, photo)
+}
+
+fn open(dir: &Path, name: &str) -> Arc<Minqing> {
+    Arc::new(Minqing::open_at(dir.join(name)).expect("open"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = ServerProc::start(&bin(), &dir.path().join("server"), "127.0.0.1:0");
+    let proxy = Proxy::start(&server.addr).await;
+    let deputy = open(dir.path(), "deputy");
+    let contact = open(dir.path(), "contact");
+    login(&deputy, &server, &proxy.url(), "陆靖英").await;
+    login(&contact, &server, &server.url, "移动联络员").await;
+
+    // Offline: the proxy drops everything. Submit still succeeds locally.
+    proxy.set(Fault::DropRequest);
+    let (ticket, photo) =
+        submit_with_photo(&deputy, "水月亭路移动公司至方便桥之间有几个窨井盖不闭合");
+    match deputy.sync_now().await {
+        Err(MinqingError::Network { .. }) => {}
+        other => panic!("expected a network error offline, got {other:?}"),
+    }
+    let queue = deputy.outbox().expect("queue");
+    assert!(
+        queue.iter().all(|e| e.state == OutboxState::Pending),
+        "{queue:?}"
+    );
+
+    // The contact keeps a live connection (SSE) and syncs in the background.
+    let contact_sync = contact.clone().start_sync().expect("start");
+    let deputy_sync = deputy.clone().start_sync().expect("start");
+
+    // Back online: the item reaches the server and, by a poke, the contact.
+    proxy.heal();
+    deputy.network_changed(true);
+    let took = wait_for(
+        "the contact to see the item",
+        Duration::from_secs(20),
+        || {
+            contact
+                .list_tickets()
+                .map(|l| l.iter().any(|t| t.id == ticket))
+                .unwrap_or(false)
+        },
+    )
+    .await;
+    eprintln!("reconnect → visible to the contact: {took:?}");
+    wait_for(
+        "the deputy's queue to drain",
+        Duration::from_secs(20),
+        || {
+            deputy
+                .outbox()
+                .map(|q| q.iter().all(|e| e.state == OutboxState::Sent))
+                .unwrap_or(false)
+        },
+    )
+    .await;
+
+    // The contact claims; the deputy is poked and shows 办理中.
+    let claimed = contact.claim(ticket.clone()).expect("claim");
+    assert_eq!(claimed.state, "accepted");
+    let took = wait_for(
+        "the deputy to see the claim",
+        Duration::from_secs(20),
+        || {
+            deputy
+                .get_ticket(ticket.clone())
+                .map(|t| t.state == "accepted")
+                .unwrap_or(false)
+        },
+    )
+    .await;
+    eprintln!("claim → shown on the deputy's device: {took:?}");
+    let t = deputy.get_ticket(ticket.clone()).expect("ticket");
+    assert_eq!(t.state_label, "办理中");
+    drop(contact_sync);
+    drop(deputy_sync);
+
+    // The photo on the server is byte-for-byte what the phone recorded.
+    let stored = std::fs::read_dir(server.data_dir.join("photos/photos"))
+        .expect("photo store")
+        .filter_map(|e| e.ok())
+        .map(|e| std::fs::read(e.path()).expect("read"))
+        .collect::<Vec<_>>();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        hex::encode(Sha256::digest(&stored[0])),
+        hex::encode(Sha256::digest(&photo))
+    );
+    let t = contact.get_ticket(ticket).expect("contact copy");
+    assert_eq!(t.photos.len(), 1, "the attach reached the contact");
+}
