@@ -3,57 +3,17 @@
 //! on reconnecting the item reaches the contact; the contact claims it, and the
 //! deputy's device — poked over SSE — shows the new status.
 
-use minqing_capture::testsupport::photo_jpeg;
 use minqing_core::outbox::OutboxState;
-use minqing_core::{Minqing, MinqingError};
+use minqing_core::MinqingError;
+use minqing_e2e::devices::{drained, login, open, server_photos, submit_with_photo, wait_for};
 use minqing_e2e::proxy::{Fault, Proxy};
 use minqing_e2e::server::ServerProc;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_minqing-server"))
-}
-
-async fn login(dev: &Minqing, server: &ServerProc, url: &str, name: &str) {
-    let phone = server.phone(name);
-    dev.set_server(url.to_owned()).expect("server url");
-    dev.request_code(phone.clone()).await.expect("code sent");
-    let code = server.code_for(&phone);
-    let account = dev.login(phone, code).await.expect("login");
-    assert_eq!(account.name, name);
-}
-
-async fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    start.elapsed()
-}
-
-fn submit_with_photo(dev: &Minqing, text: &str) -> (String, Vec<u8>) {
-    let draft = dev.create_draft().expect("draft");
-    dev.set_draft_text(draft.id.clone(), text.to_owned())
-        .expect("text");
-    dev.add_photo_bytes(&draft.id, &photo_jpeg(1600, 1200))
-        .expect("photo");
-    let t = dev.submit(draft.id).expect("submit");
-    // The bytes that must reach the server: the upload rendition on disk.
-    let photo = std::fs::read_dir(dev.store().photo_dir())
-        .expect("photos")
-        .filter_map(|e| e.ok())
-        .find(|e| !e.file_name().to_string_lossy().contains("thumb"))
-        .map(|e| std::fs::read(e.path()).expect("read"))
-        .expect("a rendition");
-    (t.id, photo)
-}
-
-fn open(dir: &Path, name: &str) -> Arc<Minqing> {
-    Arc::new(Minqing::open_at(dir.join(name)).expect("open"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,8 +28,12 @@ async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
 
     // Offline: the proxy drops everything. Submit still succeeds locally.
     proxy.set(Fault::DropRequest);
-    let (ticket, photo) =
-        submit_with_photo(&deputy, "水月亭路移动公司至方便桥之间有几个窨井盖不闭合");
+    let (ticket, photo) = submit_with_photo(
+        &deputy,
+        "水月亭路移动公司至方便桥之间有几个窨井盖不闭合",
+        1600,
+        1200,
+    );
     match deputy.sync_now().await {
         Err(MinqingError::Network { .. }) => {}
         other => panic!("expected a network error offline, got {other:?}"),
@@ -102,12 +66,7 @@ async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
     wait_for(
         "the deputy's queue to drain",
         Duration::from_secs(20),
-        || {
-            deputy
-                .outbox()
-                .map(|q| q.iter().all(|e| e.state == OutboxState::Sent))
-                .unwrap_or(false)
-        },
+        || drained(&deputy),
     )
     .await;
 
@@ -132,11 +91,7 @@ async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
     drop(deputy_sync);
 
     // The photo on the server is byte-for-byte what the phone recorded.
-    let stored = std::fs::read_dir(server.data_dir.join("photos/photos"))
-        .expect("photo store")
-        .filter_map(|e| e.ok())
-        .map(|e| std::fs::read(e.path()).expect("read"))
-        .collect::<Vec<_>>();
+    let stored = server_photos(&server);
     assert_eq!(stored.len(), 1);
     assert_eq!(
         hex::encode(Sha256::digest(&stored[0])),

@@ -18,7 +18,7 @@ use minqing_protocol::wire::{PullResponse, PushRequest};
 /// Mutations per push request.
 pub const PUSH_BATCH: usize = 100;
 /// Bytes per tus PATCH; a cut connection costs at most one chunk.
-pub const CHUNK: usize = 512 * 1024;
+pub const CHUNK: usize = 256 * 1024;
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
