@@ -109,6 +109,26 @@ async fn require_version(req: Request, next: Next) -> Response {
     }
 }
 
+/// A declared body over the JSON limit is refused from its headers, before a
+/// byte of it is read (bodies without a length are cut off at the limit).
+async fn refuse_oversize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(n) if n > state.limits.max_json_bytes => Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "请求内容过大",
+            "Request body too large",
+        )
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}
+
 async fn openapi() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -134,6 +154,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/pull", get(sync::pull))
         .route("/v1/events", get(events::sse))
         .route_layer(middleware::from_fn(require_version))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_oversize,
+        ))
         .layer(json_limit);
     let uploads = Router::new()
         .route("/v1/uploads", post(tus::create).options(tus::options))
@@ -156,6 +180,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(auth::me))
         .route("/v1/tickets/{id}", get(sync::ticket))
         .route("/v1/photos/{id}", get(tus::photo))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_oversize,
+        ))
         .layer(json_limit)
         .merge(versioned)
         .merge(uploads)

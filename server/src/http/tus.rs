@@ -285,6 +285,10 @@ pub async fn patch(
     if let Err(r) = check_resumable(&headers) {
         return r;
     }
+    let (uid, rec) = match own_upload(&state, &caller, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
     if header_str(&headers, "content-type") != Some("application/offset+octet-stream") {
         return fail(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -295,10 +299,6 @@ pub async fn patch(
     }
     let checksum = match parse_checksum(&headers) {
         Ok(c) => c,
-        Err(r) => return r,
-    };
-    let (uid, rec) = match own_upload(&state, &caller, &id).await {
-        Ok(x) => x,
         Err(r) => return r,
     };
     let claimed = header_str(&headers, "upload-offset").and_then(|v| v.parse::<u64>().ok());

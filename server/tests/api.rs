@@ -1,0 +1,306 @@
+//! The HTTP API over real loopback HTTP: every role against every endpoint
+//! (deny by default), login and session rules, and the bad requests the server
+//! must refuse with a clear, typed answer while losing nothing.
+
+mod support;
+
+use base64::Engine;
+use minqing_protocol::wire::{PushResponse, SessionTokens};
+use minqing_protocol::{
+    Action, ClientId, EventId, Mutation, MutationKind, NewTicket, PhotoId, PhotoKind, PhotoRef,
+    SourceChannel, TicketId,
+};
+use reqwest::Method;
+use sha2::{Digest, Sha256};
+use support::{start, TestServer};
+
+fn new_ticket(text: &str) -> NewTicket {
+    NewTicket {
+        id: TicketId::new(),
+        event: EventId::new(),
+        group: None,
+        jurisdiction: None,
+        category: None,
+        item: None,
+        text: text.into(),
+        location: None,
+        channel: SourceChannel::FieldCapture,
+        constituent: None,
+        mentioned_unit: None,
+        photo_count: 1,
+    }
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// A small valid JPEG.
+fn jpeg() -> Vec<u8> {
+    minqing_capture::testsupport::photo_jpeg(16, 16)
+}
+
+async fn push(
+    s: &TestServer,
+    token: &str,
+    client: ClientId,
+    ms: Vec<Mutation>,
+) -> reqwest::Response {
+    s.req(Method::POST, "/v1/sync/push", Some(token))
+        .json(&serde_json::json!({ "client_id": client, "mutations": ms }))
+        .send()
+        .await
+        .expect("push")
+}
+
+async fn create_upload(
+    s: &TestServer,
+    token: &str,
+    photo: PhotoId,
+    ticket: TicketId,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let sha = hex::encode(Sha256::digest(bytes));
+    s.req(Method::POST, "/v1/uploads", Some(token))
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", bytes.len().to_string())
+        .header(
+            "upload-metadata",
+            format!(
+                "photo_id {},ticket_id {},sha256 {},filetype {}",
+                b64(&photo.to_string()),
+                b64(&ticket.to_string()),
+                b64(&sha),
+                b64("image/jpeg")
+            ),
+        )
+        .send()
+        .await
+        .expect("create")
+}
+
+async fn patch(
+    s: &TestServer,
+    token: &str,
+    url: &str,
+    offset: u64,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let sum = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes));
+    s.req(Method::PATCH, url, Some(token))
+        .header("tus-resumable", "1.0.0")
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-offset", offset.to_string())
+        .header("upload-checksum", format!("sha256 {sum}"))
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("patch")
+}
+
+/// The deputy 陆靖英 files an item with a photo, fully uploaded and attached;
+/// a second upload stays half-done. Returns (ticket, photo, finished upload
+/// URL, unfinished upload URL).
+async fn fixture(s: &TestServer, deputy: &SessionTokens) -> (TicketId, PhotoId, String, String) {
+    let client = ClientId::new();
+    let nt = new_ticket("窨井盖不闭合");
+    let ticket = nt.id;
+    let r = push(
+        s,
+        &deputy.access_token,
+        client,
+        vec![Mutation {
+            client_id: client,
+            mutation_id: 1,
+            kind: MutationKind::CreateTicket { ticket: nt },
+        }],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let bytes = jpeg();
+    let photo = PhotoId::new();
+    let r = create_upload(s, &deputy.access_token, photo, ticket, &bytes).await;
+    assert_eq!(r.status(), 201);
+    let url = r.headers()["location"].to_str().expect("loc").to_owned();
+    let r = patch(s, &deputy.access_token, &url, 0, &bytes).await;
+    assert_eq!(r.status(), 204);
+    let attach = Mutation {
+        client_id: client,
+        mutation_id: 2,
+        kind: MutationKind::Act {
+            ticket,
+            event: EventId::new(),
+            action: Action::AttachPhoto {
+                photo: PhotoRef {
+                    id: photo,
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                    kind: PhotoKind::Evidence,
+                    width: 16,
+                    height: 16,
+                    taken_at: None,
+                    location: None,
+                },
+            },
+        },
+    };
+    let r = push(s, &deputy.access_token, client, vec![attach]).await;
+    let body: PushResponse = r.json().await.expect("json");
+    assert!(body.rejected.is_empty(), "{body:?}");
+    let r = create_upload(s, &deputy.access_token, PhotoId::new(), ticket, &bytes).await;
+    let unfinished = r.headers()["location"].to_str().expect("loc").to_owned();
+    (ticket, photo, url, unfinished)
+}
+
+/// Every role (and nobody) against every endpoint. `None` in a row means
+/// "not logged in".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_against_every_endpoint() {
+    let s = start().await;
+    let names = [
+        "陆靖英",         // city deputy, reporter, three-streets group
+        "王建国",         // city deputy, same group
+        "杜玉妹",         // town deputy, another group
+        "移动联络员",     // unit contact, member of every group
+        "移动负责人",     // unit head
+        "孟宪珂",         // coordinator of the three-streets group
+        "陈芊含",         // town staff of another town
+        "市人大工作人员", // city staff
+        "系统管理员",     // admin
+    ];
+    let mut tokens = Vec::new();
+    for n in names {
+        tokens.push((n, Some(s.login(n).await)));
+    }
+    tokens.push(("(nobody)", None));
+    let deputy = tokens[0].1.clone().expect("deputy");
+    let (ticket, photo, done_url, open_url) = fixture(&s, &deputy).await;
+
+    // May this caller see the ticket (and its photo)?
+    let sees = |n: &str| {
+        matches!(
+            n,
+            "陆靖英"
+                | "王建国"
+                | "移动联络员"
+                | "移动负责人"
+                | "孟宪珂"
+                | "市人大工作人员"
+                | "系统管理员"
+        )
+    };
+    let mut table = Vec::new();
+    for (name, tok) in &tokens {
+        let t = tok.as_ref().map(|t| t.access_token.as_str());
+        let authed = t.is_some();
+        let owner = *name == "陆靖英";
+        let mut check = |what: &str, got: u16, want: u16| {
+            table.push(format!("{name:<8} {what:<28} {got}"));
+            assert_eq!(got, want, "{name}: {what}");
+        };
+        let st = |r: reqwest::Response| r.status().as_u16();
+        let anon_or = |ok: u16| if authed { ok } else { 401 };
+
+        check(
+            "GET /health",
+            st(s.req(Method::GET, "/health", t).send().await.expect("r")),
+            200,
+        );
+        check(
+            "GET /openapi.json",
+            st(s.req(Method::GET, "/openapi.json", t)
+                .send()
+                .await
+                .expect("r")),
+            200,
+        );
+        check(
+            "GET /v1/me",
+            st(s.req(Method::GET, "/v1/me", t).send().await.expect("r")),
+            anon_or(200),
+        );
+        check(
+            "GET /v1/sync/pull",
+            st(s.req(Method::GET, "/v1/sync/pull", t)
+                .send()
+                .await
+                .expect("r")),
+            anon_or(200),
+        );
+        let r = s
+            .req(Method::POST, "/v1/sync/push", t)
+            .json(&serde_json::json!({ "client_id": ClientId::new(), "mutations": [] }))
+            .send()
+            .await
+            .expect("r");
+        check("POST /v1/sync/push (empty)", st(r), anon_or(200));
+        let r = s.req(Method::GET, "/v1/events", t).send().await.expect("r");
+        check("GET /v1/events", st(r), anon_or(200));
+        let r = s
+            .req(Method::GET, &format!("/v1/tickets/{ticket}"), t)
+            .send()
+            .await
+            .expect("r");
+        check(
+            "GET /v1/tickets/{id}",
+            st(r),
+            anon_or(if sees(name) { 200 } else { 404 }),
+        );
+        let r = s
+            .req(Method::GET, &format!("/v1/photos/{photo}"), t)
+            .send()
+            .await
+            .expect("r");
+        check(
+            "GET /v1/photos/{id}",
+            st(r),
+            anon_or(if sees(name) { 200 } else { 404 }),
+        );
+        for (m, url, ok) in [
+            (Method::HEAD, done_url.as_str(), 200),
+            (Method::HEAD, open_url.as_str(), 200),
+            (Method::PATCH, open_url.as_str(), 409), // wrong offset on purpose
+        ] {
+            let r = s
+                .req(m.clone(), url, t)
+                .header("tus-resumable", "1.0.0")
+                .header("content-type", "application/offset+octet-stream")
+                .header("upload-offset", "999")
+                .body(Vec::<u8>::new())
+                .send()
+                .await
+                .expect("r");
+            check(
+                &format!("{m} /v1/uploads/{{id}}"),
+                st(r),
+                anon_or(if owner { ok } else { 404 }),
+            );
+        }
+        // Termination: the owner may end an unfinished upload, not a finished one.
+        for (url, ok) in [(open_url.as_str(), 204), (done_url.as_str(), 409)] {
+            let r = s
+                .req(Method::DELETE, url, t)
+                .header("tus-resumable", "1.0.0")
+                .send()
+                .await
+                .expect("r");
+            check(
+                "DELETE /v1/uploads/{id}",
+                st(r),
+                anon_or(if owner { ok } else { 404 }),
+            );
+        }
+        let r = s
+            .req(Method::POST, "/v1/auth/logout", t)
+            .send()
+            .await
+            .expect("r");
+        check("POST /v1/auth/logout", st(r), anon_or(204));
+        // Logged out: the token is dead everywhere.
+        check(
+            "GET /v1/me after logout",
+            st(s.req(Method::GET, "/v1/me", t).send().await.expect("r")),
+            401,
+        );
+    }
+    eprintln!("{}", table.join("\n"));
+}

@@ -1,0 +1,100 @@
+//! An in-process server on a loopback port (real HTTP, real SQLite file) and a
+//! small client for the API tests.
+
+#![allow(dead_code)]
+
+use minqing_protocol::wire::SessionTokens;
+use minqing_server::app::{Config, Server};
+use minqing_server::seed::{seed_demo, DemoUser};
+use std::path::PathBuf;
+
+pub struct TestServer {
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub people: Vec<DemoUser>,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn start() -> TestServer {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = Config {
+        data_dir: dir.path().join("data"),
+        listen: "127.0.0.1:0".into(),
+        ..Config::default()
+    };
+    tune(&mut config);
+    let server = Server::bind(&config).await.expect("bind");
+    let people = seed_demo(&server.state().db).expect("seed");
+    let url = format!("http://{}", server.addr);
+    tokio::spawn(server.run());
+    TestServer {
+        url,
+        data_dir: config.data_dir,
+        people,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+impl TestServer {
+    pub fn person(&self, name: &str) -> &DemoUser {
+        self.people
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no demo user {name}"))
+    }
+
+    pub fn u(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    pub fn latest_code(&self, phone: &str) -> Option<String> {
+        let log = std::fs::read_to_string(self.data_dir.join("sms.log")).unwrap_or_default();
+        minqing_server::sms::latest_code(&log, phone)
+    }
+
+    /// Log in through the SMS-code flow.
+    pub async fn login(&self, name: &str) -> SessionTokens {
+        let phone = self.person(name).phone.clone();
+        let r = self
+            .http
+            .post(self.u("/v1/auth/sms-code"))
+            .json(&serde_json::json!({ "phone": phone }))
+            .send()
+            .await
+            .expect("sms-code");
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
+        let code = self.latest_code(&phone).expect("a code in sms.log");
+        let r = self
+            .http
+            .post(self.u("/v1/auth/login"))
+            .json(&serde_json::json!({ "phone": phone, "code": code, "device": "test" }))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 200);
+        r.json().await.expect("tokens")
+    }
+
+    /// A request with the bearer token and the protocol header.
+    pub fn req(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let b = self
+            .http
+            .request(method, self.u(path))
+            .header("minqing-protocol", "1");
+        match token {
+            Some(t) => b.bearer_auth(t),
+            None => b,
+        }
+    }
+}
