@@ -44,7 +44,7 @@ impl Default for Net {
 }
 
 /// Who is logged in on this device.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
 pub struct AccountView {
     pub user_id: String,
     pub name: String,

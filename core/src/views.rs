@@ -6,7 +6,7 @@ use crate::error::Lang;
 use crate::outbox::OutboxState;
 use minqing_protocol::{LocationSource, Ticket, TicketState};
 
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
 pub struct LocationView {
     /// WGS-84, as stored.
     pub latitude: f64,
@@ -60,7 +60,7 @@ pub fn source_name(s: LocationSource) -> &'static str {
 }
 
 /// A photo on this device.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
 pub struct PhotoView {
     pub id: String,
     /// SHA-256 of the photo as captured (provenance).
@@ -78,7 +78,7 @@ pub struct PhotoView {
 }
 
 /// A draft being written.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
 pub struct DraftView {
     pub id: String,
     pub text: String,
@@ -94,7 +94,8 @@ pub struct DraftView {
 }
 
 /// Where a ticket stands in sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
 pub enum SyncBadge {
     /// Everything acknowledged by the server.
     Synced,
@@ -140,7 +141,7 @@ impl SyncBadge {
 }
 
 /// A ticket in a list or detail screen.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
 pub struct TicketView {
     pub id: String,
     pub text: String,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_minqing-server"))
+    PathBuf::from(env!("CARGO_BIN_EXE_e2e-minqing-server"))
 }
 
 /// A server, a proxy in front of it, and a deputy logged in through the proxy.

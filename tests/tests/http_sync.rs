@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_minqing-server"))
+    PathBuf::from(env!("CARGO_BIN_EXE_e2e-minqing-server"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,7 +21,7 @@ pub const PUSH_BATCH: usize = 100;
 pub const CHUNK: usize = 256 * 1024;
 
 /// What one pass did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, uniffi::Record)]
 pub struct SyncReport {
     pub pushed: u64,
     pub rejected: u64,

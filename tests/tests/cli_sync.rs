@@ -1,0 +1,149 @@
+//! The desktop CLI against the real server, as a user types it: log in with the
+//! texted code, report with a photo, `sync` (exit 0 only when drained), a unit
+//! contact's `watch` printing the item live, `claim`, and `show` on the
+//! deputy's side. Offline, `sync` exits non-zero and keeps the queue.
+
+use minqing_capture::testsupport::photo_jpeg;
+use minqing_e2e::server::ServerProc;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn server_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_e2e-minqing-server"))
+}
+
+fn minqing(dir: &Path, server: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_e2e-minqing"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--server", server])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run minqing")
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+fn login(dir: &Path, server: &ServerProc, name: &str) {
+    let phone = server.phone(name);
+    let out = ok(&minqing(dir, &server.url, &["login", "--phone", &phone]));
+    assert!(
+        out.contains("--code"),
+        "tells the user what to do next: {out}"
+    );
+    let code = server.code_for(&phone);
+    let out = ok(&minqing(
+        dir,
+        &server.url,
+        &["login", "--phone", &phone, "--code", &code],
+    ));
+    assert!(out.contains(name), "{out}");
+}
+
+#[test]
+fn report_sync_watch_claim_show() {
+    let tmp = tempfile::tempdir().expect("dir");
+    let server = ServerProc::start(&server_bin(), &tmp.path().join("server"), "127.0.0.1:0");
+    let deputy = tmp.path().join("deputy");
+    let contact = tmp.path().join("contact");
+    login(&deputy, &server, "陆靖英");
+    login(&contact, &server, "移动联络员");
+
+    // Offline first: the report is kept and `sync` says so with a non-zero exit.
+    let photo = tmp.path().join("manhole.jpg");
+    std::fs::write(&photo, photo_jpeg(1200, 900)).expect("photo");
+    let id = ok(&minqing(
+        &deputy,
+        &server.url,
+        &[
+            "report",
+            "--text",
+            "水月亭路窨井盖不闭合",
+            "--photo",
+            photo.to_str().expect("utf8"),
+        ],
+    ));
+    let offline = minqing(&deputy, "http://127.0.0.1:9", &["sync"]);
+    assert!(!offline.status.success(), "sync must fail offline");
+    let stderr = String::from_utf8_lossy(&offline.stderr);
+    assert!(stderr.contains("网络"), "{stderr}");
+
+    // The contact watches live.
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_e2e-minqing"))
+        .arg("--data-dir")
+        .arg(&contact)
+        .args(["--server", &server.url, "watch", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("watch");
+    let (tx, rx) = mpsc::channel::<serde_json::Value>();
+    let out = watch.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                if tx.send(v).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+
+    // Back online (the real server address, remembered from login).
+    let out = ok(&minqing(&deputy, &server.url, &["sync", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json report");
+    assert_eq!(report["pending"], 0);
+    assert_eq!(report["uploaded_photos"], 1);
+
+    let wait = |rx: &mpsc::Receiver<serde_json::Value>, state: &str| loop {
+        let v = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("watch never printed {id} as {state}"));
+        if v["id"] == id.as_str() && v["state"] == state {
+            return v;
+        }
+    };
+    let seen = wait(&rx, "pool");
+    assert_eq!(seen["text"], "水月亭路窨井盖不闭合");
+
+    // The contact claims (another process on the same store) and syncs; the
+    // watcher is poked and prints the new state.
+    ok(&minqing(&contact, &server.url, &["claim", &id]));
+    ok(&minqing(&contact, &server.url, &["sync"]));
+    wait(&rx, "accepted");
+    let _ = watch.kill();
+    let _ = watch.wait();
+
+    ok(&minqing(&deputy, &server.url, &["sync"]));
+    let shown: serde_json::Value = serde_json::from_str(&ok(&minqing(
+        &deputy,
+        &server.url,
+        &["show", &id, "--json"],
+    )))
+    .expect("json");
+    assert_eq!(shown["state"], "accepted");
+    assert_eq!(shown["state_label"], "办理中");
+    let listed = ok(&minqing(&contact, &server.url, &["list"]));
+    assert!(listed.contains(&id), "{listed}");
+    // The contact's device fetched the deputy's photo.
+    let contact_show: serde_json::Value = serde_json::from_str(&ok(&minqing(
+        &contact,
+        &server.url,
+        &["show", &id, "--json"],
+    )))
+    .expect("json");
+    assert_eq!(contact_show["photos"].as_array().map(Vec::len), Some(1));
+}
