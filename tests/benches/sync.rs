@@ -1,0 +1,501 @@
+//! Sync benchmarks over real loopback HTTP, each beside a named baseline run in
+//! the same process. Run: `cargo bench -p minqing-e2e --bench sync`
+//! (results are recorded in docs/benchmarks.md).
+//!
+//! - push: mutations/s through `POST /v1/sync/push` (batches of 100), one client
+//!   and four concurrent clients; baseline: the same mutations into `Db::push`
+//!   directly (no HTTP, no JSON).
+//! - pull: a fresh device store syncing every ticket (`sync_now`: pull, JSON,
+//!   one transaction per page); baseline: the same pages fetched and decoded only.
+//! - upload: a 5 MB photo through the core's tus path (create, 256 KiB checksummed
+//!   PATCHes, server-side SHA-256 and object store); baseline: one plain `PUT` of
+//!   the same bytes to a minimal server that writes and fsyncs them.
+//! - resume: bytes sent again after the connection is cut at 90 % of that photo.
+//! - SSE: 1,000 open event streams against the server process: its RSS, and the
+//!   time until all 1,000 have the poke that follows one push.
+
+use minqing_core::outbox::{self, UploadPayload};
+use minqing_core::Minqing;
+use minqing_e2e::proxy::{Fault, Proxy};
+use minqing_e2e::server::ServerProc;
+use minqing_protocol::wire::{PullResponse, SessionTokens};
+use minqing_protocol::{
+    Actor, ClientId, EventId, Mutation, MutationKind, NewTicket, PhotoId, SourceChannel, TicketId,
+};
+use minqing_server::app::{Config, Server};
+use minqing_server::seed::seed_demo;
+use minqing_server::Db;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const PUSH_N: usize = 10_000;
+const PHOTO: usize = 5 * 1024 * 1024;
+
+fn scratch(name: &str) -> PathBuf {
+    // On the real disk (target/), not a tmpfs: fsync must cost what it costs.
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("bench")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+fn creates(client: ClientId, n: usize) -> Vec<Mutation> {
+    (1..=n)
+        .map(|i| Mutation {
+            client_id: client,
+            mutation_id: i as u64,
+            kind: MutationKind::CreateTicket {
+                ticket: NewTicket {
+                    id: TicketId::new(),
+                    event: EventId::new(),
+                    group: None,
+                    jurisdiction: None,
+                    category: Some("市政设施".into()),
+                    item: Some("窨井盖".into()),
+                    text: format!("第 {i} 条：水月亭路窨井盖不闭合，汽车开过砰砰作响"),
+                    location: None,
+                    channel: SourceChannel::FieldCapture,
+                    constituent: None,
+                    mentioned_unit: None,
+                    photo_count: 0,
+                },
+            },
+        })
+        .collect()
+}
+
+#[derive(Clone)]
+struct InProc {
+    url: String,
+    data: PathBuf,
+    people: Vec<(String, String)>,
+    http: reqwest::Client,
+}
+
+async fn in_process(name: &str) -> InProc {
+    let data = scratch(name);
+    let config = Config {
+        data_dir: data.clone(),
+        listen: "127.0.0.1:0".into(),
+        ..Config::default()
+    };
+    let server = Server::bind(&config).await.expect("bind");
+    let people = seed_demo(&server.state().db)
+        .expect("seed")
+        .into_iter()
+        .map(|p| (p.name, p.phone))
+        .collect();
+    let url = format!("http://{}", server.addr);
+    tokio::spawn(server.run());
+    InProc {
+        url,
+        data,
+        people,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl InProc {
+    fn phone(&self, name: &str) -> String {
+        self.people
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.clone())
+            .expect("demo user")
+    }
+
+    fn code(&self, phone: &str) -> String {
+        let log = std::fs::read_to_string(self.data.join("sms.log")).expect("sms.log");
+        minqing_server::sms::latest_code(&log, phone).expect("code")
+    }
+
+    async fn login(&self, name: &str) -> SessionTokens {
+        let phone = self.phone(name);
+        self.http
+            .post(format!("{}/v1/auth/sms-code", self.url))
+            .json(&serde_json::json!({ "phone": phone }))
+            .send()
+            .await
+            .expect("code");
+        self.http
+            .post(format!("{}/v1/auth/login", self.url))
+            .json(&serde_json::json!({ "phone": phone, "code": self.code(&phone) }))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("tokens")
+    }
+
+    /// A device store logged in as `name` (each name may log in once a minute).
+    async fn device(&self, dir: &Path, name: &str) -> Arc<Minqing> {
+        let dev = Arc::new(Minqing::open_at(dir.to_path_buf()).expect("device"));
+        dev.set_server(self.url.clone()).expect("url");
+        let phone = self.phone(name);
+        dev.request_code(phone.clone()).await.expect("code");
+        dev.login(phone.clone(), self.code(&phone))
+            .await
+            .expect("login");
+        dev
+    }
+}
+
+async fn push_http(s: &InProc, token: &str, client: ClientId, ms: &[Mutation]) {
+    for batch in ms.chunks(100) {
+        let r = s
+            .http
+            .post(format!("{}/v1/sync/push", s.url))
+            .bearer_auth(token)
+            .header("minqing-protocol", "1")
+            .json(&serde_json::json!({ "client_id": client, "mutations": batch }))
+            .send()
+            .await
+            .expect("push");
+        assert_eq!(r.status(), 200);
+    }
+}
+
+async fn bench_push(s: &InProc, deputy: &SessionTokens) {
+    let client = ClientId::new();
+    let ms = creates(client, PUSH_N);
+    let t = Instant::now();
+    push_http(s, &deputy.access_token, client, &ms).await;
+    let one = PUSH_N as f64 / t.elapsed().as_secs_f64();
+
+    let mut tasks = Vec::new();
+    let t = Instant::now();
+    for _ in 0..4 {
+        let client = ClientId::new();
+        let ms = creates(client, PUSH_N / 4);
+        let s2 = s.clone();
+        let token = deputy.access_token.clone();
+        tasks.push(tokio::spawn(async move {
+            push_http(&s2, &token, client, &ms).await
+        }));
+    }
+    for task in tasks {
+        task.await.expect("join");
+    }
+    let four = PUSH_N as f64 / t.elapsed().as_secs_f64();
+
+    // Baseline: the store alone, same mutations, same batches.
+    let dir = scratch("push-baseline");
+    let db = Db::open(&dir.join("server.db")).expect("db");
+    let actor = Actor {
+        user: deputy.me.user,
+        role: deputy.me.role,
+        unit: None,
+        groups: deputy.me.groups.clone(),
+    };
+    let client = ClientId::new();
+    let ms = creates(client, PUSH_N);
+    let t = Instant::now();
+    for batch in ms.chunks(100) {
+        db.push(&actor, client, batch, 0).expect("push");
+    }
+    let base = PUSH_N as f64 / t.elapsed().as_secs_f64();
+    println!("| push, HTTP, 1 client (SQLite) | {one:.0} mutations/s |");
+    println!("| push, HTTP, 4 clients (SQLite) | {four:.0} mutations/s |");
+    println!("| baseline: `Db::push` direct, no HTTP (SQLite) | {base:.0} mutations/s |");
+}
+
+async fn bench_pull(s: &InProc, tickets: usize) {
+    let dir = scratch("pull-device");
+    let dev = s.device(&dir, "王建国").await;
+    let t = Instant::now();
+    let report = dev.sync_now().await.expect("sync");
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(report.pulled as usize, tickets);
+    println!(
+        "| pull to a fresh device: {} tickets into the device store | {:.0} changes/s |",
+        report.pulled,
+        report.pulled as f64 / secs
+    );
+
+    // Baseline: fetch and decode the same pages, store nothing (the device's
+    // session token, so no second login is needed).
+    let token = dev
+        .store()
+        .read(|c| minqing_core::store::meta_get(c, "access_token"))
+        .expect("meta")
+        .expect("token");
+    let mut cursor: Option<String> = None;
+    let mut n = 0usize;
+    let t = Instant::now();
+    loop {
+        let mut req = s
+            .http
+            .get(format!("{}/v1/sync/pull", s.url))
+            .bearer_auth(&token)
+            .header("minqing-protocol", "1");
+        if let Some(c) = &cursor {
+            req = req.query(&[("cursor", c)]);
+        }
+        match req
+            .send()
+            .await
+            .expect("pull")
+            .json::<PullResponse>()
+            .await
+            .expect("json")
+        {
+            PullResponse::Changes {
+                tickets,
+                cursor: c,
+                more,
+                ..
+            } => {
+                n += tickets.len();
+                cursor = Some(c);
+                if !more {
+                    break;
+                }
+            }
+            PullResponse::Reset { .. } => panic!("reset"),
+        }
+    }
+    println!(
+        "| baseline: the same pages fetched and decoded only | {:.0} changes/s |",
+        n as f64 / t.elapsed().as_secs_f64()
+    );
+}
+
+/// Bytes that look like a JPEG to the server's check (SOI marker) and do not compress.
+fn fake_photo(len: usize, seed: u64) -> Vec<u8> {
+    let mut v = Vec::with_capacity(len);
+    v.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xE0]);
+    let mut x = seed | 1;
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// Queue `bytes` as a photo upload on `dev`, as submit would.
+fn queue_upload(dev: &Minqing, bytes: &[u8]) -> PhotoId {
+    let photo = PhotoId::new();
+    let file = format!("{photo}.bench.jpg");
+    std::fs::write(dev.store().photo_dir().join(&file), bytes).expect("write photo");
+    dev.store()
+        .write(|tx| {
+            outbox::enqueue_upload(
+                tx,
+                TicketId::new(),
+                &UploadPayload {
+                    photo_id: photo,
+                    file,
+                    sha256: hex::encode(Sha256::digest(bytes)),
+                    bytes: bytes.len() as u64,
+                },
+            )
+        })
+        .expect("enqueue");
+    photo
+}
+
+/// A minimal HTTP server: one PUT, body written to a file and fsynced, 204.
+async fn plain_put_server(dir: PathBuf) -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    tokio::spawn(async move {
+        let mut n = 0u64;
+        while let Ok((mut c, _)) = l.accept().await {
+            n += 1;
+            let path = dir.join(format!("put-{n}"));
+            tokio::spawn(async move {
+                let mut buf = Vec::with_capacity(PHOTO + 4096);
+                let mut chunk = vec![0u8; 256 * 1024];
+                let (head_end, len) = loop {
+                    let k = c.read(&mut chunk).await.expect("read");
+                    buf.extend_from_slice(&chunk[..k]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .expect("content-length");
+                        break (i + 4, len);
+                    }
+                };
+                while buf.len() < head_end + len {
+                    let k = c.read(&mut chunk).await.expect("read");
+                    buf.extend_from_slice(&chunk[..k]);
+                }
+                let mut f = tokio::fs::File::create(&path).await.expect("create");
+                f.write_all(&buf[head_end..head_end + len])
+                    .await
+                    .expect("write");
+                f.sync_all().await.expect("fsync");
+                c.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                    .await
+                    .expect("answer");
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+async fn bench_upload(s: &InProc) -> Arc<Minqing> {
+    let dir = scratch("upload-device");
+    // Another deputy: each number may ask for a code once a minute.
+    let dev = s.device(&dir, "杜玉妹").await;
+    let put_url = plain_put_server(scratch("plain-put")).await;
+    let http = reqwest::Client::new();
+    let (mut tus, mut put) = (Vec::new(), Vec::new());
+    for i in 0..7 {
+        let bytes = fake_photo(PHOTO, i + 1);
+        queue_upload(&dev, &bytes);
+        let t = Instant::now();
+        let r = dev.sync_now().await.expect("upload");
+        tus.push(t.elapsed());
+        assert_eq!(r.uploaded_photos, 1);
+        let t = Instant::now();
+        let resp = http.put(&put_url).body(bytes).send().await.expect("put");
+        put.push(t.elapsed());
+        assert_eq!(resp.status(), 204);
+    }
+    let (tus, put) = (median(tus), median(put));
+    let overhead = (tus.as_secs_f64() / put.as_secs_f64() - 1.0) * 100.0;
+    println!(
+        "| upload 5 MB through the core's tus path (median of 7) | {:.1} ms ({overhead:+.0} % vs baseline) |",
+        tus.as_secs_f64() * 1e3
+    );
+    println!(
+        "| baseline: one plain PUT of the same bytes, written + fsynced | {:.1} ms |",
+        put.as_secs_f64() * 1e3
+    );
+    dev
+}
+
+async fn bench_resume(s: &InProc, dev: &Minqing) {
+    let proxy = Proxy::start(s.url.trim_start_matches("http://")).await;
+    dev.set_server(proxy.url()).expect("via proxy");
+    let bytes = fake_photo(PHOTO, 99);
+    queue_upload(dev, &bytes);
+    let before = proxy.bytes_up();
+    proxy.set(Fault::CutAfter((PHOTO as f64 * 0.9) as u64));
+    assert!(dev.sync_now().await.is_err(), "the cut must fail the pass");
+    proxy.heal();
+    let r = dev.sync_now().await.expect("resume");
+    assert_eq!(r.uploaded_photos, 1);
+    let sent = proxy.bytes_up() - before;
+    let again = sent.saturating_sub(PHOTO as u64);
+    println!(
+        "| bytes sent again after a cut at 90 % of 5 MB (incl. request headers) | {again} B (chunk {} B) |",
+        minqing_core::client::engine::CHUNK
+    );
+}
+
+async fn bench_sse(bin: &Path) {
+    let data = scratch("sse-server");
+    let server = ServerProc::start(bin, &data, "127.0.0.1:0");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rss0 = server.rss_bytes().unwrap_or(0);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let phone = server.phone("王建国");
+    http.post(format!("{}/v1/auth/sms-code", server.url))
+        .json(&serde_json::json!({ "phone": phone }))
+        .send()
+        .await
+        .expect("code");
+    let code = server.code_for(&phone);
+    let tokens: SessionTokens = http
+        .post(format!("{}/v1/auth/login", server.url))
+        .json(&serde_json::json!({ "phone": phone, "code": code }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("tokens");
+    const N: u64 = 1_000;
+    let pokes = Arc::new(AtomicU64::new(0));
+    for _ in 0..N {
+        let mut r = http
+            .get(format!("{}/v1/events", server.url))
+            .bearer_auth(&tokens.access_token)
+            .header("minqing-protocol", "1")
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(r.status(), 200);
+        let pokes = pokes.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(chunk)) = r.chunk().await {
+                let n = String::from_utf8_lossy(&chunk)
+                    .matches("event: poke")
+                    .count();
+                pokes.fetch_add(n as u64, Ordering::SeqCst);
+            }
+        });
+    }
+    while pokes.load(Ordering::SeqCst) < N {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss = server.rss_bytes().unwrap_or(0);
+    let client = ClientId::new();
+    let t = Instant::now();
+    let r = http
+        .post(format!("{}/v1/sync/push", server.url))
+        .bearer_auth(&tokens.access_token)
+        .header("minqing-protocol", "1")
+        .json(&serde_json::json!({ "client_id": client, "mutations": creates(client, 1) }))
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(r.status(), 200);
+    while pokes.load(Ordering::SeqCst) < 2 * N {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let fanout = t.elapsed();
+    println!(
+        "| 1,000 SSE streams open: server RSS | {:.1} MB (idle server: {:.1} MB) |",
+        rss as f64 / 1e6,
+        rss0 as f64 / 1e6
+    );
+    println!(
+        "| one push → all 1,000 streams poked | {:.1} ms |",
+        fanout.as_secs_f64() * 1e3
+    );
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        println!("| what | result |\n|---|---|");
+        let s = in_process("push-server").await;
+        let deputy = s.login("陆靖英").await;
+        bench_push(&s, &deputy).await;
+        bench_pull(&s, 2 * PUSH_N).await;
+        let dev = bench_upload(&s).await;
+        bench_resume(&s, &dev).await;
+        bench_sse(Path::new(env!("CARGO_BIN_EXE_e2e-minqing-server"))).await;
+    });
+}
