@@ -9,10 +9,17 @@
 //! all-or-nothing; one without keeps whatever arrived before a cut, so a
 //! resumed upload re-sends only what was lost.
 //!
+//! The common case — a whole photo in one PATCH from offset 0 — never touches
+//! the part file: the body is held in memory (photos up to [`MEMORY_LIMIT`])
+//! and hashed as it arrives; only if the connection breaks is what arrived
+//! written to the part file for the resume.
+//!
 //! A finished upload is hashed whole and compared with the SHA-256 the phone
 //! recorded at capture, checked to be a JPEG, and put into the object store
 //! (`object_store`: local files by default, S3-compatible by configuration) as
-//! `photos/<photo id>.jpg`.
+//! `photos/<photo id>.jpg`. The local store does not fsync by itself, so when
+//! its root is known ([`Uploads::durable_local_root`]) the photo is fsynced
+//! before the upload counts as finished.
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -42,8 +49,21 @@ pub enum UploadError {
     Store(#[from] object_store::Error),
 }
 
+/// Whole-photo PATCHes up to this size are received in memory.
+pub const MEMORY_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// What a PATCH left behind.
+pub enum Appended {
+    /// The server now holds this many bytes in the part file.
+    Partial(u64),
+    /// The whole upload arrived in this one request, already hashed.
+    Whole { bytes: Bytes, sha256: [u8; 32] },
+}
+
 pub struct Uploads {
     partial_dir: PathBuf,
+    /// The local object store's root, to fsync finished photos.
+    local_root: Option<PathBuf>,
     store: Arc<dyn ObjectStore>,
     /// Uploads with a PATCH in progress (one writer per upload).
     busy: Arc<Mutex<HashSet<uuid::Uuid>>>,
@@ -74,9 +94,116 @@ impl Uploads {
         std::fs::create_dir_all(&partial_dir)?;
         Ok(Uploads {
             partial_dir,
+            local_root: None,
             store,
             busy: Arc::default(),
         })
+    }
+
+    /// Finished photos live under `root` on this machine: fsync them.
+    pub fn durable_local_root(mut self, root: PathBuf) -> Self {
+        self.local_root = Some(root);
+        self
+    }
+
+    /// Receive a PATCH body. A whole upload from offset 0 without a chunk
+    /// checksum is taken in memory; everything else goes through the part file.
+    pub async fn receive<S, E>(
+        &self,
+        id: &uuid::Uuid,
+        offset: u64,
+        length: u64,
+        checksum: Option<[u8; 32]>,
+        mut body: S,
+    ) -> Result<Appended, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+    {
+        if offset != 0 || checksum.is_some() || length > MEMORY_LIMIT {
+            return self
+                .append(id, offset, length, checksum, body)
+                .await
+                .map(Appended::Partial);
+        }
+        let mut buf = bytes::BytesMut::with_capacity(length as usize);
+        let mut hasher = Sha256::new();
+        let mut broken = false;
+        while let Some(frame) = body.next().await {
+            match frame {
+                Ok(b) => {
+                    if buf.len() as u64 + b.len() as u64 > length {
+                        return Err(UploadError::TooLong);
+                    }
+                    hasher.update(&b);
+                    buf.extend_from_slice(&b);
+                }
+                Err(_) => {
+                    broken = true;
+                    break;
+                }
+            }
+        }
+        if !broken && buf.len() as u64 == length {
+            return Ok(Appended::Whole {
+                bytes: buf.freeze(),
+                sha256: hasher.finalize().into(),
+            });
+        }
+        // Cut short: keep what arrived, durably, for the resume.
+        let kept = buf.len() as u64;
+        let got = self
+            .append(
+                id,
+                0,
+                length,
+                None,
+                futures_util::stream::iter([Ok::<Bytes, std::convert::Infallible>(buf.freeze())]),
+            )
+            .await?;
+        if broken {
+            Err(UploadError::Interrupted { kept })
+        } else {
+            Ok(Appended::Partial(got))
+        }
+    }
+
+    /// Verify a whole upload received in memory and store it.
+    pub async fn finish_whole(
+        &self,
+        id: &uuid::Uuid,
+        photo_id: &str,
+        sha256_hex: &str,
+        bytes: Bytes,
+        sha256: [u8; 32],
+    ) -> Result<(), UploadError> {
+        if hex::encode(sha256) != sha256_hex {
+            self.discard(id).await;
+            return Err(UploadError::WholeChecksum);
+        }
+        self.store_photo(id, photo_id, bytes).await
+    }
+
+    async fn store_photo(
+        &self,
+        id: &uuid::Uuid,
+        photo_id: &str,
+        bytes: Bytes,
+    ) -> Result<(), UploadError> {
+        if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            self.discard(id).await;
+            return Err(UploadError::NotJpeg);
+        }
+        let key = object_key(photo_id);
+        self.store.put(&key, PutPayload::from(bytes)).await?;
+        if let Some(root) = &self.local_root {
+            let path = root.join(key.as_ref());
+            tokio::fs::File::open(&path).await?.sync_all().await?;
+            if let Some(dir) = path.parent() {
+                tokio::fs::File::open(dir).await?.sync_all().await?;
+            }
+        }
+        self.discard(id).await;
+        Ok(())
     }
 
     /// Become the one writer of upload `id`, unless another PATCH is.
@@ -179,15 +306,7 @@ impl Uploads {
             self.discard(id).await;
             return Err(UploadError::WholeChecksum);
         }
-        if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            self.discard(id).await;
-            return Err(UploadError::NotJpeg);
-        }
-        self.store
-            .put(&object_key(photo_id), PutPayload::from(bytes))
-            .await?;
-        self.discard(id).await;
-        Ok(())
+        self.store_photo(id, photo_id, Bytes::from(bytes)).await
     }
 
     /// Forget an unfinished upload's bytes.

@@ -396,6 +396,7 @@ async fn bench_resume(s: &InProc, dev: &Minqing) {
     assert!(dev.sync_now().await.is_err(), "the cut must fail the pass");
     proxy.heal();
     let r = dev.sync_now().await.expect("resume");
+    assert!(proxy.connections() > 0);
     assert_eq!(r.uploaded_photos, 1);
     let sent = proxy.bytes_up() - before;
     let again = sent.saturating_sub(PHOTO as u64);

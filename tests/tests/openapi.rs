@@ -34,17 +34,28 @@ async fn every_documented_operation_is_routed() {
                 .await
                 .expect("send");
             let st = r.status().as_u16();
-            assert!(st != 404 && st != 405, "{method} {path} is documented but answered {st}");
+            assert!(
+                st != 404 && st != 405,
+                "{method} {path} is documented but answered {st}"
+            );
             let documented = ops[method]["responses"]
                 .as_object()
                 .expect("responses")
                 .contains_key(&st.to_string());
-            assert!(documented, "{method} {path} answered {st}, which it does not document");
+            assert!(
+                documented,
+                "{method} {path} answered {st}, which it does not document"
+            );
             n += 1;
         }
     }
     assert_eq!(n, 19);
-    for undocumented in ["/v1/admin", "/v1/tickets", "/v2/sync/push", "/v1/uploads/x/y"] {
+    for undocumented in [
+        "/v1/admin",
+        "/v1/tickets",
+        "/v2/sync/push",
+        "/v1/uploads/x/y",
+    ] {
         let r = http
             .get(format!("{}{undocumented}", server.url))
             .send()

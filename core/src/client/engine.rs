@@ -17,8 +17,11 @@ use minqing_protocol::wire::{PullResponse, PushRequest};
 
 /// Mutations per push request.
 pub const PUSH_BATCH: usize = 100;
-/// Bytes per tus PATCH; a cut connection costs at most one chunk.
-pub const CHUNK: usize = 256 * 1024;
+/// Most bytes in one tus PATCH. A photo rendition (≤ 2048 px, about 0.3–2 MB)
+/// goes in one request; the server keeps whatever arrived before a cut, so a
+/// resume re-sends only what was in flight, and the whole photo is checked
+/// against its capture SHA-256 at the end.
+pub const CHUNK: usize = 8 * 1024 * 1024;
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, uniffi::Record)]
@@ -104,7 +107,8 @@ async fn create(
 }
 
 /// Carry one upload to the end. On error the entry goes back to the queue
-/// with its URL and offset kept, so the next attempt resumes.
+/// with its URL and offset kept, so the next attempt resumes (HEAD, then PATCH
+/// from the server's offset).
 async fn upload_one(
     api: &Api<'_>,
     store: &Store,
@@ -113,7 +117,7 @@ async fn upload_one(
     report: &mut SyncReport,
 ) -> Result<(), NetError> {
     let path = store.photo_dir().join(&job.payload.file);
-    let bytes = std::fs::read(&path).map_err(|e| NetError::Store(e.into()))?;
+    let bytes = bytes::Bytes::from(std::fs::read(&path).map_err(|e| NetError::Store(e.into()))?);
     let len = bytes.len() as u64;
     // Resume where the server is (HEAD), or start a new upload.
     let known = match &job.url {
@@ -127,14 +131,19 @@ async fn upload_one(
     let mut damaged = 0;
     while offset < len {
         let end = (offset as usize + CHUNK).min(len as usize);
-        let chunk = bytes[offset as usize..end].to_vec();
+        let chunk = bytes.slice(offset as usize..end);
         match api.tus_patch(&url, offset, chunk).await? {
             Patched::Offset(o) => {
                 report.uploaded_bytes += o.saturating_sub(offset);
                 offset = o.min(len);
                 damaged = 0;
-                store.write(|tx| outbox::record_upload_progress(tx, job.entry_id, &url, offset))?;
-                progress();
+                if offset < len {
+                    // The last step is recorded by `complete_upload` below.
+                    store.write(|tx| {
+                        outbox::record_upload_progress(tx, job.entry_id, &url, offset)
+                    })?;
+                    progress();
+                }
             }
             Patched::Conflict(o) => offset = o.min(len),
             Patched::ChecksumMismatch => {

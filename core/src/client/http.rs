@@ -162,19 +162,37 @@ impl<'a> Api<'a> {
 
     /// Send with the access token; on 401 refresh once and send again. Maps
     /// 426, 429, 5xx and network errors; other statuses are the caller's.
+    ///
+    /// A transport error is tried once more at once: a pooled connection the
+    /// network silently dropped fails the first request on it. Every request of
+    /// this protocol is idempotent (mutation ids, tus offsets, one upload per
+    /// photo), so sending twice is safe.
     pub async fn send(
         &self,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, NetError> {
-        for attempt in 0..2 {
+        let mut transport_retry = true;
+        let mut attempt = 0;
+        while attempt < 2 {
             let token = self.access_token()?.ok_or(NetError::Unauthorized)?;
-            let r = build(self.http)
+            let sent = build(self.http)
                 .bearer_auth(&token)
                 .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
                 .send()
-                .await?;
+                .await;
+            let r = match sent {
+                Ok(r) => r,
+                Err(e) if transport_retry && !e.is_timeout() => {
+                    transport_retry = false;
+                    tracing::debug!(error = %e, "retrying once on a fresh connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            attempt += 1;
             match r.status() {
-                StatusCode::UNAUTHORIZED if attempt == 0 => self.refresh(&token).await?,
+                StatusCode::UNAUTHORIZED if attempt == 1 => self.refresh(&token).await?,
                 StatusCode::UNAUTHORIZED => return Err(NetError::Unauthorized),
                 StatusCode::UPGRADE_REQUIRED => return Err(NetError::TooOld),
                 s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => {
@@ -373,22 +391,21 @@ impl<'a> Api<'a> {
         }
     }
 
-    /// tus PATCH of one chunk at `offset`, with its SHA-256.
+    /// tus PATCH of `chunk` at `offset`. Without a chunk checksum the server
+    /// keeps what arrives before a cut; the whole photo's SHA-256 is checked
+    /// when it completes.
     pub async fn tus_patch(
         &self,
         url: &str,
         offset: u64,
-        chunk: Vec<u8>,
+        chunk: bytes::Bytes,
     ) -> Result<Patched, NetError> {
-        use sha2::Digest;
-        let sum = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&chunk));
         let build = self.tus(Method::PATCH, url);
         let r = self
             .send(|c| {
                 build(c)
                     .header("content-type", "application/offset+octet-stream")
                     .header("upload-offset", offset.to_string())
-                    .header("upload-checksum", format!("sha256 {sum}"))
                     .body(chunk.clone())
             })
             .await?;

@@ -15,7 +15,7 @@ use crate::access::can_see;
 use crate::auth::Caller;
 use crate::store::now_ms;
 use crate::store::uploads::UploadRecord;
-use crate::uploads::UploadError;
+use crate::uploads::{Appended, UploadError};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -316,9 +316,9 @@ pub async fn patch(
             "Another PATCH to this upload is still running",
         ));
     };
-    let appended = state
+    let received = state
         .uploads
-        .append(
+        .receive(
             &uid,
             rec.offset,
             rec.length,
@@ -327,8 +327,9 @@ pub async fn patch(
         )
         .await;
     let key = rec.id.clone();
-    let new_offset = match appended {
-        Ok(n) => n,
+    let (new_offset, whole) = match received {
+        Ok(Appended::Partial(n)) => (n, None),
+        Ok(Appended::Whole { bytes, sha256 }) => (rec.length, Some((bytes, sha256))),
         Err(UploadError::Interrupted { kept }) => {
             let _ = state
                 .db(move |db| {
@@ -360,16 +361,18 @@ pub async fn patch(
         }
         Err(e) => return fail(Failure::unavailable(e)),
     };
-    let k = key.clone();
-    if let Err(f) = state
-        .db(move |db| db.set_upload_offset(&k, new_offset).map_err(Failure::from))
-        .await
-    {
-        return fail(f);
-    }
     let mut rec = rec;
     if new_offset == rec.length {
-        match state.uploads.finish(&uid, &rec.photo_id, &rec.sha256).await {
+        let finished = match whole {
+            Some((bytes, sha256)) => {
+                state
+                    .uploads
+                    .finish_whole(&uid, &rec.photo_id, &rec.sha256, bytes, sha256)
+                    .await
+            }
+            None => state.uploads.finish(&uid, &rec.photo_id, &rec.sha256).await,
+        };
+        match finished {
             Ok(()) => {}
             Err(e @ (UploadError::WholeChecksum | UploadError::NotJpeg)) => {
                 let k = key.clone();
@@ -393,14 +396,27 @@ pub async fn patch(
             }
             Err(e) => return fail(Failure::unavailable(e)),
         }
+        // Offset and completion in one write.
         let k = key.clone();
+        let len = rec.length;
         if let Err(f) = state
-            .db(move |db| db.complete_upload(&k, now_ms()).map_err(Failure::from))
+            .db(move |db| {
+                db.set_upload_offset(&k, len)?;
+                db.complete_upload(&k, now_ms()).map_err(Failure::from)
+            })
             .await
         {
             return fail(f);
         }
         rec.completed = true;
+    } else {
+        let k = key.clone();
+        if let Err(f) = state
+            .db(move |db| db.set_upload_offset(&k, new_offset).map_err(Failure::from))
+            .await
+        {
+            return fail(f);
+        }
     }
     offset_response(StatusCode::NO_CONTENT, &rec, new_offset)
 }
