@@ -57,13 +57,18 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
-fn photo_store(config: &Config) -> Result<Arc<dyn object_store::ObjectStore>, StartError> {
+/// The photo store, and its root when it is a local directory (to fsync).
+type PhotoStore = (Arc<dyn object_store::ObjectStore>, Option<PathBuf>);
+
+fn photo_store(config: &Config) -> Result<PhotoStore, StartError> {
     match &config.photo_store {
         None => {
             let dir = config.data_dir.join("photos");
             std::fs::create_dir_all(&dir)?;
-            Ok(Arc::new(
-                object_store::local::LocalFileSystem::new_with_prefix(dir)?,
+            let dir = dir.canonicalize()?;
+            Ok((
+                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&dir)?),
+                Some(dir),
             ))
         }
         Some(url) => {
@@ -81,9 +86,13 @@ fn photo_store(config: &Config) -> Result<Arc<dyn object_store::ObjectStore>, St
                 .map(|(k, v)| (k.to_ascii_lowercase(), v))
                 .collect();
             let (store, prefix) = object_store::parse_url_opts(&parsed, opts)?;
-            Ok(Arc::new(object_store::prefix::PrefixStore::new(
-                store, prefix,
-            )))
+            let local = (parsed.scheme() == "file")
+                .then(|| parsed.to_file_path().ok())
+                .flatten();
+            Ok((
+                Arc::new(object_store::prefix::PrefixStore::new(store, prefix)),
+                local,
+            ))
         }
     }
 }
@@ -110,7 +119,11 @@ impl Server {
         };
         let db = Arc::new(Db::open(&db_path)?);
         let gateway = FileGateway::new(config.data_dir.join("sms.log"));
-        let uploads = Uploads::new(config.data_dir.join("uploads"), photo_store(config)?)?;
+        let (photos, local_root) = photo_store(config)?;
+        let mut uploads = Uploads::new(config.data_dir.join("uploads"), photos)?;
+        if let Some(root) = local_root {
+            uploads = uploads.durable_local_root(root);
+        }
         let state = AppState {
             db,
             auth: Arc::new(Auth::new(Box::new(gateway))),
