@@ -1,0 +1,121 @@
+//! Client rules against the real server: an expired access token is refreshed
+//! without consuming the mutation; a server that needs a newer app (426) parks
+//! sync with the queue intact; sync status reaches listeners.
+
+use minqing_core::client::runner::{SyncListener, SyncState, SyncStatus};
+use minqing_core::outbox::OutboxState;
+use minqing_core::MinqingError;
+use minqing_e2e::devices::{drained, login, open, submit_with_photo};
+use minqing_e2e::server::ServerProc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_e2e-minqing-server"))
+}
+
+#[derive(Default)]
+struct Statuses(Mutex<Vec<SyncStatus>>);
+
+impl SyncListener for Statuses {
+    fn on_sync_status(&self, status: SyncStatus) {
+        self.0.lock().expect("lock").push(status);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_access_token_is_refreshed_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = ServerProc::start(&bin(), &dir.path().join("server"), "127.0.0.1:0");
+    let dev = open(dir.path(), "deputy");
+    login(&dev, &server, &server.url, "陆靖英").await;
+    let (ticket, _) = submit_with_photo(&dev, "令牌过期", 640, 480);
+    // Every access token expires, as an hour would do.
+    let db = rusqlite::Connection::open(server.data_dir.join("server.db")).expect("db");
+    db.execute("UPDATE sessions SET access_expires = 0", [])
+        .expect("expire");
+    let before = dev
+        .store()
+        .read(|c| minqing_core::store::meta_get(c, "access_token"))
+        .expect("meta");
+    let report = dev.sync_now().await.expect("refreshed and synced");
+    assert_eq!(
+        report.pushed, 2,
+        "create + attach, none consumed by the 401"
+    );
+    assert!(drained(&dev));
+    let after = dev
+        .store()
+        .read(|c| minqing_core::store::meta_get(c, "access_token"))
+        .expect("meta");
+    assert_ne!(before, after, "a new access token was stored");
+    assert_eq!(
+        dev.get_ticket(ticket).expect("ticket").sync,
+        minqing_core::views::SyncBadge::Synced
+    );
+}
+
+/// A server that answers every request with `426` (a newer protocol only).
+async fn too_new_server() -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 65536];
+                let _ = c.read(&mut buf).await;
+                let body =
+                    r#"{"error":"too_old","message_zh":"应用版本过旧","message_en":"too old"}"#;
+                let _ = c
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 426 Upgrade Required\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_required_parks_sync_and_keeps_the_queue() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = ServerProc::start(&bin(), &dir.path().join("server"), "127.0.0.1:0");
+    let dev = open(dir.path(), "deputy");
+    login(&dev, &server, &server.url, "陆靖英").await;
+    submit_with_photo(&dev, "需要升级", 640, 480);
+    let statuses = Arc::new(Statuses::default());
+    let _sub = dev.subscribe_sync(statuses.clone());
+    dev.set_server(too_new_server().await).expect("url");
+    match dev.sync_now().await {
+        Err(MinqingError::UpdateRequired { reason }) => assert!(reason.contains("升级")),
+        other => panic!("expected UpdateRequired, got {other:?}"),
+    }
+    let queue = dev.outbox().expect("queue");
+    assert_eq!(queue.len(), 3);
+    assert!(
+        queue.iter().all(|e| e.state == OutboxState::Pending),
+        "{queue:?}"
+    );
+    let seen = statuses.0.lock().expect("lock").clone();
+    assert_eq!(
+        seen.first().map(|s| s.state),
+        Some(SyncState::Idle),
+        "replayed on subscribe"
+    );
+    assert_eq!(
+        seen.last().map(|s| s.state),
+        Some(SyncState::UpdateRequired)
+    );
+    // Back to a server that accepts this app: everything goes through.
+    dev.set_server(server.url.clone()).expect("url");
+    dev.sync_now().await.expect("sync");
+    assert!(drained(&dev));
+}
