@@ -398,12 +398,8 @@ pub async fn patch(
         }
         // Offset and completion in one write.
         let k = key.clone();
-        let len = rec.length;
         if let Err(f) = state
-            .db(move |db| {
-                db.set_upload_offset(&k, len)?;
-                db.complete_upload(&k, now_ms()).map_err(Failure::from)
-            })
+            .db(move |db| db.complete_upload(&k, now_ms()).map_err(Failure::from))
             .await
         {
             return fail(f);

@@ -2,8 +2,12 @@
 //!
 //! # Design
 //! **Push.** A device sends its mutations in `mutation_id` order. Each mutation is
-//! applied in its own transaction *together with* the client's new last mutation
-//! id, so a crash leaves either both or neither. A mutation at or below the last
+//! applied atomically *together with* the client's new last mutation id — in its
+//! own savepoint (a nested transaction) — so a mutation never exists without its
+//! id or the other way round. The mutations of one push then commit together: one
+//! disk sync per push rather than one per mutation (see docs/benchmarks.md for
+//! what that buys), and a crash leaves either the whole push or none of it, which
+//! the device simply sends again. A mutation at or below the last
 //! id is a replay: nothing happens (if it had been rejected, the same rejection is
 //! reported again). A mutation above last + 1 is a gap: the push stops there and
 //! says which id it expected. A mutation the state machine refuses is recorded as
@@ -83,12 +87,9 @@ impl Db {
     ) -> Result<PushResult, PushError> {
         let mut conn = self.lock();
         let mut rejected = Vec::new();
-        let mut last = {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let last = client_last(&tx, actor, client)?;
-            tx.commit()?;
-            last
-        };
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut last = client_last(&tx, actor, client)?;
+        let mut gap = None;
         for m in mutations {
             if m.client_id != client {
                 return Err(PushError::WrongClient {
@@ -97,7 +98,7 @@ impl Db {
                 });
             }
             if m.mutation_id <= last {
-                if let Some(reason) = past_rejection(&conn, client, m.mutation_id)? {
+                if let Some(reason) = past_rejection(&tx, client, m.mutation_id)? {
                     rejected.push(Rejection {
                         mutation_id: m.mutation_id,
                         reason,
@@ -106,14 +107,15 @@ impl Db {
                 continue;
             }
             if m.mutation_id != last + 1 {
-                return Err(PushError::Gap {
+                gap = Some(PushError::Gap {
                     expected: last + 1,
                     got: m.mutation_id,
                 });
+                break;
             }
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Applied::Rejected(reason) = apply(&tx, actor, &m.kind, now_ms)? {
-                tx.execute(
+            let sp = tx.savepoint()?;
+            if let Applied::Rejected(reason) = apply(&sp, actor, &m.kind, now_ms)? {
+                sp.execute(
                     "INSERT INTO rejections (client_id, mutation_id, reason) VALUES (?1, ?2, ?3)",
                     params![
                         client.to_string(),
@@ -126,12 +128,17 @@ impl Db {
                     reason,
                 });
             }
-            tx.execute(
+            sp.execute(
                 "UPDATE clients SET last_mutation_id = ?2 WHERE client_id = ?1",
                 params![client.to_string(), m.mutation_id as i64],
             )?;
-            tx.commit()?;
+            sp.commit()?;
             last = m.mutation_id;
+        }
+        // What came before a gap is kept; the gap itself is the caller's to report.
+        tx.commit()?;
+        if let Some(g) = gap {
+            return Err(g);
         }
         Ok(PushResult {
             last_mutation_id: last,
@@ -205,11 +212,7 @@ fn parse_cursor(c: &str, epoch: &str) -> Option<i64> {
     seq.parse().ok().filter(|s: &i64| *s >= 0)
 }
 
-fn client_last(
-    tx: &rusqlite::Transaction<'_>,
-    actor: &Actor,
-    client: ClientId,
-) -> Result<u64, PushError> {
+fn client_last(tx: &Connection, actor: &Actor, client: ClientId) -> Result<u64, PushError> {
     let row: Option<(String, i64)> = tx
         .query_row(
             "SELECT user_id, last_mutation_id FROM clients WHERE client_id = ?1",
@@ -252,7 +255,7 @@ pub(crate) fn load(conn: &Connection, id: &str) -> Result<Option<Ticket>, StoreE
     Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
 }
 
-fn save(tx: &rusqlite::Transaction<'_>, t: &Ticket) -> Result<(), PushError> {
+fn save(tx: &Connection, t: &Ticket) -> Result<(), PushError> {
     tx.execute(
         "INSERT INTO changes (ticket_id) VALUES (?1)",
         [t.id.to_string()],
@@ -267,7 +270,7 @@ fn save(tx: &rusqlite::Transaction<'_>, t: &Ticket) -> Result<(), PushError> {
 }
 
 fn apply(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     actor: &Actor,
     kind: &MutationKind,
     now_ms: i64,
@@ -316,7 +319,7 @@ fn apply(
 /// An attached photo must be a completed upload by the same user, for the same
 /// ticket, with the SHA-256 recorded at capture.
 fn photo_uploaded(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     actor: &Actor,
     ticket: TicketId,
     photo: &PhotoRef,

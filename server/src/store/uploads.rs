@@ -105,9 +105,10 @@ impl Db {
         Ok(())
     }
 
+    /// The last byte is in and verified: offset = length and finished, in one write.
     pub fn complete_upload(&self, id: &str, now: i64) -> StoreResult<()> {
         self.lock().execute(
-            "UPDATE uploads SET completed_at = ?2 WHERE id = ?1",
+            "UPDATE uploads SET completed_at = ?2, offset = length WHERE id = ?1",
             params![id, now],
         )?;
         Ok(())
