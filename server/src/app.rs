@@ -1,5 +1,6 @@
 //! Putting the server together: configuration, the database, the photo store,
-//! the SMS gateway, background sweeps, and the listening socket.
+//! the SMS gateway, background sweeps, and the listening socket. The database
+//! is SQLite (default) or PostgreSQL, chosen by `database_url`.
 
 use crate::auth::Auth;
 use crate::http::{router, AppState, Limits};
@@ -51,6 +52,8 @@ pub enum StartError {
     Config(String),
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Store(#[from] crate::store::StoreError),
     #[error("photo store: {0}")]
     PhotoStore(#[from] object_store::Error),
     #[error("{0}")]
@@ -107,17 +110,30 @@ pub struct Server {
 impl Server {
     pub async fn bind(config: &Config) -> Result<Server, StartError> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let db_path = match &config.database_url {
-            None => config.data_dir.join(DB_FILE),
-            Some(u) if u.starts_with("sqlite://") => PathBuf::from(&u["sqlite://".len()..]),
+        let db = match &config.database_url {
+            None => Db::open(&config.data_dir.join(DB_FILE))?,
+            Some(u) if u.starts_with("sqlite://") => {
+                Db::open(&PathBuf::from(&u["sqlite://".len()..]))?
+            }
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                // The synchronous client must not run on an async worker.
+                let url = u.clone();
+                tokio::task::spawn_blocking(move || Db::connect_postgres(&url))
+                    .await
+                    .map_err(|e| StartError::Config(format!("database: {e}")))??
+            }
             Some(u) => {
                 return Err(StartError::Config(format!(
-                    "database_url {:?}: this build supports sqlite:// only",
+                    "database_url {:?}: expected sqlite://… or postgres://…",
                     u.split(':').next().unwrap_or("")
                 )))
             }
         };
-        let db = Arc::new(Db::open(&db_path)?);
+        let db = Arc::new(db);
+        let pokes = Pokes::new();
+        // Changes made through other server processes poke this one's clients.
+        let local = pokes.clone();
+        db.forward_pokes(move || local.poke());
         let gateway = FileGateway::new(config.data_dir.join("sms.log"));
         let (photos, local_root) = photo_store(config)?;
         let mut uploads = Uploads::new(config.data_dir.join("uploads"), photos)?;
@@ -128,7 +144,7 @@ impl Server {
             db,
             auth: Arc::new(Auth::new(Box::new(gateway))),
             uploads: Arc::new(uploads),
-            pokes: Pokes::new(),
+            pokes,
             limits: Limits {
                 max_json_bytes: config.max_json_bytes,
                 max_photo_bytes: config.max_photo_bytes,

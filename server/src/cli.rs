@@ -1,5 +1,6 @@
 //! The `minqing-server` command line: `demo` (embedded SQLite, seeded, prints
-//! how to log in) and `serve` (configured by file, environment and flags).
+//! how to log in) and `serve` (configured by file, environment and flags;
+//! `--seed-demo` seeds and prints the same demo data, e.g. into PostgreSQL).
 
 use crate::app::{Config, Server};
 use crate::seed::seed_demo;
@@ -40,6 +41,10 @@ enum Command {
         /// `sqlite://path` or `postgres://…`.
         #[arg(long, env = "MINQING_DATABASE_URL")]
         database_url: Option<String>,
+        /// Seed the Haining demo data when the directory is empty (as `demo`
+        /// does), and print the demo phone numbers.
+        #[arg(long)]
+        seed_demo: bool,
     },
 }
 
@@ -86,6 +91,7 @@ async fn run() {
         Command::Serve {
             common,
             database_url,
+            seed_demo,
         } => (
             load(common).map(|mut c| {
                 if database_url.is_some() {
@@ -93,7 +99,7 @@ async fn run() {
                 }
                 c
             }),
-            false,
+            *seed_demo,
         ),
     };
     let config = match config {
@@ -111,7 +117,15 @@ async fn run() {
         }
     };
     if demo {
-        match seed_demo(&server.state().db) {
+        // Off the async workers: the PostgreSQL client blocks.
+        let db = server.state().db.clone();
+        let seeded = tokio::task::spawn_blocking(move || seed_demo(&db))
+            .await
+            .unwrap_or_else(|e| {
+                eprintln!("演示数据创建失败 / cannot seed: {e}");
+                std::process::exit(1);
+            });
+        match seeded {
             Ok(people) if !people.is_empty() => {
                 println!("演示数据已创建 / demo data seeded:");
                 for p in people {

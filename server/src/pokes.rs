@@ -4,7 +4,7 @@
 //!
 //! Within one process a broadcast channel fans pokes out to every SSE stream.
 //! Several processes sharing one PostgreSQL forward pokes to each other with
-//! LISTEN/NOTIFY (see `crate::pg`).
+//! LISTEN/NOTIFY (see `crate::store::pg::listen`; wired up in `crate::app`).
 
 use tokio::sync::broadcast;
 

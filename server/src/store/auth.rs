@@ -2,7 +2,7 @@
 //! sessions (opaque tokens stored only as SHA-256 hashes; refresh rotates both
 //! tokens, and a replayed refresh token revokes the session).
 
-use super::{Db, StoreResult};
+use super::{Sqlite, StoreResult};
 use minqing_protocol::UserId;
 use rusqlite::{params, OptionalExtension};
 
@@ -57,7 +57,7 @@ pub struct NewSession<'a> {
     pub refresh_expires: i64,
 }
 
-impl Db {
+impl Sqlite {
     /// Record a new code for `phone` unless the limits forbid it.
     pub fn issue_code(
         &self,

@@ -2,7 +2,7 @@
 //! answers one question for every request: which [`Me`] (role, unit, groups)
 //! does this user act as.
 
-use super::{Db, StoreResult};
+use super::{Sqlite, StoreResult};
 use minqing_protocol::wire::Me;
 use minqing_protocol::{GroupId, Role, UnitId, UserId};
 use rusqlite::{params, OptionalExtension};
@@ -41,7 +41,7 @@ pub struct Account {
     pub password_hash: Option<String>,
 }
 
-impl Db {
+impl Sqlite {
     pub fn insert_unit(&self, u: &NewUnit<'_>) -> StoreResult<()> {
         self.lock().execute(
             "INSERT INTO units (id, name_zh, name_en, kind) VALUES (?1, ?2, ?3, ?4)",

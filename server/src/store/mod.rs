@@ -1,13 +1,18 @@
-//! The server's database: one SQLite file (WAL) holding tickets and their change
-//! sequence, the directory of users, login state and upload records.
+//! The server's database, behind one type [`Db`] with two backends: one SQLite
+//! file (WAL; the default, embedded) or a shared PostgreSQL ([`pg`]), which lets
+//! several server processes serve the same data.
 //!
-//! Each submodule owns one concern and adds methods to [`Db`]:
-//! [`sync`] (push/pull), [`directory`] (users, units, groups), [`auth`] (SMS codes
-//! and sessions), [`uploads`] (tus upload records). All methods are synchronous;
-//! the HTTP layer calls them on tokio's blocking pool.
+//! Each submodule owns one concern: [`sync`] (push/pull), [`directory`] (users,
+//! units, groups), [`auth`] (SMS codes and sessions), [`uploads`] (tus upload
+//! records). It defines the concern's types and semantics and the SQLite
+//! implementation; [`pg`] mirrors each for PostgreSQL, and [`dispatch`] forwards
+//! every public method of [`Db`] to the backend in use. All methods are
+//! synchronous; the HTTP layer calls them on tokio's blocking pool.
 
 pub mod auth;
 pub mod directory;
+mod dispatch;
+pub mod pg;
 mod schema;
 pub mod sync;
 pub mod uploads;
@@ -25,13 +30,32 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub enum StoreError {
     #[error("storage: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("storage: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// No PostgreSQL connection could be had in time.
+    #[error("storage: connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
     #[error("stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// The database's schema is newer than this server knows.
+    #[error("storage: {0}")]
+    Schema(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The server's database; which backend is chosen when it is opened.
 pub struct Db {
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(Sqlite),
+    Postgres(pg::Pg),
+}
+
+/// The embedded backend: one SQLite connection behind a mutex.
+pub(crate) struct Sqlite {
     conn: Mutex<Connection>,
 }
 
@@ -39,6 +63,7 @@ pub struct Db {
 pub const DB_FILE: &str = "server.db";
 
 impl Db {
+    /// Open (or create) the SQLite database at `path`.
     pub fn open(path: &Path) -> Result<Db, rusqlite::Error> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -47,10 +72,41 @@ impl Db {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::init(&mut conn)?;
         Ok(Db {
-            conn: Mutex::new(conn),
+            backend: Backend::Sqlite(Sqlite {
+                conn: Mutex::new(conn),
+            }),
         })
     }
 
+    /// Connect to PostgreSQL at `url` (`postgres://user@host:port/db`, no TLS)
+    /// and bring its schema up to date. Blocking: call it off the async runtime.
+    pub fn connect_postgres(url: &str) -> Result<Db, StoreError> {
+        Ok(Db {
+            backend: Backend::Postgres(pg::Pg::connect(url)?),
+        })
+    }
+
+    /// Have `poke` called whenever another server process sharing this database
+    /// changed something a client may want to pull. SQLite is one process's
+    /// alone, so there it never fires; on PostgreSQL a background thread listens
+    /// (LISTEN/NOTIFY) for as long as this `Db` lives.
+    pub fn forward_pokes(&self, poke: impl Fn() + Send + 'static) {
+        match &self.backend {
+            Backend::Sqlite(_) => {}
+            Backend::Postgres(p) => p.forward_pokes(poke),
+        }
+    }
+
+    /// Which backend this is: `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl Sqlite {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic mid-transaction rolls the transaction back on drop, so a
         // poisoned lock still guards a consistent database.

@@ -19,9 +19,17 @@
 //! (restored, reset) database is unknown and answers with a reset. Changes and the
 //! new cursor are read in one snapshot; only tickets the caller may see are returned.
 //!
+//! **Both backends.** The rules above, and [`apply`] (the state machine's glue),
+//! are shared; SQLite's code is below, PostgreSQL's in `pg::sync`. SQLite has one
+//! writer at a time by construction. On PostgreSQL several server processes push
+//! at once: a push locks its client's row (`SELECT … FOR UPDATE`) and takes a
+//! transaction-level advisory lock before it writes tickets, so ticket writes
+//! commit in change-number order and a cursor never skips a change that commits
+//! later with a smaller number; a pull reads at REPEATABLE READ (one snapshot).
+//!
 //! Times are stamped here; device clocks never order anything.
 
-use super::{Db, StoreError};
+use super::{Sqlite, StoreError};
 use crate::access::can_see;
 use minqing_protocol::wire::{PushResponse, RejectReason, Rejection};
 use minqing_protocol::{
@@ -71,12 +79,12 @@ pub enum PullResult {
     Reset { cursor: String },
 }
 
-enum Applied {
+pub(crate) enum Applied {
     Ok,
     Rejected(RejectReason),
 }
 
-impl Db {
+impl Sqlite {
     /// Apply `mutations` from `client` acting as `actor`, stamped `now_ms`.
     pub fn push(
         &self,
@@ -114,7 +122,7 @@ impl Db {
                 break;
             }
             let sp = tx.savepoint()?;
-            if let Applied::Rejected(reason) = apply(&sp, actor, &m.kind, now_ms)? {
+            if let Applied::Rejected(reason) = apply(&mut SqliteTx(&sp), actor, &m.kind, now_ms)? {
                 sp.execute(
                     "INSERT INTO rejections (client_id, mutation_id, reason) VALUES (?1, ?2, ?3)",
                     params![
@@ -184,17 +192,8 @@ impl Db {
             (true, Some((_, seq))) => format!("{epoch}.{seq}"),
             _ => cursor_now,
         };
-        let mut tickets = Vec::new();
-        let mut gone = Vec::new();
-        for (b, _) in rows {
-            let t: Ticket = serde_json::from_str(&b)?;
-            if can_see(actor, &t) {
-                tickets.push(t);
-            } else if since > 0 && t.group.is_some_and(|g| actor.groups.contains(&g)) {
-                // Only group members learn the id, and only on an incremental pull.
-                gone.push(t.id);
-            }
-        }
+        let bodies = rows.iter().map(|(b, _)| b.as_str());
+        let (tickets, gone) = visible(actor, since, bodies)?;
         Ok(PullResult::Changes {
             tickets,
             gone,
@@ -204,7 +203,28 @@ impl Db {
     }
 }
 
-fn parse_cursor(c: &str, epoch: &str) -> Option<i64> {
+/// Of the changed tickets (JSON bodies, in sequence order), those `actor` may
+/// see, and the ids of those that left the view of a group the actor is in.
+pub(crate) fn visible<'a>(
+    actor: &Actor,
+    since: i64,
+    bodies: impl Iterator<Item = &'a str>,
+) -> Result<(Vec<Ticket>, Vec<TicketId>), StoreError> {
+    let mut tickets = Vec::new();
+    let mut gone = Vec::new();
+    for b in bodies {
+        let t: Ticket = serde_json::from_str(b)?;
+        if can_see(actor, &t) {
+            tickets.push(t);
+        } else if since > 0 && t.group.is_some_and(|g| actor.groups.contains(&g)) {
+            // Only group members learn the id, and only on an incremental pull.
+            gone.push(t.id);
+        }
+    }
+    Ok((tickets, gone))
+}
+
+pub(crate) fn parse_cursor(c: &str, epoch: &str) -> Option<i64> {
     let (e, seq) = c.split_once('.')?;
     if e != epoch {
         return None;
@@ -255,6 +275,42 @@ pub(crate) fn load(conn: &Connection, id: &str) -> Result<Option<Ticket>, StoreE
     Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
 }
 
+/// What applying a mutation needs from a backend's open transaction.
+pub(crate) trait TicketTx {
+    fn load(&mut self, id: &str) -> Result<Option<Ticket>, PushError>;
+    /// Write `t` under the next change sequence number.
+    fn save(&mut self, t: &Ticket) -> Result<(), PushError>;
+    /// An attached photo must be a completed upload by the same user, for the
+    /// same ticket, with the SHA-256 recorded at capture.
+    fn photo_uploaded(
+        &mut self,
+        actor: &Actor,
+        ticket: TicketId,
+        photo: &PhotoRef,
+    ) -> Result<bool, PushError>;
+}
+
+struct SqliteTx<'a>(&'a Connection);
+
+impl TicketTx for SqliteTx<'_> {
+    fn load(&mut self, id: &str) -> Result<Option<Ticket>, PushError> {
+        Ok(load(self.0, id)?)
+    }
+
+    fn save(&mut self, t: &Ticket) -> Result<(), PushError> {
+        save(self.0, t)
+    }
+
+    fn photo_uploaded(
+        &mut self,
+        actor: &Actor,
+        ticket: TicketId,
+        photo: &PhotoRef,
+    ) -> Result<bool, PushError> {
+        photo_uploaded(self.0, actor, ticket, photo)
+    }
+}
+
 fn save(tx: &Connection, t: &Ticket) -> Result<(), PushError> {
     tx.execute(
         "INSERT INTO changes (ticket_id) VALUES (?1)",
@@ -269,15 +325,16 @@ fn save(tx: &Connection, t: &Ticket) -> Result<(), PushError> {
     Ok(())
 }
 
-fn apply(
-    tx: &Connection,
+/// Run one mutation through the state machine (shared by both backends).
+pub(crate) fn apply(
+    tx: &mut impl TicketTx,
     actor: &Actor,
     kind: &MutationKind,
     now_ms: i64,
 ) -> Result<Applied, PushError> {
     match kind {
         MutationKind::CreateTicket { ticket } => {
-            if load(tx, &ticket.id.to_string())?.is_some() {
+            if tx.load(&ticket.id.to_string())?.is_some() {
                 return Ok(Applied::Rejected(RejectReason::DuplicateTicket));
             }
             let mut new = ticket.clone();
@@ -287,7 +344,7 @@ fn apply(
                 new.group = actor.groups.first().copied();
             }
             match Ticket::submit(new, actor, now_ms) {
-                Ok(t) => save(tx, &t).map(|_| Applied::Ok),
+                Ok(t) => tx.save(&t).map(|_| Applied::Ok),
                 Err(d) => Ok(Applied::Rejected(RejectReason::Denied(d))),
             }
         }
@@ -296,7 +353,7 @@ fn apply(
             event,
             action,
         } => {
-            let Some(mut t) = load(tx, &ticket.to_string())? else {
+            let Some(mut t) = tx.load(&ticket.to_string())? else {
                 return Ok(Applied::Rejected(RejectReason::TicketNotFound));
             };
             if !can_see(actor, &t) {
@@ -304,20 +361,18 @@ fn apply(
                 return Ok(Applied::Rejected(RejectReason::TicketNotFound));
             }
             if let Action::AttachPhoto { photo } = action {
-                if !photo_uploaded(tx, actor, *ticket, photo)? {
+                if !tx.photo_uploaded(actor, *ticket, photo)? {
                     return Ok(Applied::Rejected(RejectReason::PhotoNotUploaded));
                 }
             }
             match t.apply(actor, action.clone(), *event, now_ms) {
-                Ok(()) => save(tx, &t).map(|_| Applied::Ok),
+                Ok(()) => tx.save(&t).map(|_| Applied::Ok),
                 Err(d) => Ok(Applied::Rejected(RejectReason::Denied(d))),
             }
         }
     }
 }
 
-/// An attached photo must be a completed upload by the same user, for the same
-/// ticket, with the SHA-256 recorded at capture.
 fn photo_uploaded(
     tx: &Connection,
     actor: &Actor,

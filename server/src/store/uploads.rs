@@ -2,7 +2,7 @@
 //! many bytes the server holds, and until when an unfinished upload is kept.
 //! The bytes themselves live in files (see `crate::uploads`).
 
-use super::{Db, StoreResult};
+use super::{Sqlite, StoreResult};
 use rusqlite::{params, OptionalExtension, Row};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<UploadRecord> {
     })
 }
 
-impl Db {
+impl Sqlite {
     /// Create the record, or return the one that already exists for this photo
     /// (a client that lost the creation answer asks again).
     pub fn create_upload(&self, rec: &UploadRecord, now: i64) -> StoreResult<UploadRecord> {

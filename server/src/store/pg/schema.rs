@@ -1,0 +1,160 @@
+//! The server database's PostgreSQL schema, the same tables as SQLite's.
+//! `VERSION` counts schema changes; `upgrade_from` takes an older database
+//! forward one step at a time inside one transaction; the version lives in the
+//! one-row `schema_version` table. Server processes starting at once migrate
+//! one after the other (an advisory lock), and the test `migrated_equals_fresh`
+//! (tests/pg_store.rs) proves a migrated database matches a fresh one.
+
+use super::super::StoreError;
+use super::random_hex;
+use postgres::{Client, Transaction};
+
+pub const VERSION: i32 = 2;
+
+/// Held (per transaction) while the schema is checked or migrated.
+const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
+
+/// Version 1: the sync store.
+pub const V1: &str = "
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE clients (
+    client_id        TEXT PRIMARY KEY,
+    user_id          TEXT NOT NULL,
+    last_mutation_id BIGINT NOT NULL
+);
+CREATE TABLE changes (
+    seq       BIGSERIAL PRIMARY KEY,
+    ticket_id TEXT NOT NULL
+);
+CREATE TABLE tickets (
+    id   TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    seq  BIGINT NOT NULL
+);
+CREATE INDEX tickets_by_seq ON tickets(seq);
+CREATE TABLE rejections (
+    client_id   TEXT NOT NULL,
+    mutation_id BIGINT NOT NULL,
+    reason      TEXT NOT NULL,
+    PRIMARY KEY (client_id, mutation_id)
+);
+";
+
+/// Version 2: the directory (who is who), login, and photo uploads.
+const V2: &str = r#"
+CREATE TABLE units (
+    id      TEXT PRIMARY KEY,
+    name_zh TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    kind    TEXT NOT NULL
+);
+CREATE TABLE groups (
+    id           TEXT PRIMARY KEY,
+    name_zh      TEXT NOT NULL,
+    name_en      TEXT NOT NULL,
+    jurisdiction TEXT NOT NULL
+);
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    phone         TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    unit_id       TEXT REFERENCES units(id),
+    jurisdiction  TEXT,
+    password_hash TEXT
+);
+CREATE TABLE group_members (
+    group_id TEXT NOT NULL REFERENCES groups(id),
+    user_id  TEXT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE sms_codes (
+    phone        TEXT PRIMARY KEY,
+    code_hash    TEXT,
+    expires_at   BIGINT NOT NULL,
+    attempts     BIGINT NOT NULL,
+    last_sent_at BIGINT NOT NULL,
+    window_start BIGINT NOT NULL,
+    sends        BIGINT NOT NULL
+);
+CREATE TABLE sessions (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL REFERENCES users(id),
+    device          TEXT NOT NULL,
+    access_hash     TEXT NOT NULL UNIQUE,
+    access_expires  BIGINT NOT NULL,
+    refresh_hash    TEXT NOT NULL UNIQUE,
+    refresh_expires BIGINT NOT NULL,
+    -- The refresh token this one replaced: presenting it again means it was
+    -- stolen or replayed, and the whole session is revoked.
+    prev_refresh_hash TEXT,
+    created_at      BIGINT NOT NULL,
+    revoked_at      BIGINT
+);
+CREATE INDEX sessions_by_prev_refresh ON sessions(prev_refresh_hash);
+CREATE TABLE uploads (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    photo_id     TEXT NOT NULL UNIQUE,
+    ticket_id    TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    length       BIGINT NOT NULL,
+    "offset"     BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    completed_at BIGINT
+);
+"#;
+
+/// Bring the database to [`VERSION`]: create it when empty, migrate it when
+/// older, refuse it when newer.
+pub fn init(client: &mut Client) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    let found = version(&mut tx)?;
+    if found == VERSION {
+        return Ok(());
+    }
+    if found > VERSION {
+        // A database written by a newer server: refuse rather than misread it.
+        return Err(StoreError::Schema(format!(
+            "database schema version {found} is newer than this server's {VERSION}"
+        )));
+    }
+    if found == 0 {
+        tx.batch_execute(V1)?;
+        // A random epoch makes cursors from any other database unknown here.
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('epoch', $1)",
+            &[&random_hex(8)],
+        )?;
+        tx.execute("INSERT INTO schema_version (version) VALUES (1)", &[])?;
+        upgrade_from(&mut tx, 1)?;
+    } else {
+        upgrade_from(&mut tx, found)?;
+    }
+    tx.execute("UPDATE schema_version SET version = $1", &[&VERSION])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The stored schema version; 0 for an empty database.
+pub fn version(tx: &mut Transaction<'_>) -> Result<i32, StoreError> {
+    let exists: bool = tx
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let row = tx.query_opt("SELECT version FROM schema_version", &[])?;
+    Ok(row.map(|r| r.get(0)).unwrap_or(0))
+}
+
+/// Take a database at `version` forward to [`VERSION`].
+fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError> {
+    if version < 2 {
+        tx.batch_execute(V2)?;
+    }
+    Ok(())
+}
