@@ -155,7 +155,18 @@ async fn fixture(s: &TestServer, deputy: &SessionTokens) -> (TicketId, PhotoId, 
 /// "not logged in".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_against_every_endpoint() {
-    let s = start().await;
+    every_role_against_every_endpoint_on(start().await).await;
+}
+
+/// The same table with the server on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_against_every_endpoint_on_postgres() {
+    if let Some(s) = support::start_pg().await {
+        every_role_against_every_endpoint_on(s).await;
+    }
+}
+
+async fn every_role_against_every_endpoint_on(s: TestServer) {
     let names = [
         "陆靖英",         // city deputy, reporter, three-streets group
         "王建国",         // city deputy, same group

@@ -1,12 +1,14 @@
 //! The sync store's guarantees: exactly-once push, gaps refused, rejections
-//! recorded and not blocking, pull by cursor with visibility and resets.
+//! recorded and not blocking, pull by cursor with visibility and resets — on
+//! SQLite and on PostgreSQL alike.
+
+mod support;
 
 use minqing_protocol::wire::RejectReason;
 use minqing_protocol::*;
 use minqing_server::{Db as SyncStore, PullResult, PushError};
 
 struct World {
-    _dir: tempfile::TempDir,
     store: SyncStore,
     deputy: Actor,
     contact: Actor,
@@ -14,9 +16,16 @@ struct World {
     group: GroupId,
 }
 
-fn world() -> World {
-    let dir = tempfile::tempdir().expect("dir");
-    let store = SyncStore::open(&dir.path().join("server.db")).expect("open");
+support::db::on_both_backends!(
+    a_replayed_push_changes_nothing,
+    a_gap_is_refused_and_advances_nothing,
+    a_rejection_is_recorded_reported_on_replay_and_does_not_block,
+    a_client_id_cannot_be_borrowed,
+    pull_follows_the_cursor_and_respects_visibility,
+    unknown_cursors_answer_with_a_reset,
+);
+
+fn world(store: SyncStore) -> World {
     let group = GroupId::new();
     let unit = UnitId::new();
     World {
@@ -40,7 +49,6 @@ fn world() -> World {
             groups: vec![],
         },
         group,
-        _dir: dir,
     }
 }
 
@@ -88,9 +96,8 @@ fn tickets(r: PullResult) -> (Vec<Ticket>, String) {
     }
 }
 
-#[test]
-fn a_replayed_push_changes_nothing() {
-    let w = world();
+fn a_replayed_push_changes_nothing(store: SyncStore) {
+    let w = world(store);
     let c = ClientId::new();
     let t = TicketId::new();
     let batch = [
@@ -118,9 +125,8 @@ fn a_replayed_push_changes_nothing() {
     assert_eq!(ts[0].group, Some(w.group), "filed under the deputy's group");
 }
 
-#[test]
-fn a_gap_is_refused_and_advances_nothing() {
-    let w = world();
+fn a_gap_is_refused_and_advances_nothing(store: SyncStore) {
+    let w = world(store);
     let c = ClientId::new();
     let err = w
         .store
@@ -143,9 +149,8 @@ fn a_gap_is_refused_and_advances_nothing() {
     assert_eq!(ok.last_mutation_id, 1);
 }
 
-#[test]
-fn a_rejection_is_recorded_reported_on_replay_and_does_not_block() {
-    let w = world();
+fn a_rejection_is_recorded_reported_on_replay_and_does_not_block(store: SyncStore) {
+    let w = world(store);
     let c = ClientId::new();
     let t = TicketId::new();
     // A deputy cannot claim: rejected. The next mutation still applies.
@@ -176,9 +181,8 @@ fn a_rejection_is_recorded_reported_on_replay_and_does_not_block() {
     assert_eq!(ts[0].timeline.len(), 2);
 }
 
-#[test]
-fn a_client_id_cannot_be_borrowed() {
-    let w = world();
+fn a_client_id_cannot_be_borrowed(store: SyncStore) {
+    let w = world(store);
     let c = ClientId::new();
     w.store
         .push(&w.deputy, c, &[create(c, 1, TicketId::new())], 0)
@@ -201,9 +205,8 @@ fn a_client_id_cannot_be_borrowed() {
     assert!(matches!(err, PushError::WrongClient { .. }));
 }
 
-#[test]
-fn pull_follows_the_cursor_and_respects_visibility() {
-    let w = world();
+fn pull_follows_the_cursor_and_respects_visibility(store: SyncStore) {
+    let w = world(store);
     let (dc, cc) = (ClientId::new(), ClientId::new());
     let t = TicketId::new();
     w.store
@@ -236,9 +239,8 @@ fn pull_follows_the_cursor_and_respects_visibility() {
     assert_eq!(same, deputy_cursor);
 }
 
-#[test]
-fn unknown_cursors_answer_with_a_reset() {
-    let w = world();
+fn unknown_cursors_answer_with_a_reset(store: SyncStore) {
+    let w = world(store);
     for bad in [
         "",
         "garbage",

@@ -1,7 +1,10 @@
-//! An in-process server on a loopback port (real HTTP, real SQLite file) and a
-//! small client for the API tests.
+//! An in-process server on a loopback port (real HTTP, a real SQLite file or,
+//! with `start_pg`, a fresh PostgreSQL database) and a small client for the API
+//! tests. [`db`] has the storage backends for store-level tests.
 
 #![allow(dead_code)]
+
+pub mod db;
 
 use minqing_protocol::wire::SessionTokens;
 use minqing_server::app::{Config, Server};
@@ -29,7 +32,12 @@ pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
     };
     tune(&mut config);
     let server = Server::bind(&config).await.expect("bind");
-    let people = seed_demo(&server.state().db).expect("seed");
+    let db = server.state().db.clone();
+    // Off the async workers: the PostgreSQL client blocks.
+    let people = tokio::task::spawn_blocking(move || seed_demo(&db))
+        .await
+        .expect("seed task")
+        .expect("seed");
     let url = format!("http://{}", server.addr);
     tokio::spawn(server.run());
     TestServer {
@@ -39,6 +47,14 @@ pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
         http: reqwest::Client::new(),
         _dir: dir,
     }
+}
+
+/// The same server on a fresh PostgreSQL database (`None`: skipped, see [`db`]).
+pub async fn start_pg() -> Option<TestServer> {
+    let url = tokio::task::spawn_blocking(db::fresh_pg_url)
+        .await
+        .expect("create database")?;
+    Some(start_with(|c| c.database_url = Some(url)).await)
 }
 
 impl TestServer {
