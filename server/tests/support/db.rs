@@ -47,6 +47,7 @@ pub fn postgres() -> Option<Db> {
     Some(Db::connect_postgres(&url).expect("connect postgres"))
 }
 
+#[allow(unused_macros)]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -65,4 +66,5 @@ macro_rules! on_both_backends {
         }
     )*};
 }
+#[allow(unused_imports)]
 pub(crate) use on_both_backends;
