@@ -1,5 +1,5 @@
-//! Start the real server (`minqing-server demo`) as a child process on a free
-//! loopback port, learn the demo phone numbers from what it prints, and read
+//! Start the real server (`minqing-server demo`, or `serve` on a shared
+//! database) as a child process on a free loopback port, learn the demo phone numbers from what it prints, and read
 //! login codes from its `sms.log` like a developer would.
 
 use std::collections::HashMap;
@@ -20,10 +20,38 @@ pub struct ServerProc {
 impl ServerProc {
     /// `minqing-server demo` in `data_dir` on `listen` (`127.0.0.1:0` for any port).
     pub fn start(bin: &Path, data_dir: &Path, listen: &str) -> ServerProc {
-        let mut child = Command::new(bin)
-            .args(["demo", "--data-dir"])
+        let mut cmd = Command::new(bin);
+        cmd.args(["demo", "--data-dir"])
             .arg(data_dir)
-            .args(["--listen", listen])
+            .args(["--listen", listen]);
+        Self::spawn(cmd, data_dir)
+    }
+
+    /// `minqing-server serve --database-url <url>` in `data_dir` on `listen`;
+    /// with `seed_demo` it seeds the demo directory (when empty) and prints the
+    /// phone numbers like `demo`. Several such servers may share one database.
+    pub fn start_serve(
+        bin: &Path,
+        data_dir: &Path,
+        listen: &str,
+        database_url: &str,
+        seed_demo: bool,
+    ) -> ServerProc {
+        let mut cmd = Command::new(bin);
+        cmd.args(["serve", "--data-dir"]).arg(data_dir).args([
+            "--listen",
+            listen,
+            "--database-url",
+            database_url,
+        ]);
+        if seed_demo {
+            cmd.arg("--seed-demo");
+        }
+        Self::spawn(cmd, data_dir)
+    }
+
+    fn spawn(mut cmd: Command, data_dir: &Path) -> ServerProc {
+        let mut child = cmd
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
