@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL for the tests: installs Debian's postgresql if missing,
 # runs a private cluster (trust auth, 127.0.0.1 only, fsync off) owned by the
 # `postgres` OS user under a temp dir, and creates database `minqing_test`.
-# Idempotent: when the cluster is already up it only prints the URL.
+# Idempotent: when the cluster is already up it only drops the databases
+# earlier test runs left behind and prints the URL.
 #
 #   eval "$(scripts/pg.sh)"   # exports MINQING_TEST_DATABASE_URL
 #   source scripts/pg.sh      # the same
@@ -52,6 +53,14 @@ if ! "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'minqing_test'" | grep -q 1; then
   "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE minqing_test" >&2
 fi
+# Tests create a database each (scratch_…); drop those of earlier runs that
+# nobody is connected to any more (one still in use just refuses).
+for db in $("$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc \
+    "SELECT datname FROM pg_database WHERE datname LIKE 'scratch\_%'
+       AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)"); do
+  "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "DROP DATABASE IF EXISTS \"$db\"" \
+    >/dev/null 2>&1 || true
+done
 echo "export MINQING_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$port/minqing_test"
 ) > "${TMPDIR:-/tmp}/minqing-pg.env" || { echo "pg.sh: failed" >&2; return 1 2>/dev/null || exit 1; }
 cat "${TMPDIR:-/tmp}/minqing-pg.env"

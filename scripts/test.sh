@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, from a fresh machine: installs what the tests need,
 # then runs formatting and lint checks, the Rust tests (unit, property, crash
-# safety) and the JUnit tests of the generated Kotlin bindings on the JVM.
+# safety; storage tests on SQLite and on a local PostgreSQL from scripts/pg.sh)
+# and the JUnit tests of the generated Kotlin bindings on the JVM.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -16,6 +17,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== PostgreSQL for the tests (a throwaway local cluster)"
+. scripts/pg.sh
 echo "== cargo test"
 cargo test --workspace
 echo "== Kotlin bindings on the JVM"
