@@ -62,6 +62,6 @@ for db in $("$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc \
     >/dev/null 2>&1 || true
 done
 echo "export MINQING_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$port/minqing_test"
-) > "${TMPDIR:-/tmp}/minqing-pg.env" || { echo "pg.sh: failed" >&2; return 1 2>/dev/null || exit 1; }
-cat "${TMPDIR:-/tmp}/minqing-pg.env"
-. "${TMPDIR:-/tmp}/minqing-pg.env"
+) > "${TMPDIR:-/tmp}/minqing-pg-${MINQING_PG_PORT:-55432}.env" || { echo "pg.sh: failed" >&2; return 1 2>/dev/null || exit 1; }
+cat "${TMPDIR:-/tmp}/minqing-pg-${MINQING_PG_PORT:-55432}.env"
+. "${TMPDIR:-/tmp}/minqing-pg-${MINQING_PG_PORT:-55432}.env"

@@ -51,7 +51,7 @@ pub struct Db {
 
 enum Backend {
     Sqlite(Sqlite),
-    Postgres(pg::Pg),
+    Postgres(Box<pg::Pg>),
 }
 
 /// The embedded backend: one SQLite connection behind a mutex.
@@ -82,7 +82,7 @@ impl Db {
     /// and bring its schema up to date. Blocking: call it off the async runtime.
     pub fn connect_postgres(url: &str) -> Result<Db, StoreError> {
         Ok(Db {
-            backend: Backend::Postgres(pg::Pg::connect(url)?),
+            backend: Backend::Postgres(Box::new(pg::Pg::connect(url)?)),
         })
     }
 
