@@ -13,6 +13,8 @@ use std::path::PathBuf;
 
 pub struct TestServer {
     pub url: String,
+    /// Set when the server runs on PostgreSQL.
+    pub database_url: Option<String>,
     pub data_dir: PathBuf,
     pub people: Vec<DemoUser>,
     pub http: reqwest::Client,
@@ -42,6 +44,7 @@ pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
     tokio::spawn(server.run());
     TestServer {
         url,
+        database_url: config.database_url,
         data_dir: config.data_dir,
         people,
         http: reqwest::Client::new(),
