@@ -30,7 +30,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub enum StoreError {
     #[error("storage: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("storage: {0}")]
+    #[error("storage: {}", pg_detail(.0))]
     Postgres(#[from] postgres::Error),
     /// No PostgreSQL connection could be had in time.
     #[error("storage: connection pool: {0}")]
@@ -43,6 +43,14 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A PostgreSQL error with its cause ("db error" alone says little).
+fn pg_detail(e: &postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
 
 /// The server's database; which backend is chosen when it is opened.
 pub struct Db {

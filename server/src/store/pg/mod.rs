@@ -37,12 +37,15 @@ pub(crate) struct Pg {
 impl Pg {
     pub(crate) fn connect(url: &str) -> Result<Pg, StoreError> {
         let config: postgres::Config = url.parse()?;
+        // One direct connection first: a wrong URL or password is reported as
+        // such, not as a pool timeout.
+        schema::init(&mut config.connect(NoTls)?)?;
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
+            .error_handler(Box::new(LogErrors))
             .build(PostgresConnectionManager::new(config.clone(), NoTls))?;
-        schema::init(&mut *pool.get()?)?;
         Ok(Pg {
             pool: Some(pool),
             config,
@@ -78,6 +81,16 @@ impl Drop for Pg {
                 .name("minqing-pg-close".into())
                 .spawn(move || drop(pool));
         }
+    }
+}
+
+/// Why the pool could not open a connection goes to the server's log.
+#[derive(Debug)]
+struct LogErrors;
+
+impl r2d2::HandleError<postgres::Error> for LogErrors {
+    fn handle_error(&self, error: postgres::Error) {
+        tracing::warn!(%error, "cannot open a PostgreSQL connection");
     }
 }
 
