@@ -217,6 +217,27 @@ async fn bench_push(s: &InProc, deputy: &SessionTokens) {
             .expect("insert");
     }
     let bare = 2_000.0 / t.elapsed().as_secs_f64();
+    // PostgreSQL, when a server is at hand (`eval "$(scripts/pg.sh)"`): the same
+    // mutations straight into the store.
+    if let Ok(url) = std::env::var("MINQING_TEST_DATABASE_URL") {
+        // The postgres client blocks: keep it off the async workers.
+        let actor = actor.clone();
+        let pg = tokio::task::spawn_blocking(move || {
+            let db = Db::connect_postgres(&url).expect("postgres");
+            let client = ClientId::new();
+            let ms = creates(client, PUSH_N);
+            let t = Instant::now();
+            for batch in ms.chunks(100) {
+                db.push(&actor, client, batch, 0).expect("push");
+            }
+            PUSH_N as f64 / t.elapsed().as_secs_f64()
+        })
+        .await
+        .expect("join");
+        println!(
+            "| `Db::push` direct, no HTTP (PostgreSQL 15, scripts/pg.sh cluster) | {pg:.0} mutations/s |"
+        );
+    }
     println!("| push, HTTP, 1 client (SQLite) | {one:.0} mutations/s |");
     println!("| push, HTTP, 4 clients (SQLite) | {four:.0} mutations/s |");
     println!("| baseline: `Db::push` direct, no HTTP (SQLite) | {base:.0} mutations/s |");
