@@ -4,7 +4,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use minqing_core::listeners::{QueueListener, TicketListener};
-use minqing_core::outbox::{OutboxEntry, OutboxState};
+use minqing_core::outbox::OutboxEntry;
 use minqing_core::views::TicketView;
 use minqing_core::Minqing;
 use std::collections::HashMap;
@@ -63,18 +63,6 @@ impl QueueListener for Progress {
     }
 }
 
-fn pending(entries: &[OutboxEntry]) -> usize {
-    entries
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.state,
-                OutboxState::Pending | OutboxState::Sending | OutboxState::Stuck
-            )
-        })
-        .count()
-}
-
 /// Push and pull until idle. Ok only when nothing is left pending.
 pub async fn sync(core: &Minqing, en: bool, json: bool) -> Res {
     let bar = ProgressBar::hidden();
@@ -103,7 +91,7 @@ pub async fn sync(core: &Minqing, en: bool, json: bool) -> Res {
             report.pushed, report.rejected, report.uploaded_photos, report.pulled, report.pending
         );
     }
-    let left = pending(&core.outbox()?);
+    let left = report.pending;
     if left > 0 {
         return Err(if en {
             format!("{left} entries still pending (see `minqing queue`)")

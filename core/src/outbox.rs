@@ -324,14 +324,14 @@ pub fn forget_upload_url(tx: &Transaction<'_>, entry_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Nothing left to send: no mutation or upload is pending, sending or stuck.
-pub fn is_drained(conn: &Connection) -> Result<bool> {
+/// Entries not yet acknowledged: pending, sending or stuck (0 = nothing left to send).
+pub fn unsent_count(conn: &Connection) -> Result<u64> {
     let n: i64 = conn.query_row(
         "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending', 'stuck')",
         [],
         |r| r.get(0),
     )?;
-    Ok(n == 0)
+    Ok(n.max(0) as u64)
 }
 
 /// Remember where a resumable upload lives and how much of it the server has.

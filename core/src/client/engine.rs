@@ -253,18 +253,6 @@ pub async fn sync_once(
     pull_all(api, store, &mut report).await?;
     fetch_photos(api, store, &minqing_capture::IngestOptions::default()).await?;
     progress();
-    report.pending = store.read(|c| {
-        Ok(outbox::list(c)?
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.state,
-                    outbox::OutboxState::Pending
-                        | outbox::OutboxState::Sending
-                        | outbox::OutboxState::Stuck
-                )
-            })
-            .count() as u64)
-    })?;
+    report.pending = store.read(outbox::unsent_count)?;
     Ok(report)
 }
