@@ -106,8 +106,11 @@ impl Minqing {
             s.state = SyncState::Syncing;
             s.retry_in_ms = None;
         });
-        let api = self.api()?;
-        let result = engine::sync_once(&api, &self.store, &|| self.notify()).await;
+        // Every outcome, failing to start included, ends in a status update.
+        let result = match self.api() {
+            Ok(api) => engine::sync_once(&api, &self.store, &|| self.notify()).await,
+            Err(e) => Err(e),
+        };
         self.notify();
         match &result {
             Ok(r) => self.net.status.set(|s| {

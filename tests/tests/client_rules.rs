@@ -119,3 +119,16 @@ async fn update_required_parks_sync_and_keeps_the_queue() {
     dev.sync_now().await.expect("sync");
     assert!(drained(&dev));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_server_set_is_a_clear_error_and_keeps_the_queue() {
+    let dir = tempfile::tempdir().expect("dir");
+    let dev = open(dir.path(), "fresh");
+    submit_with_photo(&dev, "未设置服务器", 320, 240);
+    match dev.sync_now().await {
+        Err(MinqingError::Invalid { reason }) => assert!(reason.contains("服务器地址"), "{reason}"),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    assert_eq!(dev.sync_status().state, SyncState::LoggedOut);
+    assert_eq!(dev.outbox().expect("queue").len(), 3);
+}

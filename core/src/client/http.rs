@@ -31,6 +31,9 @@ pub enum NetError {
     /// The server refused this request for good (4xx).
     #[error("refused ({status}): {}", .error.message_en)]
     Refused { status: u16, error: ApiError },
+    /// No server address has been set on this device (`set_server`).
+    #[error("no server configured")]
+    NoServer,
     /// The answer made no sense.
     #[error("unexpected answer: {0}")]
     Protocol(String),
@@ -128,7 +131,7 @@ impl<'a> Api<'a> {
     ) -> Result<Self, NetError> {
         let base = store
             .read(|c| meta_get(c, "server_url"))?
-            .ok_or_else(|| NetError::Protocol("no server configured".into()))?;
+            .ok_or(NetError::NoServer)?;
         Ok(Api {
             store,
             http,

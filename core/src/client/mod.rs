@@ -34,6 +34,9 @@ impl NetError {
                     "The server is unavailable; will retry",
                 ),
             },
+            NetError::NoServer => MinqingError::Invalid {
+                reason: pick("尚未设置服务器地址", "No server address is set"),
+            },
             NetError::Unauthorized => MinqingError::NotLoggedIn {
                 reason: pick("请重新登录", "Please log in again"),
             },

@@ -175,7 +175,8 @@ impl Drop for SyncHandle {
 /// How the loop reacts to an error: the status to show and whether to park.
 pub fn classify(e: &NetError) -> (SyncState, Option<Duration>) {
     match e {
-        NetError::Unauthorized => (SyncState::LoggedOut, None),
+        // Without a server or a session, retrying cannot help: wait for setup.
+        NetError::Unauthorized | NetError::NoServer => (SyncState::LoggedOut, None),
         NetError::TooOld => (SyncState::UpdateRequired, None),
         NetError::Unavailable { retry_after } => (SyncState::Offline, *retry_after),
         _ => (SyncState::Offline, None),
