@@ -5,6 +5,8 @@
 //! they tap 完成); the server uses the very same code as the authority. Keeping one
 //! state machine in one place is what makes the two agree.
 
+pub mod calendar;
+pub mod clocks;
 pub mod ids;
 pub mod machine;
 pub mod mutation;

@@ -327,7 +327,8 @@ pub fn decide(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<TicketS
     Ok(next_state(state, action))
 }
 
-fn next_state(state: TicketState, action: &Action) -> TicketState {
+/// The state `action` leads to from `state` (assuming [`decide`] allowed it).
+pub(crate) fn next_state(state: TicketState, action: &Action) -> TicketState {
     use TicketState::*;
     match action {
         Action::Claim => Accepted,

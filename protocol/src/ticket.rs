@@ -184,12 +184,19 @@ pub struct TimelineEvent {
     pub kind: EventKind,
 }
 
-/// What happened: the submission, or an [`Action`] that the state machine allowed.
+/// What happened: the submission, an [`Action`] that the state machine allowed, or
+/// a chase the escalation ladder recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     Submitted,
-    Action { action: Action },
+    Action {
+        action: Action,
+    },
+    /// 督办记录: the platform chased someone because a clock ran late.
+    Chased {
+        chase: crate::clocks::Chase,
+    },
 }
 
 /// A ticket with everything the state machine needs to decide.
