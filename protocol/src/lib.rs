@@ -11,6 +11,7 @@ pub mod ids;
 pub mod machine;
 pub mod mutation;
 pub mod role;
+pub mod taxonomy;
 pub mod ticket;
 pub mod wire;
 
