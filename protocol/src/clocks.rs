@@ -29,17 +29,10 @@ use crate::calendar::{add_months, end_of_day, local_date, Calendar, CHINA_TIME};
 use crate::ids::{EventId, UserId};
 use crate::machine::{next_state, Action};
 use crate::role::Role;
+pub use crate::taxonomy::Span;
 use crate::ticket::{EventKind, Ticket, TicketState, TimelineEvent, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// A reply deadline's length. (Interim: the taxonomy module owns parsing.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Span {
-    Months(u32),
-    WorkingDays(u32),
-    Days(u32),
-}
 
 /// Which clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

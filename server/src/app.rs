@@ -3,11 +3,13 @@
 //! is SQLite (default) or PostgreSQL, chosen by `database_url`.
 
 use crate::auth::Auth;
+use crate::clock::Clock;
 use crate::http::{router, AppState, Limits};
 use crate::pokes::Pokes;
 use crate::sms::FileGateway;
 use crate::store::{now_ms, Db, DB_FILE};
 use crate::uploads::Uploads;
+use crate::workflow::{escalation, Workflow};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,6 +31,11 @@ pub struct Config {
     pub max_photo_bytes: u64,
     pub max_json_bytes: usize,
     pub upload_ttl_hours: u64,
+    /// A directory of working-day calendar files, one per year (format in
+    /// `minqing_protocol::calendar`). Without it, deadlines count Monday–Friday.
+    pub calendar_dir: Option<PathBuf>,
+    /// How often the escalation scheduler looks for late items.
+    pub escalation_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -42,6 +49,8 @@ impl Default for Config {
             max_photo_bytes: limits.max_photo_bytes,
             max_json_bytes: limits.max_json_bytes,
             upload_ttl_hours: (limits.upload_ttl_ms / 3_600_000) as u64,
+            calendar_dir: None,
+            escalation_interval_secs: 60,
         }
     }
 }
@@ -58,6 +67,8 @@ pub enum StartError {
     PhotoStore(#[from] object_store::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Workflow(#[from] crate::workflow::WorkflowError),
 }
 
 /// The photo store, and its root when it is a local directory (to fsync).
@@ -105,6 +116,7 @@ pub struct Server {
     pub addr: SocketAddr,
     listener: tokio::net::TcpListener,
     state: AppState,
+    escalation_every: std::time::Duration,
 }
 
 impl Server {
@@ -129,6 +141,23 @@ impl Server {
                 )))
             }
         };
+        let calendar = match &config.calendar_dir {
+            Some(dir) => Workflow::load_calendar_dir(dir)?,
+            None => {
+                tracing::warn!("no calendar_dir: deadlines count Monday to Friday only");
+                Default::default()
+            }
+        };
+        let years: Vec<i32> = calendar.years().collect();
+        let db = {
+            let wf = Workflow::new(calendar, Default::default());
+            tokio::task::spawn_blocking(move || db.set_workflow(wf).map(|_| db))
+                .await
+                .map_err(|e| StartError::Config(format!("database: {e}")))??
+        };
+        if !years.is_empty() {
+            tracing::info!(?years, "working-day calendar loaded");
+        }
         let db = Arc::new(db);
         let pokes = Pokes::new();
         // Changes made through other server processes poke this one's clients.
@@ -150,6 +179,7 @@ impl Server {
                 max_photo_bytes: config.max_photo_bytes,
                 upload_ttl_ms: config.upload_ttl_hours as i64 * 3_600_000,
             },
+            clock: Clock::System,
         };
         let listener = tokio::net::TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;
@@ -157,7 +187,17 @@ impl Server {
             addr,
             listener,
             state,
+            escalation_every: std::time::Duration::from_secs(
+                config.escalation_interval_secs.max(1),
+            ),
         })
+    }
+
+    /// Stamp events and run the scheduler by `clock` (scenario tests replay a
+    /// day with a manual clock).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.state.clock = clock;
+        self
     }
 
     pub fn state(&self) -> &AppState {
@@ -167,6 +207,13 @@ impl Server {
     /// Serve until the process ends.
     pub async fn run(self) -> std::io::Result<()> {
         tokio::spawn(sweep_expired(self.state.clone()));
+        let pokes = self.state.pokes.clone();
+        let _escalation = escalation::spawn(
+            self.state.db.clone(),
+            self.state.clock.clone(),
+            self.escalation_every,
+            move || pokes.poke(),
+        );
         axum::serve(self.listener, router(self.state)).await
     }
 }

@@ -25,6 +25,9 @@ struct Common {
     /// Address to listen on (port 0: any free port).
     #[arg(long, env = "MINQING_LISTEN")]
     listen: Option<String>,
+    /// Directory of working-day calendar files, one TOML file per year.
+    #[arg(long, env = "MINQING_CALENDAR_DIR")]
+    calendar_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -62,6 +65,9 @@ fn load(common: &Common) -> Result<Config, String> {
     }
     if let Some(l) = &common.listen {
         config.listen = l.clone();
+    }
+    if let Some(c) = &common.calendar_dir {
+        config.calendar_dir = Some(c.clone());
     }
     Ok(config)
 }

@@ -5,11 +5,13 @@ pub mod access;
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod http;
 pub mod pokes;
 pub mod seed;
 pub mod sms;
 pub mod store;
 pub mod uploads;
+pub mod workflow;
 
 pub use store::{Db, PullResult, PushError, PushResult};

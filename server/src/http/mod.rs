@@ -51,6 +51,8 @@ pub struct AppState {
     pub uploads: Arc<Uploads>,
     pub pokes: Pokes,
     pub limits: Limits,
+    /// Stamps every ticket event; manual in scenario tests.
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {

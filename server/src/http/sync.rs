@@ -4,7 +4,7 @@ use super::error::{json_rejection, Failure};
 use super::{path_uuid, AppState};
 use crate::access::can_see;
 use crate::auth::Caller;
-use crate::store::{now_ms, PullResult, PushError};
+use crate::store::{PullResult, PushError};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -32,9 +32,10 @@ pub async fn push(
     }
     let actor = caller.me.actor();
     let pushed = req.mutations.len();
+    let now = state.clock.now();
     let result = state
         .db(
-            move |db| match db.push(&actor, req.client_id, &req.mutations, now_ms()) {
+            move |db| match db.push(&actor, req.client_id, &req.mutations, now) {
                 Ok(r) => Ok(r),
                 Err(PushError::Gap { expected, got }) => {
                     let mut f = Failure::new(

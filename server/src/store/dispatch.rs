@@ -28,7 +28,8 @@ impl Db {
         mutations: &[Mutation],
         now_ms: i64,
     ) -> Result<PushResult, PushError> {
-        forward!(self.push(actor, client, mutations, now_ms))
+        let wf = self.workflow();
+        forward!(self.push(actor, client, mutations, now_ms, &wf))
     }
 
     /// The current server copy of one ticket.
@@ -145,5 +146,22 @@ impl Db {
     /// Unfinished uploads whose time is up.
     pub fn expired_uploads(&self, now: i64) -> StoreResult<Vec<String>> {
         forward!(self.expired_uploads(now))
+    }
+
+    /// Ids of tickets the escalation scheduler must look at by `now`, earliest first.
+    pub fn due_tickets(&self, now: i64, limit: usize) -> StoreResult<Vec<String>> {
+        forward!(self.due_tickets(now, limit))
+    }
+
+    /// Record on ticket `id` every chase due by `now` (in one transaction);
+    /// returns how many were recorded.
+    pub fn escalate(&self, id: &str, now: i64) -> StoreResult<usize> {
+        let wf = self.workflow();
+        forward!(self.escalate(id, now, &wf))
+    }
+
+    /// Every open ticket is due for a look by the scheduler now.
+    pub fn rescan_open(&self) -> StoreResult<()> {
+        forward!(self.rescan_open())
     }
 }

@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod directory;
 mod dispatch;
+mod escalation;
 pub mod pg;
 mod schema;
 pub mod sync;
@@ -19,9 +20,10 @@ pub mod uploads;
 
 pub use sync::{PullResult, PushError, PushResult};
 
+use crate::workflow::Workflow;
 use rusqlite::Connection;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A failure of the database itself: transient from the caller's view (the HTTP
@@ -55,6 +57,8 @@ fn pg_detail(e: &postgres::Error) -> String {
 /// The server's database; which backend is chosen when it is opened.
 pub struct Db {
     backend: Backend,
+    /// The clocks' data, used to schedule escalation whenever a ticket is written.
+    workflow: RwLock<Arc<Workflow>>,
 }
 
 enum Backend {
@@ -83,6 +87,7 @@ impl Db {
             backend: Backend::Sqlite(Sqlite {
                 conn: Mutex::new(conn),
             }),
+            workflow: RwLock::default(),
         })
     }
 
@@ -91,6 +96,7 @@ impl Db {
     pub fn connect_postgres(url: &str) -> Result<Db, StoreError> {
         Ok(Db {
             backend: Backend::Postgres(Box::new(pg::Pg::connect(url)?)),
+            workflow: RwLock::default(),
         })
     }
 
@@ -103,6 +109,24 @@ impl Db {
             Backend::Sqlite(_) => {}
             Backend::Postgres(p) => p.forward_pokes(poke),
         }
+    }
+
+    /// The clocks' data in use.
+    pub fn workflow(&self) -> Arc<Workflow> {
+        self.workflow
+            .read()
+            .map(|w| w.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Use `wf` from now on, and have the scheduler look at every open ticket
+    /// again (a new calendar year or policy moves deadlines).
+    pub fn set_workflow(&self, wf: Workflow) -> StoreResult<()> {
+        match self.workflow.write() {
+            Ok(mut w) => *w = Arc::new(wf),
+            Err(p) => *p.into_inner() = Arc::new(wf),
+        }
+        self.rescan_open()
     }
 
     /// Which backend this is: `"sqlite"` or `"postgres"`.

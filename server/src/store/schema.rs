@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -97,6 +97,15 @@ CREATE TABLE uploads (
 );
 ";
 
+/// Version 3: when the escalation scheduler must next look at a ticket. Open
+/// tickets of an older database are due for a look at once (0), which computes it.
+const V3: &str = "
+ALTER TABLE tickets ADD COLUMN next_due INTEGER;
+CREATE INDEX tickets_by_due ON tickets(next_due) WHERE next_due IS NOT NULL;
+UPDATE tickets SET next_due = 0
+ WHERE json_valid(body) AND json_extract(body, '$.state') NOT IN ('closed', 'merged');
+";
+
 pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -129,6 +138,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
     if version < 2 {
         tx.execute_batch(V2)?;
     }
+    if version < 3 {
+        tx.execute_batch(V3)?;
+    }
     Ok(())
 }
 
@@ -155,8 +167,11 @@ mod tests {
         old.execute_batch(V1).expect("v1");
         old.execute("INSERT INTO meta VALUES ('epoch', 'abc')", [])
             .expect("epoch");
-        old.execute("INSERT INTO tickets VALUES ('t1', '{}', 1)", [])
-            .expect("ticket");
+        old.execute(
+            "INSERT INTO tickets VALUES ('t1', '{\"state\":\"pool\"}', 1)",
+            [],
+        )
+        .expect("ticket");
         old.pragma_update(None, "user_version", 1).expect("v");
         init(&mut old).expect("upgrade");
 
@@ -171,6 +186,14 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))
             .expect("count");
         assert_eq!(n, 1);
+        let due: Option<i64> = old
+            .query_row("SELECT next_due FROM tickets", [], |r| r.get(0))
+            .expect("next_due");
+        assert_eq!(
+            due,
+            Some(0),
+            "an open ticket is due for a look after upgrading"
+        );
     }
 
     #[test]

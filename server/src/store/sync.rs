@@ -31,6 +31,7 @@
 
 use super::{Sqlite, StoreError};
 use crate::access::can_see;
+use crate::workflow::Workflow;
 use minqing_protocol::wire::{PushResponse, RejectReason, Rejection};
 use minqing_protocol::{
     Action, Actor, ClientId, Mutation, MutationKind, PhotoRef, Ticket, TicketId,
@@ -92,6 +93,7 @@ impl Sqlite {
         client: ClientId,
         mutations: &[Mutation],
         now_ms: i64,
+        wf: &Workflow,
     ) -> Result<PushResult, PushError> {
         let mut conn = self.lock();
         let mut rejected = Vec::new();
@@ -122,7 +124,9 @@ impl Sqlite {
                 break;
             }
             let sp = tx.savepoint()?;
-            if let Applied::Rejected(reason) = apply(&mut SqliteTx(&sp), actor, &m.kind, now_ms)? {
+            if let Applied::Rejected(reason) =
+                apply(&mut SqliteTx(&sp), actor, &m.kind, now_ms, wf)?
+            {
                 sp.execute(
                     "INSERT INTO rejections (client_id, mutation_id, reason) VALUES (?1, ?2, ?3)",
                     params![
@@ -278,8 +282,9 @@ pub(crate) fn load(conn: &Connection, id: &str) -> Result<Option<Ticket>, StoreE
 /// What applying a mutation needs from a backend's open transaction.
 pub(crate) trait TicketTx {
     fn load(&mut self, id: &str) -> Result<Option<Ticket>, PushError>;
-    /// Write `t` under the next change sequence number.
-    fn save(&mut self, t: &Ticket) -> Result<(), PushError>;
+    /// Write `t` under the next change sequence number, with when the
+    /// escalation scheduler must look at it next.
+    fn save(&mut self, t: &Ticket, next_due: Option<i64>) -> Result<(), PushError>;
     /// An attached photo must be a completed upload by the same user, for the
     /// same ticket, with the SHA-256 recorded at capture.
     fn photo_uploaded(
@@ -297,8 +302,8 @@ impl TicketTx for SqliteTx<'_> {
         Ok(load(self.0, id)?)
     }
 
-    fn save(&mut self, t: &Ticket) -> Result<(), PushError> {
-        save(self.0, t)
+    fn save(&mut self, t: &Ticket, next_due: Option<i64>) -> Result<(), PushError> {
+        save(self.0, t, next_due)
     }
 
     fn photo_uploaded(
@@ -311,16 +316,17 @@ impl TicketTx for SqliteTx<'_> {
     }
 }
 
-fn save(tx: &Connection, t: &Ticket) -> Result<(), PushError> {
+pub(crate) fn save(tx: &Connection, t: &Ticket, next_due: Option<i64>) -> Result<(), PushError> {
     tx.execute(
         "INSERT INTO changes (ticket_id) VALUES (?1)",
         [t.id.to_string()],
     )?;
     let seq = tx.last_insert_rowid();
     tx.execute(
-        "INSERT INTO tickets (id, body, seq) VALUES (?1, ?2, ?3)
-         ON CONFLICT(id) DO UPDATE SET body = excluded.body, seq = excluded.seq",
-        params![t.id.to_string(), serde_json::to_string(t)?, seq],
+        "INSERT INTO tickets (id, body, seq, next_due) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(id) DO UPDATE SET body = excluded.body, seq = excluded.seq,
+             next_due = excluded.next_due",
+        params![t.id.to_string(), serde_json::to_string(t)?, seq, next_due],
     )?;
     Ok(())
 }
@@ -331,6 +337,7 @@ pub(crate) fn apply(
     actor: &Actor,
     kind: &MutationKind,
     now_ms: i64,
+    wf: &Workflow,
 ) -> Result<Applied, PushError> {
     match kind {
         MutationKind::CreateTicket { ticket } => {
@@ -344,7 +351,7 @@ pub(crate) fn apply(
                 new.group = actor.groups.first().copied();
             }
             match Ticket::submit(new, actor, now_ms) {
-                Ok(t) => tx.save(&t).map(|_| Applied::Ok),
+                Ok(t) => tx.save(&t, wf.next_due(&t)).map(|_| Applied::Ok),
                 Err(d) => Ok(Applied::Rejected(RejectReason::Denied(d))),
             }
         }
@@ -366,7 +373,7 @@ pub(crate) fn apply(
                 }
             }
             match t.apply(actor, action.clone(), *event, now_ms) {
-                Ok(()) => tx.save(&t).map(|_| Applied::Ok),
+                Ok(()) => tx.save(&t, wf.next_due(&t)).map(|_| Applied::Ok),
                 Err(d) => Ok(Applied::Rejected(RejectReason::Denied(d))),
             }
         }

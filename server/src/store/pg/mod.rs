@@ -7,6 +7,7 @@
 
 mod auth;
 mod directory;
+mod escalation;
 pub mod listen;
 pub mod schema;
 mod sync;

@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 2;
+pub const VERSION: i32 = 3;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -107,6 +107,14 @@ CREATE TABLE uploads (
 );
 "#;
 
+/// Version 3: when the escalation scheduler must next look at a ticket; open
+/// tickets of an older database are due for a look at once (0).
+const V3: &str = "
+ALTER TABLE tickets ADD COLUMN next_due BIGINT;
+CREATE INDEX tickets_by_due ON tickets(next_due) WHERE next_due IS NOT NULL;
+UPDATE tickets SET next_due = 0 WHERE (body::jsonb ->> 'state') NOT IN ('closed', 'merged');
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -155,6 +163,9 @@ pub fn version(tx: &mut Transaction<'_>) -> Result<i32, StoreError> {
 fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError> {
     if version < 2 {
         tx.batch_execute(V2)?;
+    }
+    if version < 3 {
+        tx.batch_execute(V3)?;
     }
     Ok(())
 }

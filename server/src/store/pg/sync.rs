@@ -11,12 +11,13 @@ use crate::store::sync::{
     apply, parse_cursor, visible, Applied, PullResult, PushError, PushResult, TicketTx, PULL_PAGE,
 };
 use crate::store::StoreError;
+use crate::workflow::Workflow;
 use minqing_protocol::wire::{RejectReason, Rejection};
 use minqing_protocol::{Actor, ClientId, Mutation, PhotoRef, Ticket, TicketId};
 use postgres::{GenericClient, IsolationLevel, Transaction};
 
 /// Held (per transaction) by every push that writes tickets.
-const TICKET_WRITE_LOCK: i64 = 0x6d69_6e71_0002;
+pub(super) const TICKET_WRITE_LOCK: i64 = 0x6d69_6e71_0002;
 
 impl From<postgres::Error> for PushError {
     fn from(e: postgres::Error) -> Self {
@@ -30,14 +31,14 @@ impl From<r2d2::Error> for PushError {
     }
 }
 
-struct PgTx<'a, 'b>(&'a mut Transaction<'b>);
+pub(super) struct PgTx<'a, 'b>(pub(super) &'a mut Transaction<'b>);
 
 impl TicketTx for PgTx<'_, '_> {
     fn load(&mut self, id: &str) -> Result<Option<Ticket>, PushError> {
         Ok(load(self.0, id)?)
     }
 
-    fn save(&mut self, t: &Ticket) -> Result<(), PushError> {
+    fn save(&mut self, t: &Ticket, next_due: Option<i64>) -> Result<(), PushError> {
         let seq: i64 = self
             .0
             .query_one(
@@ -46,9 +47,15 @@ impl TicketTx for PgTx<'_, '_> {
             )?
             .get(0);
         self.0.execute(
-            "INSERT INTO tickets (id, body, seq) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body, seq = excluded.seq",
-            &[&t.id.to_string(), &serde_json::to_string(t)?, &seq],
+            "INSERT INTO tickets (id, body, seq, next_due) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, seq = excluded.seq,
+                 next_due = excluded.next_due",
+            &[
+                &t.id.to_string(),
+                &serde_json::to_string(t)?,
+                &seq,
+                &next_due,
+            ],
         )?;
         Ok(())
     }
@@ -76,7 +83,7 @@ impl TicketTx for PgTx<'_, '_> {
     }
 }
 
-fn load(c: &mut impl GenericClient, id: &str) -> Result<Option<Ticket>, StoreError> {
+pub(super) fn load(c: &mut impl GenericClient, id: &str) -> Result<Option<Ticket>, StoreError> {
     let row = c.query_opt("SELECT body FROM tickets WHERE id = $1", &[&id])?;
     Ok(row
         .map(|r| serde_json::from_str(r.get::<_, &str>(0)))
@@ -128,6 +135,7 @@ impl Pg {
         client: ClientId,
         mutations: &[Mutation],
         now_ms: i64,
+        wf: &Workflow,
     ) -> Result<PushResult, PushError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
@@ -166,7 +174,7 @@ impl Pg {
                 locked = true;
             }
             let mut sp = tx.transaction()?;
-            match apply(&mut PgTx(&mut sp), actor, &m.kind, now_ms)? {
+            match apply(&mut PgTx(&mut sp), actor, &m.kind, now_ms, wf)? {
                 Applied::Ok => changed = true,
                 Applied::Rejected(reason) => {
                     sp.execute(

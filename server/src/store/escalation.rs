@@ -1,0 +1,59 @@
+//! What the escalation scheduler needs from the database (design in
+//! `crate::workflow::escalation`): the tickets whose `next_due` has come, and
+//! escalating one of them in its own transaction. SQLite here; PostgreSQL in
+//! `pg::escalation`.
+
+use super::sync::{load, save};
+use super::{Sqlite, StoreError};
+use crate::workflow::escalation::{chase, next_due_after};
+use crate::workflow::Workflow;
+use rusqlite::{params, TransactionBehavior};
+
+impl Sqlite {
+    /// Ids of tickets the scheduler must look at by `now`, earliest first.
+    pub(crate) fn due_tickets(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM tickets WHERE next_due IS NOT NULL AND next_due <= ?1
+             ORDER BY next_due LIMIT ?2",
+        )?;
+        let ids = stmt
+            .query_map(params![now, limit as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// Record on ticket `id` every chase due by `now`; returns how many.
+    pub(crate) fn escalate(&self, id: &str, now: i64, wf: &Workflow) -> Result<usize, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(mut t) = load(&tx, id)? else {
+            return Ok(0);
+        };
+        let n = chase(&mut t, wf, now);
+        let due = next_due_after(&t, wf, now);
+        if n > 0 {
+            save(&tx, &t, due).map_err(|e| match e {
+                super::PushError::Storage(s) => s,
+                other => StoreError::Schema(other.to_string()),
+            })?;
+        } else {
+            tx.execute(
+                "UPDATE tickets SET next_due = ?2 WHERE id = ?1",
+                params![id, due],
+            )?;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Every open ticket is due for a look now.
+    pub(crate) fn rescan_open(&self) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE tickets SET next_due = 0
+             WHERE json_extract(body, '$.state') NOT IN ('closed', 'merged')",
+            [],
+        )?;
+        Ok(())
+    }
+}
