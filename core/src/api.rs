@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 pub struct Minqing {
     pub(crate) store: Store,
     lang: Mutex<Lang>,
-    ingest: IngestOptions,
+    pub(crate) ingest: IngestOptions,
     queue_listeners: Registry<dyn QueueListener>,
     ticket_listeners: Registry<dyn TicketListener>,
     /// Network side (see `api_sync`).
@@ -88,7 +88,7 @@ impl Minqing {
         }
     }
 
-    fn changed<T>(&self, r: Result<T>) -> Result<T, MinqingError> {
+    pub(crate) fn changed<T>(&self, r: Result<T>) -> Result<T, MinqingError> {
         match r {
             Ok(v) => {
                 self.notify();

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod api_sync;
+pub mod api_workflow;
 pub mod client;
 pub mod drafts;
 pub mod error;

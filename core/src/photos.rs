@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::store::{now_ms, Store};
 use crate::views::{LocationView, PhotoView};
 use minqing_capture::{CaptureWarning, DeviceFix, IngestOptions, IngestedPhoto};
-use minqing_protocol::{LocationSource, PhotoId};
+use minqing_protocol::{LocationSource, PhotoId, PhotoKind};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -124,7 +124,6 @@ fn insert_row(
     id: &PhotoId,
     photo: &IngestedPhoto,
 ) -> Result<()> {
-    let info = &photo.info;
     let exists: bool = tx
         .query_row("SELECT 1 FROM drafts WHERE id = ?1", [draft_id], |_| Ok(()))
         .optional()?
@@ -135,11 +134,51 @@ fn insert_row(
             id: draft_id.to_owned(),
         });
     }
-    let position: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(position), -1) + 1 FROM photos WHERE draft_id = ?1",
-        [draft_id],
-        |r| r.get(0),
+    insert_photo_row(tx, Owner::Draft, draft_id, id, PhotoKind::Evidence, photo)?;
+    let info = &photo.info;
+    let now = now_ms();
+    // The first photo with a position gives the draft its place, unless the
+    // deputy already has a device fix or set one by hand.
+    if let Some(gps) = &info.gps {
+        tx.execute(
+            "UPDATE drafts SET latitude = ?2, longitude = ?3, accuracy_m = NULL,
+                 location_source = 'photo_exif', updated_at = ?4
+             WHERE id = ?1 AND latitude IS NULL",
+            params![draft_id, gps.latitude, gps.longitude, now],
+        )?;
+    }
+    tx.execute(
+        "UPDATE drafts SET updated_at = ?2 WHERE id = ?1",
+        params![draft_id, now],
     )?;
+    Ok(())
+}
+
+/// The photo's row, owned by a draft or (a photo added later) by a ticket.
+pub(crate) fn insert_photo_row(
+    tx: &rusqlite::Transaction<'_>,
+    owner: Owner,
+    owner_id: &str,
+    id: &PhotoId,
+    kind: PhotoKind,
+    photo: &IngestedPhoto,
+) -> Result<()> {
+    let info = &photo.info;
+    let (position_sql, insert_sql) = match owner {
+        Owner::Draft => (
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM photos WHERE draft_id = ?1",
+            "INSERT INTO photos (id, draft_id, position, kind, original_sha256, upload_sha256,
+                 upload_bytes, width, height, taken_at, latitude, longitude, altitude_m, info, created_at)
+             VALUES (?1, ?2, ?3, ?15, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        ),
+        Owner::Ticket => (
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM photos WHERE ticket_id = ?1",
+            "INSERT INTO photos (id, ticket_id, position, kind, original_sha256, upload_sha256,
+                 upload_bytes, width, height, taken_at, latitude, longitude, altitude_m, info, created_at)
+             VALUES (?1, ?2, ?3, ?15, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        ),
+    };
+    let position: i64 = tx.query_row(position_sql, [owner_id], |r| r.get(0))?;
     let stored = StoredInfo {
         warnings: info.warnings.iter().map(warning).collect(),
         make: info.make.clone(),
@@ -154,12 +193,10 @@ fn insert_row(
         .or(info.gps.as_ref().and_then(|g| g.gps_time_unix_ms));
     let now = now_ms();
     tx.execute(
-        "INSERT INTO photos (id, draft_id, position, kind, original_sha256, upload_sha256,
-             upload_bytes, width, height, taken_at, latitude, longitude, altitude_m, info, created_at)
-         VALUES (?1, ?2, ?3, 'evidence', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        insert_sql,
         params![
             id.to_string(),
-            draft_id,
+            owner_id,
             position,
             info.sha256,
             upload_sha256,
@@ -172,21 +209,11 @@ fn insert_row(
             info.gps.as_ref().and_then(|g| g.altitude_m),
             serde_json::to_string(&stored)?,
             now,
+            match kind {
+                PhotoKind::Evidence => "evidence",
+                PhotoKind::Proof => "proof",
+            },
         ],
-    )?;
-    // The first photo with a position gives the draft its place, unless the
-    // deputy already has a device fix or set one by hand.
-    if let Some(gps) = &info.gps {
-        tx.execute(
-            "UPDATE drafts SET latitude = ?2, longitude = ?3, accuracy_m = NULL,
-                 location_source = 'photo_exif', updated_at = ?4
-             WHERE id = ?1 AND latitude IS NULL",
-            params![draft_id, gps.latitude, gps.longitude, now],
-        )?;
-    }
-    tx.execute(
-        "UPDATE drafts SET updated_at = ?2 WHERE id = ?1",
-        params![draft_id, now],
     )?;
     Ok(())
 }

@@ -189,6 +189,81 @@ pub fn act(store: &Store, ticket_id: &str, action: Action) -> Result<()> {
     })
 }
 
+/// Add a photo to an existing ticket: evidence by the deputy (the 17:48 photo
+/// of the "中国移动" marking), proof of the fix by the unit. The photo is
+/// ingested and its files written first; then, in one transaction, the state
+/// machine checks the attachment, the row, the upload and the attach mutation
+/// (sent once the upload is done) are queued and the ticket is echoed locally.
+pub fn attach_photo(
+    store: &Store,
+    ticket_id: &str,
+    bytes: &[u8],
+    kind: PhotoKind,
+    opts: &minqing_capture::IngestOptions,
+) -> Result<PhotoId> {
+    // Fail early, before any work, if the ticket is not here.
+    store.read(|c| load(c, ticket_id))?;
+    let photo = minqing_capture::ingest(bytes, opts, None, now_ms())?;
+    let id = PhotoId::new();
+    let dir = store.photo_dir();
+    let rendition = dir.join(photos::rendition_file(&id));
+    let thumbnail = dir.join(photos::thumbnail_file(&id));
+    photos::write_atomically(&rendition, &photo.rendition.jpeg)?;
+    photos::write_atomically(&thumbnail, &photo.thumbnail.jpeg)?;
+    let result = store.write(|tx| {
+        let mut ticket = load(tx, ticket_id)?;
+        let actor = profile(tx)?;
+        let sha256 = crate::hash::sha256_hex(&photo.rendition.jpeg);
+        let info = &photo.info;
+        let photo_ref = PhotoRef {
+            id,
+            sha256: sha256.clone(),
+            kind,
+            width: photo.rendition.width,
+            height: photo.rendition.height,
+            taken_at: info
+                .taken_at
+                .as_ref()
+                .and_then(|t| t.unix_ms)
+                .or(info.gps.as_ref().and_then(|g| g.gps_time_unix_ms)),
+            location: info.gps.as_ref().map(|g| Location {
+                latitude: g.latitude,
+                longitude: g.longitude,
+                accuracy_m: None,
+                source: LocationSource::PhotoExif,
+                address: None,
+            }),
+        };
+        let event = EventId::new();
+        let action = Action::AttachPhoto { photo: photo_ref };
+        ticket.apply(&actor, action.clone(), event, now_ms())?;
+        photos::insert_photo_row(tx, photos::Owner::Ticket, ticket_id, &id, kind, &photo)?;
+        let upload = outbox::enqueue_upload(
+            tx,
+            ticket.id,
+            &UploadPayload {
+                photo_id: id,
+                file: photos::rendition_file(&id),
+                sha256,
+                bytes: photo.rendition.jpeg.len() as u64,
+            },
+        )?;
+        let attach = MutationKind::Act {
+            ticket: ticket.id,
+            event,
+            action,
+        };
+        outbox::enqueue_mutation(tx, &attach, Some(id), Some(upload))?;
+        save(tx, &ticket)
+    });
+    if result.is_err() {
+        // Refused, or the disk failed: no row, so no files.
+        let _ = std::fs::remove_file(&rendition);
+        let _ = std::fs::remove_file(&thumbnail);
+    }
+    result.map(|_| id)
+}
+
 fn badge(conn: &Connection, ticket_id: &str) -> Result<SyncBadge> {
     let states: Vec<String> = conn
         .prepare_cached("SELECT state FROM outbox WHERE ticket_id = ?1")?
