@@ -175,6 +175,7 @@ pub fn act(store: &Store, ticket_id: &str, action: Action) -> Result<()> {
         let actor = profile(tx)?;
         let event = EventId::new();
         ticket.apply(&actor, action.clone(), event, now_ms())?;
+        let waits_for = proof_upload_pending(tx, &action)?;
         outbox::enqueue_mutation(
             tx,
             &MutationKind::Act {
@@ -183,10 +184,31 @@ pub fn act(store: &Store, ticket_id: &str, action: Action) -> Result<()> {
                 action,
             },
             None,
-            None,
+            waits_for,
         )?;
         save(tx, &ticket)
     })
+}
+
+/// A resolution names its proof photos, whose attachments are sent only once
+/// their uploads finish: the resolution waits for the last unsent one, so the
+/// server sees the proof attached before the item is resolved.
+fn proof_upload_pending(tx: &Transaction<'_>, action: &Action) -> Result<Option<i64>> {
+    let Action::Resolve { proof, .. } = action else {
+        return Ok(None);
+    };
+    let mut last = None;
+    for p in proof {
+        let entry: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM outbox WHERE kind = 'upload' AND photo_id = ?1 AND state != 'sent'",
+                [p.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        last = last.max(entry);
+    }
+    Ok(last)
 }
 
 /// Add a photo to an existing ticket: evidence by the deputy (the 17:48 photo
