@@ -77,6 +77,8 @@ enum Command {
     },
     /// Claim an item for your unit (接单).
     Claim { id: String },
+    #[command(flatten)]
+    Verb(crate::verbs::Verb),
     /// Sync in the background and print items as they appear or change (Ctrl-C ends).
     Watch {
         #[arg(long)]
@@ -237,6 +239,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     );
                 }
             }
+        }
+        Command::Verb(verb) => {
+            let core = open(&cli)?;
+            let t = crate::verbs::run(&core, verb.clone())?;
+            println!("{}", crate::net::line(&t));
         }
         // Networked commands returned above.
         _ => {}

@@ -103,7 +103,7 @@ pub async fn sync(core: &Minqing, en: bool, json: bool) -> Res {
     Ok(())
 }
 
-fn line(t: &TicketView) -> String {
+pub(crate) fn line(t: &TicketView) -> String {
     format!(
         "{}  {:<6} {}{}",
         t.id,

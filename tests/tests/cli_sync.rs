@@ -147,3 +147,94 @@ fn report_sync_watch_claim_show() {
     .expect("json");
     assert_eq!(contact_show["photos"].as_array().map(Vec::len), Some(1));
 }
+
+fn refused(o: &Output) -> String {
+    assert!(
+        !o.status.success(),
+        "expected a refusal, got stdout: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    String::from_utf8_lossy(&o.stderr).trim().to_owned()
+}
+
+/// The workflow verbs, typed: claim, ask, answer, resolve with a proof photo,
+/// reject (重办), resolve again, confirm with a rating — each synced through the
+/// server — and verbs the state machine refuses, with a Chinese reason and
+/// nothing queued.
+#[test]
+fn workflow_verbs_take_an_item_to_closed() {
+    let tmp = tempfile::tempdir().expect("dir");
+    let server = ServerProc::start(&server_bin(), &tmp.path().join("server"), "127.0.0.1:0");
+    let deputy = tmp.path().join("deputy");
+    let contact = tmp.path().join("contact");
+    login(&deputy, &server, "陆靖英");
+    login(&contact, &server, "移动联络员");
+    let url = server.url.clone();
+    let run = |dir: &Path, args: &[&str]| ok(&minqing(dir, &url, args));
+
+    let id = run(&deputy, &["report", "--text", "方便桥东侧窨井盖松动"]);
+    run(&deputy, &["sync"]);
+    run(&contact, &["sync"]);
+    run(&contact, &["claim", &id]);
+    run(&contact, &["ask", &id, "--text", "请发一下具体位置"]);
+    run(&contact, &["sync"]);
+    run(&deputy, &["sync"]);
+    run(&deputy, &["answer", &id, "--text", "桥东第二个井盖"]);
+    run(&deputy, &["sync"]);
+
+    let fix = tmp.path().join("fixed.jpg");
+    std::fs::write(&fix, photo_jpeg(1200, 900)).expect("photo");
+    let fix = fix.to_str().expect("utf8").to_owned();
+    run(&contact, &["sync"]);
+    let out = run(
+        &contact,
+        &["resolve", &id, "--text", "已处理好", "--photo", &fix],
+    );
+    assert!(out.contains("已办结待确认"), "{out}");
+    run(&contact, &["sync"]);
+
+    run(&deputy, &["sync"]);
+    let out = run(&deputy, &["reject", &id, "--reason", "还在响"]);
+    assert!(out.contains("重办"), "{out}");
+    run(&deputy, &["sync"]);
+    run(&contact, &["sync"]);
+    run(
+        &contact,
+        &[
+            "resolve",
+            &id,
+            "--text",
+            "已更换井盖",
+            "--photo",
+            &fix,
+            "--outcome",
+            "town",
+        ],
+    );
+    run(&contact, &["sync"]);
+    run(&deputy, &["sync"]);
+
+    // Refused locally, with the reason in Chinese; nothing is queued.
+    let why = refused(&minqing(&contact, &url, &["confirm", &id]));
+    assert!(why.contains("无权"), "{why}");
+    let why = refused(&minqing(&deputy, &url, &["rate", &id, "--stars", "4"]));
+    assert!(why.contains("不能执行"), "{why}");
+    let why = refused(&minqing(&deputy, &url, &["confirm", &id, "--rating", "9"]));
+    assert!(why.contains("rating"), "{why}");
+
+    run(&deputy, &["confirm", &id, "--rating", "4"]);
+    run(&deputy, &["sync"]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&run(&deputy, &["show", &id, "--json"])).expect("json");
+    assert_eq!(shown["state"], "closed");
+    let queue = run(&deputy, &["queue", "--json"]);
+    let queue: serde_json::Value = serde_json::from_str(&queue).expect("json");
+    assert!(
+        queue
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|e| e["state"] == "sent"),
+        "{queue}"
+    );
+}
