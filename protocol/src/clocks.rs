@@ -6,7 +6,8 @@
 //!
 //! - **Acceptance (受理)** runs while the item waits for a unit to take it (待认领 /
 //!   待受理). It starts when the item is submitted, and again whenever it returns
-//!   to waiting (a unit declines it, a coordinator moves it to another unit). It is
+//!   to waiting (a unit declines it; a coordinator moves an item a unit had
+//!   accepted to another unit — moving a still-waiting item keeps its clock). It is
 //!   due at the end of that working day — or of the next working day, when it
 //!   started on a day off or after the cut-off time ([`Policy::accept_cutoff_minute`]).
 //! - **Reply (答复)** runs from submission until the unit replies or resolves; a

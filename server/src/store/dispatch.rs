@@ -153,11 +153,11 @@ impl Db {
         forward!(self.due_tickets(now, limit))
     }
 
-    /// Record on ticket `id` every chase due by `now` (in one transaction);
-    /// returns how many were recorded.
-    pub fn escalate(&self, id: &str, now: i64) -> StoreResult<usize> {
+    /// Record on tickets `ids` every chase due by `now`, in one transaction
+    /// (each ticket re-read inside it); returns how many were recorded.
+    pub fn escalate(&self, ids: &[String], now: i64) -> StoreResult<usize> {
         let wf = self.workflow();
-        forward!(self.escalate(id, now, &wf))
+        forward!(self.escalate(ids, now, &wf))
     }
 
     /// Every open ticket is due for a look by the scheduler now.

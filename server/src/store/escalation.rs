@@ -23,28 +23,38 @@ impl Sqlite {
         Ok(ids)
     }
 
-    /// Record on ticket `id` every chase due by `now`; returns how many.
-    pub(crate) fn escalate(&self, id: &str, now: i64, wf: &Workflow) -> Result<usize, StoreError> {
+    /// Record on tickets `ids` every chase due by `now`, in one transaction
+    /// (each ticket re-read inside it); returns how many.
+    pub(crate) fn escalate(
+        &self,
+        ids: &[String],
+        now: i64,
+        wf: &Workflow,
+    ) -> Result<usize, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let Some(mut t) = load(&tx, id)? else {
-            return Ok(0);
-        };
-        let n = chase(&mut t, wf, now);
-        let due = next_due_after(&t, wf, now);
-        if n > 0 {
-            save(&tx, &t, due).map_err(|e| match e {
-                super::PushError::Storage(s) => s,
-                other => StoreError::Schema(other.to_string()),
-            })?;
-        } else {
-            tx.execute(
-                "UPDATE tickets SET next_due = ?2 WHERE id = ?1",
-                params![id, due],
-            )?;
+        let mut total = 0;
+        for id in ids {
+            let Some(mut t) = load(&tx, id)? else {
+                continue;
+            };
+            let n = chase(&mut t, wf, now);
+            let due = next_due_after(&t, wf, now);
+            if n > 0 {
+                save(&tx, &t, due).map_err(|e| match e {
+                    super::PushError::Storage(s) => s,
+                    other => StoreError::Schema(other.to_string()),
+                })?;
+            } else {
+                tx.execute(
+                    "UPDATE tickets SET next_due = ?2 WHERE id = ?1",
+                    params![id, due],
+                )?;
+            }
+            total += n;
         }
         tx.commit()?;
-        Ok(n)
+        Ok(total)
     }
 
     /// Every open ticket is due for a look now.

@@ -5,7 +5,8 @@
 //! computed by `minqing_protocol::clocks::next_due` whenever the ticket is
 //! written (NULL when no clock runs or the ladder is climbed). A pass asks the
 //! database for the rows whose `next_due` has come — an index range, not a scan of
-//! every open item — and escalates each in its own transaction: re-read the
+//! every open item — and escalates them [`PER_TRANSACTION`] at a time, one
+//! transaction each (one disk sync per batch, not per ticket): re-read each
 //! ticket, append the chases [`pending_chases`] finds, write it back with its new
 //! `next_due` (and a new change number, so devices pull the chase). Nothing is
 //! kept in memory between passes, so the scheduler survives restarts; the
@@ -23,6 +24,9 @@ use std::time::Duration;
 
 /// Tickets fetched per query in a pass.
 pub const BATCH: usize = 1000;
+
+/// Tickets escalated per transaction.
+pub const PER_TRANSACTION: usize = 200;
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,9 +60,9 @@ pub fn run_once(db: &Db, now: i64) -> Result<PassReport, StoreError> {
     loop {
         let ids = db.due_tickets(now, BATCH)?;
         let full = ids.len() == BATCH;
-        for id in &ids {
-            report.visited += 1;
-            report.chased += db.escalate(id, now)?;
+        for chunk in ids.chunks(PER_TRANSACTION) {
+            report.visited += chunk.len();
+            report.chased += db.escalate(chunk, now)?;
         }
         if !full {
             return Ok(report);

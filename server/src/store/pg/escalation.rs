@@ -21,29 +21,40 @@ impl Pg {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    pub(crate) fn escalate(&self, id: &str, now: i64, wf: &Workflow) -> Result<usize, StoreError> {
+    pub(crate) fn escalate(
+        &self,
+        ids: &[String],
+        now: i64,
+        wf: &Workflow,
+    ) -> Result<usize, StoreError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&TICKET_WRITE_LOCK])?;
-        let Some(mut t) = load(&mut tx, id)? else {
-            return Ok(0);
-        };
-        let n = chase(&mut t, wf, now);
-        let due = next_due_after(&t, wf, now);
-        if n > 0 {
-            PgTx(&mut tx).save(&t, due).map_err(|e| match e {
-                PushError::Storage(s) => s,
-                other => StoreError::Schema(other.to_string()),
-            })?;
+        let mut total = 0;
+        for id in ids {
+            let Some(mut t) = load(&mut tx, id)? else {
+                continue;
+            };
+            let n = chase(&mut t, wf, now);
+            let due = next_due_after(&t, wf, now);
+            if n > 0 {
+                PgTx(&mut tx).save(&t, due).map_err(|e| match e {
+                    PushError::Storage(s) => s,
+                    other => StoreError::Schema(other.to_string()),
+                })?;
+            } else {
+                tx.execute(
+                    "UPDATE tickets SET next_due = $2 WHERE id = $1",
+                    &[&id, &due],
+                )?;
+            }
+            total += n;
+        }
+        if total > 0 {
             tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &self.instance])?;
-        } else {
-            tx.execute(
-                "UPDATE tickets SET next_due = $2 WHERE id = $1",
-                &[&id, &due],
-            )?;
         }
         tx.commit()?;
-        Ok(n)
+        Ok(total)
     }
 
     pub(crate) fn rescan_open(&self) -> Result<(), StoreError> {
