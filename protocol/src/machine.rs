@@ -262,7 +262,7 @@ fn validate(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<(), Denie
                     "at least one proof photo is required",
                 ));
             }
-            Ok(())
+            proof.iter().try_for_each(|id| check_proof(ticket, id))
         }
         Action::Confirm { rating } => match rating {
             Some(r) => stars(*r),
@@ -288,6 +288,45 @@ fn validate(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<(), Denie
             Ok(())
         }
     }
+}
+
+/// How much earlier than the report a proof photo's own clock may say it was
+/// taken (camera clocks drift) before it is refused as not showing the fix.
+pub const PROOF_CLOCK_SLACK_MS: i64 = 10 * 60 * 1000;
+
+/// How far from the item's place a proof photo may have been taken, beyond the
+/// accuracy of both fixes.
+pub const PROOF_MAX_DISTANCE_M: f64 = 300.0;
+
+/// A proof photo must be attached to the ticket as proof, and — when it says
+/// when and where it was taken — taken after the item was reported, near it.
+fn check_proof(ticket: &Ticket, id: &PhotoId) -> Result<(), Denied> {
+    let Some(photo) = ticket
+        .photos
+        .iter()
+        .find(|p| p.id == *id && p.kind == PhotoKind::Proof)
+    else {
+        return Err(Denied::invalid("proof", "proof photo is not attached"));
+    };
+    if photo
+        .taken_at
+        .is_some_and(|t| t < ticket.created_at - PROOF_CLOCK_SLACK_MS)
+    {
+        return Err(Denied::invalid(
+            "proof",
+            "proof photo was taken before the item was reported",
+        ));
+    }
+    if let (Some(at), Some(item)) = (&photo.location, &ticket.location) {
+        let slack = at.accuracy_m.unwrap_or(0.0) + item.accuracy_m.unwrap_or(0.0);
+        if at.distance_m(item) > PROOF_MAX_DISTANCE_M + slack {
+            return Err(Denied::invalid(
+                "proof",
+                "proof photo was taken too far from the item",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn not_on_spot(outcome: OutcomePath) -> Result<(), Denied> {

@@ -116,6 +116,17 @@ impl Location {
             && (-180.0..=180.0).contains(&self.longitude)
             && self.accuracy_m.is_none_or(|a| a.is_finite() && a >= 0.0)
     }
+
+    /// Great-circle distance in metres (haversine on a sphere of the mean
+    /// Earth radius: well within a metre at a town's scale).
+    pub fn distance_m(&self, other: &Location) -> f64 {
+        const R: f64 = 6_371_008.8;
+        let (p1, p2) = (self.latitude.to_radians(), other.latitude.to_radians());
+        let dp = p2 - p1;
+        let dl = (other.longitude - self.longitude).to_radians();
+        let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        2.0 * R * a.sqrt().min(1.0).asin()
+    }
 }
 
 /// How the item reached the deputy.

@@ -178,18 +178,90 @@ fn bad_content_is_refused_with_the_field_named() {
     assert_eq!(field(decide(&accepted, r, &attach)), "photo");
 }
 
+/// Proof of a fix must be attached as proof, taken after the report (camera
+/// clocks get ten minutes' slack) and near the item (300 m plus both fixes'
+/// accuracy).
+#[test]
+fn proof_photos_are_checked_against_the_item() {
+    let cast = cast();
+    let a = &cast.actors[2].1;
+    let place = |lat: f64, lon: f64| Location {
+        latitude: lat,
+        longitude: lon,
+        accuracy_m: Some(20.0),
+        source: LocationSource::PhotoExif,
+        address: None,
+    };
+    let mut t = in_state(&cast, TicketState::Accepted);
+    t.created_at = 1_601_772_480_000; // 2020-10-04 08:48 China time
+    t.location = Some(place(30.5100, 120.6800));
+    let resolve = |id: PhotoId| Action::Resolve {
+        text: "已处理好".into(),
+        proof: vec![id],
+        outcome: OutcomePath::HandledInGroup,
+    };
+    let reason = |r: Result<TicketState, Denied>| match r {
+        Err(Denied::Invalid { field, reason }) if field == "proof" => reason,
+        other => panic!("expected an invalid proof, got {other:?}"),
+    };
+    // Not attached at all, or attached as evidence rather than proof.
+    assert!(reason(decide(&t, a, &resolve(PhotoId(uid(777))))).contains("not attached"));
+    let evidence = photo(20, PhotoKind::Evidence);
+    t.photos.push(evidence.clone());
+    assert!(reason(decide(&t, a, &resolve(evidence.id))).contains("not attached"));
+
+    let mut fix = photo(21, PhotoKind::Proof);
+    // Taken at 19:09 about 110 m away: accepted.
+    fix.taken_at = Some(t.created_at + 10 * 3600 * 1000 + 21 * 60 * 1000);
+    fix.location = Some(place(30.5110, 120.6800));
+    t.photos.push(fix.clone());
+    assert_eq!(decide(&t, a, &resolve(fix.id)), Ok(TicketState::Resolved));
+
+    // A camera clock eleven minutes before the report: refused; nine: accepted.
+    let mut early = fix.clone();
+    early.id = PhotoId(uid(22));
+    early.taken_at = Some(t.created_at - 11 * 60 * 1000);
+    t.photos.push(early.clone());
+    assert!(reason(decide(&t, a, &resolve(early.id))).contains("before"));
+    let mut slack = early.clone();
+    slack.id = PhotoId(uid(23));
+    slack.taken_at = Some(t.created_at - 9 * 60 * 1000);
+    t.photos.push(slack.clone());
+    assert_eq!(decide(&t, a, &resolve(slack.id)), Ok(TicketState::Resolved));
+
+    // About 1.1 km away: refused. No place or no time on the photo: not checked.
+    let mut far = fix.clone();
+    far.id = PhotoId(uid(24));
+    far.location = Some(place(30.5200, 120.6800));
+    t.photos.push(far.clone());
+    assert!(reason(decide(&t, a, &resolve(far.id))).contains("too far"));
+    let mut bare = fix;
+    bare.id = PhotoId(uid(25));
+    bare.location = None;
+    bare.taken_at = None;
+    t.photos.push(bare.clone());
+    assert_eq!(decide(&t, a, &resolve(bare.id)), Ok(TicketState::Resolved));
+}
+
 #[test]
 fn apply_records_each_step_and_reject_reopens() {
     let cast = cast();
     let (r, a) = (&cast.actors[0].1, &cast.actors[2].1);
     let mut t = submitted(&cast, false);
+    let (fix1, fix2) = (photo(1, PhotoKind::Proof), photo(2, PhotoKind::Proof));
     let steps = [
         (a, Action::Claim),
         (
             a,
+            Action::AttachPhoto {
+                photo: fix1.clone(),
+            },
+        ),
+        (
+            a,
             Action::Resolve {
                 text: "已处理好".into(),
-                proof: vec![PhotoId::new()],
+                proof: vec![fix1.id],
                 outcome: OutcomePath::HandledInGroup,
             },
         ),
@@ -201,9 +273,15 @@ fn apply_records_each_step_and_reject_reopens() {
         ),
         (
             a,
+            Action::AttachPhoto {
+                photo: fix2.clone(),
+            },
+        ),
+        (
+            a,
             Action::Resolve {
                 text: "重新固定".into(),
-                proof: vec![PhotoId::new()],
+                proof: vec![fix2.id],
                 outcome: OutcomePath::HandledInGroup,
             },
         ),
@@ -219,7 +297,7 @@ fn apply_records_each_step_and_reject_reopens() {
     assert_eq!(t.resolved, Some(true));
     assert_eq!(t.rating, Some(5));
     assert_eq!(t.assigned_unit, Some(cast.unit));
-    assert_eq!(t.timeline.len(), 6);
+    assert_eq!(t.timeline.len(), 8);
 
     // A refused action leaves the ticket exactly as it was.
     let before = t.clone();

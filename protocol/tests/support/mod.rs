@@ -85,6 +85,16 @@ pub fn in_state(cast: &Cast, state: TicketState) -> Ticket {
     if state == TicketState::Merged {
         t.merged_into = Some(TicketId(uid(1001)));
     }
+    if matches!(
+        state,
+        TicketState::Accepted | TicketState::Replied | TicketState::Reopened
+    ) {
+        // The fix's photo the sample `resolve` names.
+        t.photos.push(PhotoRef {
+            id: PhotoId(uid(9)),
+            ..photo(9, PhotoKind::Proof)
+        });
+    }
     t
 }
 
