@@ -226,6 +226,7 @@ fn starts(t: &Ticket) -> (Option<Timestamp>, Option<Timestamp>) {
                 None => continue,
             },
             EventKind::Chased { .. } => continue,
+            EventKind::RoutedByRule { .. } => TicketState::Routed,
         };
         if waiting(next) && !state.is_some_and(waiting) {
             accept = Some(e.at);

@@ -34,7 +34,7 @@ pub const EXAMPLE_TAXONOMY_TOML: &str = include_str!("../../data/taxonomy.exampl
 pub const EXAMPLE_ROUTING_TOML: &str = include_str!("../../data/routing.example.toml");
 
 /// Categories and their items.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Taxonomy {
     pub categories: Vec<Category>,

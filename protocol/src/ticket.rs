@@ -208,6 +208,32 @@ pub enum EventKind {
     Chased {
         chase: crate::clocks::Chase,
     },
+    /// The platform routed a submission nobody @-mentioned to the unit its
+    /// routing rules suggest (`rule` says which, for the record).
+    RoutedByRule {
+        unit: UnitId,
+        rule: String,
+    },
+}
+
+impl Ticket {
+    /// Route a fresh submission that is still in the claim pool to `unit`, as the
+    /// routing rules suggest; recorded in the timeline. Does nothing to a ticket
+    /// that is not in the pool.
+    pub fn route_by_rule(&mut self, unit: UnitId, rule: String, event: EventId, at: Timestamp) {
+        if self.state != TicketState::Pool {
+            return;
+        }
+        self.state = TicketState::Routed;
+        self.assigned_unit = Some(unit);
+        self.timeline.push(TimelineEvent {
+            id: event,
+            at,
+            actor: crate::clocks::SYSTEM_USER,
+            role: Role::CityStaff,
+            kind: EventKind::RoutedByRule { unit, rule },
+        });
+    }
 }
 
 /// A ticket with everything the state machine needs to decide.

@@ -36,6 +36,10 @@ pub struct Config {
     pub calendar_dir: Option<PathBuf>,
     /// How often the escalation scheduler looks for late items.
     pub escalation_interval_secs: u64,
+    /// The taxonomy (categories and items) as TOML; default: the bundled example.
+    pub taxonomy_file: Option<PathBuf>,
+    /// Routing rules (category + area → unit key) as TOML; default: the bundled example.
+    pub routing_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -51,6 +55,8 @@ impl Default for Config {
             upload_ttl_hours: (limits.upload_ttl_ms / 3_600_000) as u64,
             calendar_dir: None,
             escalation_interval_secs: 60,
+            taxonomy_file: None,
+            routing_file: None,
         }
     }
 }
@@ -149,8 +155,15 @@ impl Server {
             }
         };
         let years: Vec<i32> = calendar.years().collect();
+        let (taxonomy, routing) = Workflow::load_reference(
+            config.taxonomy_file.as_deref(),
+            config.routing_file.as_deref(),
+        )?;
+        if config.taxonomy_file.is_none() || config.routing_file.is_none() {
+            tracing::warn!("using the bundled EXAMPLE taxonomy / routing rules (demo data)");
+        }
         let db = {
-            let wf = Workflow::new(calendar, Default::default());
+            let wf = Workflow::new(calendar, Default::default()).with_reference(taxonomy, routing);
             tokio::task::spawn_blocking(move || db.set_workflow(wf).map(|_| db))
                 .await
                 .map_err(|e| StartError::Config(format!("database: {e}")))??

@@ -62,6 +62,7 @@ pub fn seed_demo(db: &Db) -> Result<Vec<DemoUser>, StoreError> {
         name_zh: "中国移动海宁分公司",
         name_en: "China Mobile Haining",
         kind: "company",
+        key: Some("mobile"),
     })?;
     let housing = UnitId::new();
     db.insert_unit(&NewUnit {
@@ -69,6 +70,7 @@ pub fn seed_demo(db: &Db) -> Result<Vec<DemoUser>, StoreError> {
         name_zh: "市住房和城乡建设局",
         name_en: "City Housing and Construction Bureau",
         kind: "department",
+        key: Some("housing"),
     })?;
     let enforcement = UnitId::new();
     db.insert_unit(&NewUnit {
@@ -76,6 +78,7 @@ pub fn seed_demo(db: &Db) -> Result<Vec<DemoUser>, StoreError> {
         name_zh: "市综合行政执法局",
         name_en: "City Administrative Enforcement Bureau",
         kind: "department",
+        key: Some("enforcement"),
     })?;
     let traffic = UnitId::new();
     db.insert_unit(&NewUnit {
@@ -83,10 +86,12 @@ pub fn seed_demo(db: &Db) -> Result<Vec<DemoUser>, StoreError> {
         name_zh: "市公安局交警大队",
         name_en: "City Traffic Police",
         kind: "department",
+        key: Some("traffic"),
     })?;
     let mut local_units = Vec::new();
     for (code, zh, en, kind) in JURISDICTIONS {
         let id = UnitId::new();
+        let key = format!("local:{code}");
         let (name_zh, name_en) = if kind == "street" {
             (format!("{zh}办事处"), format!("{en} Office"))
         } else {
@@ -97,6 +102,7 @@ pub fn seed_demo(db: &Db) -> Result<Vec<DemoUser>, StoreError> {
             name_zh: &name_zh,
             name_en: &name_en,
             kind,
+            key: Some(&key),
         })?;
         local_units.push((code, id));
     }

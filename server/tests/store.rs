@@ -27,6 +27,7 @@ fn user(db: &Db, phone: &str) -> UserId {
         name_zh: "海宁移动",
         name_en: "China Mobile Haining",
         kind: "company",
+        key: Some("mobile"),
     })
     .expect("unit");
     db.insert_group(&NewGroup {

@@ -100,6 +100,7 @@ fn step(t: &Ticket) -> String {
         EventKind::Submitted => "submitted".into(),
         EventKind::Action { action } => action.name().into(),
         EventKind::Chased { .. } => "chased".into(),
+        EventKind::RoutedByRule { .. } => "routed_by_rule".into(),
     }
 }
 
@@ -239,6 +240,7 @@ async fn the_fourth_of_october() {
                 },
                 EventKind::Action { action } => action.name().to_owned(),
                 EventKind::Chased { .. } => "chased".to_owned(),
+                EventKind::RoutedByRule { .. } => "routed_by_rule".to_owned(),
             };
             (name, e.at)
         })

@@ -13,6 +13,8 @@ pub struct NewUnit<'a> {
     pub name_en: &'a str,
     /// `department`, `town`, `street`, `company`.
     pub kind: &'a str,
+    /// The stable key routing rules name it by (`mobile`, `local:xiashi`).
+    pub key: Option<&'a str>,
 }
 
 pub struct NewGroup<'a> {
@@ -44,8 +46,8 @@ pub struct Account {
 impl Sqlite {
     pub fn insert_unit(&self, u: &NewUnit<'_>) -> StoreResult<()> {
         self.lock().execute(
-            "INSERT INTO units (id, name_zh, name_en, kind) VALUES (?1, ?2, ?3, ?4)",
-            params![u.id.to_string(), u.name_zh, u.name_en, u.kind],
+            "INSERT INTO units (id, name_zh, name_en, kind, key) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![u.id.to_string(), u.name_zh, u.name_en, u.kind, u.key],
         )?;
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -106,6 +106,13 @@ UPDATE tickets SET next_due = 0
  WHERE json_valid(body) AND json_extract(body, '$.state') NOT IN ('closed', 'merged');
 ";
 
+/// Version 4: a unit's stable key, which routing rules name (`mobile`,
+/// `local:xiashi`, …).
+const V4: &str = "
+ALTER TABLE units ADD COLUMN key TEXT;
+CREATE UNIQUE INDEX units_by_key ON units(key) WHERE key IS NOT NULL;
+";
+
 pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -140,6 +147,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
     }
     if version < 3 {
         tx.execute_batch(V3)?;
+    }
+    if version < 4 {
+        tx.execute_batch(V4)?;
     }
     Ok(())
 }

@@ -34,7 +34,8 @@ use crate::access::can_see;
 use crate::workflow::Workflow;
 use minqing_protocol::wire::{PushResponse, RejectReason, Rejection};
 use minqing_protocol::{
-    Action, Actor, ClientId, Mutation, MutationKind, PhotoRef, Ticket, TicketId,
+    Action, Actor, ClientId, EventId, GroupId, Mutation, MutationKind, PhotoRef, Ticket, TicketId,
+    TicketState, UnitId,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -285,6 +286,10 @@ pub(crate) trait TicketTx {
     /// Write `t` under the next change sequence number, with when the
     /// escalation scheduler must look at it next.
     fn save(&mut self, t: &Ticket, next_due: Option<i64>) -> Result<(), PushError>;
+    /// The unit a routing rule's key names, if it exists.
+    fn unit_by_key(&mut self, key: &str) -> Result<Option<UnitId>, PushError>;
+    /// The jurisdiction a direct-line group serves.
+    fn group_jurisdiction(&mut self, group: GroupId) -> Result<Option<String>, PushError>;
     /// An attached photo must be a completed upload by the same user, for the
     /// same ticket, with the SHA-256 recorded at capture.
     fn photo_uploaded(
@@ -304,6 +309,25 @@ impl TicketTx for SqliteTx<'_> {
 
     fn save(&mut self, t: &Ticket, next_due: Option<i64>) -> Result<(), PushError> {
         save(self.0, t, next_due)
+    }
+
+    fn unit_by_key(&mut self, key: &str) -> Result<Option<UnitId>, PushError> {
+        let id: Option<String> = self
+            .0
+            .query_row("SELECT id FROM units WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?;
+        Ok(id.and_then(|s| s.parse().ok()))
+    }
+
+    fn group_jurisdiction(&mut self, group: GroupId) -> Result<Option<String>, PushError> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT jurisdiction FROM groups WHERE id = ?1",
+                [group.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn photo_uploaded(
@@ -350,8 +374,23 @@ pub(crate) fn apply(
             if new.group.is_none() {
                 new.group = actor.groups.first().copied();
             }
+            // The item's area is its group's, unless the deputy named one.
+            if let (None, Some(g)) = (&new.jurisdiction, new.group) {
+                new.jurisdiction = tx.group_jurisdiction(g)?;
+            }
+            wf.classify(&mut new);
             match Ticket::submit(new, actor, now_ms) {
-                Ok(t) => tx.save(&t, wf.next_due(&t)).map(|_| Applied::Ok),
+                Ok(mut t) => {
+                    // Nobody @-mentioned: the routing rules suggest a unit.
+                    if let Some((key, rule)) =
+                        wf.suggest(&t).filter(|_| t.state == TicketState::Pool)
+                    {
+                        if let Some(unit) = tx.unit_by_key(&key)? {
+                            t.route_by_rule(unit, rule, EventId::new(), now_ms);
+                        }
+                    }
+                    tx.save(&t, wf.next_due(&t)).map(|_| Applied::Ok)
+                }
                 Err(d) => Ok(Applied::Rejected(RejectReason::Denied(d))),
             }
         }

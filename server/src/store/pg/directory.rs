@@ -10,8 +10,8 @@ use minqing_protocol::{Role, UserId};
 impl Pg {
     pub(crate) fn insert_unit(&self, u: &NewUnit<'_>) -> StoreResult<()> {
         self.conn()?.execute(
-            "INSERT INTO units (id, name_zh, name_en, kind) VALUES ($1, $2, $3, $4)",
-            &[&u.id.to_string(), &u.name_zh, &u.name_en, &u.kind],
+            "INSERT INTO units (id, name_zh, name_en, kind, key) VALUES ($1, $2, $3, $4, $5)",
+            &[&u.id.to_string(), &u.name_zh, &u.name_en, &u.kind, &u.key],
         )?;
         Ok(())
     }

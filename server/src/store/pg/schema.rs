@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 3;
+pub const VERSION: i32 = 4;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -115,6 +115,12 @@ CREATE INDEX tickets_by_due ON tickets(next_due) WHERE next_due IS NOT NULL;
 UPDATE tickets SET next_due = 0 WHERE (body::jsonb ->> 'state') NOT IN ('closed', 'merged');
 ";
 
+/// Version 4: a unit's stable key, which routing rules name.
+const V4: &str = "
+ALTER TABLE units ADD COLUMN key TEXT;
+CREATE UNIQUE INDEX units_by_key ON units(key) WHERE key IS NOT NULL;
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -166,6 +172,9 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     if version < 3 {
         tx.batch_execute(V3)?;
+    }
+    if version < 4 {
+        tx.batch_execute(V4)?;
     }
     Ok(())
 }

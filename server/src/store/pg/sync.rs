@@ -13,7 +13,7 @@ use crate::store::sync::{
 use crate::store::StoreError;
 use crate::workflow::Workflow;
 use minqing_protocol::wire::{RejectReason, Rejection};
-use minqing_protocol::{Actor, ClientId, Mutation, PhotoRef, Ticket, TicketId};
+use minqing_protocol::{Actor, ClientId, GroupId, Mutation, PhotoRef, Ticket, TicketId, UnitId};
 use postgres::{GenericClient, IsolationLevel, Transaction};
 
 /// Held (per transaction) by every push that writes tickets.
@@ -58,6 +58,21 @@ impl TicketTx for PgTx<'_, '_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn unit_by_key(&mut self, key: &str) -> Result<Option<UnitId>, PushError> {
+        let row = self
+            .0
+            .query_opt("SELECT id FROM units WHERE key = $1", &[&key])?;
+        Ok(row.and_then(|r| r.get::<_, &str>(0).parse().ok()))
+    }
+
+    fn group_jurisdiction(&mut self, group: GroupId) -> Result<Option<String>, PushError> {
+        let row = self.0.query_opt(
+            "SELECT jurisdiction FROM groups WHERE id = $1",
+            &[&group.to_string()],
+        )?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     fn photo_uploaded(
