@@ -8,6 +8,7 @@ use crate::api::Minqing;
 use crate::error::{Error, MinqingError};
 use crate::tickets;
 use crate::views::TicketView;
+use minqing_protocol::duplicates::{candidates, DuplicateRule, Probe};
 use minqing_protocol::{Action, OutcomePath, PhotoId, PhotoKind, UnitId};
 
 /// How an item was handled, as the monthly report counts it.
@@ -29,6 +30,17 @@ impl From<Outcome> for OutcomePath {
             Outcome::HandledByCityDepartment => OutcomePath::HandledByCityDepartment,
         }
     }
+}
+
+/// An open item that may be the same problem as the draft about to be
+/// submitted (same category, near, recent): the deputy may add to it instead.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DuplicateView {
+    pub ticket_id: String,
+    pub text: String,
+    pub state_label: String,
+    pub distance_m: f64,
+    pub hours_apart: f64,
 }
 
 impl Minqing {
@@ -129,6 +141,50 @@ impl Minqing {
         text: String,
     ) -> Result<TicketView, MinqingError> {
         self.act(ticket_id, Action::ExplainClose { text })
+    }
+
+    /// Open items on this device that may be the same problem as the draft
+    /// (same category, within 200 m, reported within 30 days), nearest first.
+    /// Works offline, against the tickets this device holds (its own and its
+    /// groups'); empty when the draft has no category or place yet.
+    pub fn possible_duplicates(
+        &self,
+        draft_id: String,
+    ) -> Result<Vec<DuplicateView>, MinqingError> {
+        let lang = self.lang();
+        self.store
+            .read(|c| {
+                let draft = crate::drafts::load(c, &draft_id)?;
+                let tickets: Vec<minqing_protocol::Ticket> = c
+                    .prepare("SELECT body FROM tickets")?
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .map(|b| Ok(serde_json::from_str(&b?)?))
+                    .collect::<Result<_, Error>>()?;
+                let probe = Probe {
+                    id: None,
+                    category: draft.category.as_deref(),
+                    location: draft.location.as_ref(),
+                    at: crate::store::now_ms(),
+                };
+                Ok(candidates(probe, &tickets, &DuplicateRule::default())
+                    .into_iter()
+                    .filter_map(|c| {
+                        let t = tickets.iter().find(|t| t.id == c.ticket)?;
+                        Some(DuplicateView {
+                            ticket_id: t.id.to_string(),
+                            text: t.text.clone(),
+                            state_label: match lang {
+                                crate::Lang::ZhCn => t.state.label_zh(),
+                                crate::Lang::En => t.state.label_en(),
+                            }
+                            .to_owned(),
+                            distance_m: c.distance_m,
+                            hours_apart: c.apart_ms as f64 / 3_600_000.0,
+                        })
+                    })
+                    .collect())
+            })
+            .map_err(|e| self.public(e))
     }
 
     /// Add a photo to an existing ticket (blocking: decode and resize): evidence

@@ -225,7 +225,7 @@ fn starts(t: &Ticket) -> (Option<Timestamp>, Option<Timestamp>) {
                 Some(s) => next_state(s, action),
                 None => continue,
             },
-            EventKind::Chased { .. } => continue,
+            EventKind::Chased { .. } | EventKind::Absorbed { .. } => continue,
             EventKind::RoutedByRule { .. } => TicketState::Routed,
         };
         if waiting(next) && !state.is_some_and(waiting) {

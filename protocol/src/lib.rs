@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod clocks;
+pub mod duplicates;
 pub mod ids;
 pub mod machine;
 pub mod mutation;

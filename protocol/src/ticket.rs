@@ -214,6 +214,12 @@ pub enum EventKind {
         unit: UnitId,
         rule: String,
     },
+    /// 联名: a duplicate was merged into this ticket; its reporters who were not
+    /// on this one yet became co-reporters.
+    Absorbed {
+        from: TicketId,
+        co_reporters: Vec<UserId>,
+    },
 }
 
 impl Ticket {

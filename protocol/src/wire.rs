@@ -171,3 +171,20 @@ pub mod upload_meta {
     pub const SHA256: &str = "sha256";
     pub const FILETYPE: &str = "filetype";
 }
+
+/// `GET /v1/tickets/{id}/duplicates`: open items that may be the same problem
+/// (same category, near, recent), nearest first, only those the caller may see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicatesResponse {
+    pub candidates: Vec<DuplicateCandidate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateCandidate {
+    pub ticket: crate::TicketId,
+    pub text: String,
+    pub state: crate::TicketState,
+    pub reporter: crate::UserId,
+    pub distance_m: f64,
+    pub apart_ms: i64,
+}

@@ -420,6 +420,7 @@ impl World {
                 EventKind::Chased { .. } => prop_assert!(self.chases.contains(&e.id)),
                 EventKind::Submitted => prop_assert!(false, "a second submission"),
                 EventKind::RoutedByRule { .. } => prop_assert!(false, "no rules in this model"),
+                EventKind::Absorbed { .. } => prop_assert!(false, "no absorbing in this model"),
             }
         }
         // Server time only moves forward.

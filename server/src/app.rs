@@ -10,6 +10,7 @@ use crate::sms::FileGateway;
 use crate::store::{now_ms, Db, DB_FILE};
 use crate::uploads::Uploads;
 use crate::workflow::{escalation, Workflow};
+use minqing_protocol::duplicates::DuplicateRule;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,10 @@ pub struct Config {
     pub taxonomy_file: Option<PathBuf>,
     /// Routing rules (category + area → unit key) as TOML; default: the bundled example.
     pub routing_file: Option<PathBuf>,
+    /// Possible duplicates: same category, this near (metres) …
+    pub duplicate_radius_m: f64,
+    /// … and reported within this many days of each other.
+    pub duplicate_window_days: u32,
 }
 
 impl Default for Config {
@@ -57,6 +62,8 @@ impl Default for Config {
             escalation_interval_secs: 60,
             taxonomy_file: None,
             routing_file: None,
+            duplicate_radius_m: DuplicateRule::default().radius_m,
+            duplicate_window_days: DuplicateRule::default().window_days,
         }
     }
 }
@@ -193,6 +200,10 @@ impl Server {
                 upload_ttl_ms: config.upload_ttl_hours as i64 * 3_600_000,
             },
             clock: Clock::System,
+            duplicate_rule: DuplicateRule {
+                radius_m: config.duplicate_radius_m,
+                window_days: config.duplicate_window_days,
+            },
         };
         let listener = tokio::net::TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;

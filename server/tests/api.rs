@@ -257,6 +257,16 @@ async fn every_role_against_every_endpoint_on(s: TestServer) {
             anon_or(if sees(name) { 200 } else { 404 }),
         );
         let r = s
+            .req(Method::GET, &format!("/v1/tickets/{ticket}/duplicates"), t)
+            .send()
+            .await
+            .expect("r");
+        check(
+            "GET /v1/tickets/{id}/duplicates",
+            st(r),
+            anon_or(if sees(name) { 200 } else { 404 }),
+        );
+        let r = s
             .req(Method::GET, &format!("/v1/photos/{photo}"), t)
             .send()
             .await

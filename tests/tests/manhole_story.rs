@@ -101,6 +101,7 @@ fn step(t: &Ticket) -> String {
         EventKind::Action { action } => action.name().into(),
         EventKind::Chased { .. } => "chased".into(),
         EventKind::RoutedByRule { .. } => "routed_by_rule".into(),
+        EventKind::Absorbed { .. } => "absorbed".into(),
     }
 }
 
@@ -241,6 +242,7 @@ async fn the_fourth_of_october() {
                 EventKind::Action { action } => action.name().to_owned(),
                 EventKind::Chased { .. } => "chased".to_owned(),
                 EventKind::RoutedByRule { .. } => "routed_by_rule".to_owned(),
+                EventKind::Absorbed { .. } => "absorbed".to_owned(),
             };
             (name, e.at)
         })

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod sync;
 pub mod tus;
+pub mod workflow;
 
 use crate::auth::{Auth, Caller};
 use crate::pokes::Pokes;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Stamps every ticket event; manual in scenario tests.
     pub clock: crate::clock::Clock,
+    /// What counts as a possible duplicate.
+    pub duplicate_rule: minqing_protocol::duplicates::DuplicateRule,
 }
 
 impl AppState {
@@ -181,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/logout", post(auth::logout))
         .route("/v1/me", get(auth::me))
         .route("/v1/tickets/{id}", get(sync::ticket))
+        .route("/v1/tickets/{id}/duplicates", get(workflow::duplicates))
         .route("/v1/photos/{id}", get(tus::photo))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

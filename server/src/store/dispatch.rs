@@ -164,4 +164,9 @@ impl Db {
     pub fn rescan_open(&self) -> StoreResult<()> {
         forward!(self.rescan_open())
     }
+
+    /// Open tickets of one category (for duplicate suggestions).
+    pub fn open_in_category(&self, category: &str) -> StoreResult<Vec<Ticket>> {
+        forward!(self.open_in_category(category))
+    }
 }

@@ -1,6 +1,7 @@
-//! What the escalation scheduler needs from the database (design in
+//! What the workflow needs from the database: for the escalation scheduler (design in
 //! `crate::workflow::escalation`): the tickets whose `next_due` has come, and
-//! escalating one of them in its own transaction. SQLite here; PostgreSQL in
+//! escalating a batch of them in one transaction; open items of a category for
+//! duplicate suggestions. SQLite here; PostgreSQL in
 //! `pg::escalation`.
 
 use super::sync::{load, save};
@@ -65,5 +66,23 @@ impl Sqlite {
             [],
         )?;
         Ok(())
+    }
+
+    pub(crate) fn open_in_category(
+        &self,
+        category: &str,
+    ) -> Result<Vec<minqing_protocol::Ticket>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT body FROM tickets WHERE json_extract(body, '$.category') = ?1
+               AND json_extract(body, '$.state') NOT IN ('closed', 'merged')",
+        )?;
+        let bodies: Vec<String> = stmt
+            .query_map([category], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(bodies
+            .iter()
+            .map(|b| serde_json::from_str(b))
+            .collect::<Result<_, _>>()?)
     }
 }

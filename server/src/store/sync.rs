@@ -34,8 +34,8 @@ use crate::access::can_see;
 use crate::workflow::Workflow;
 use minqing_protocol::wire::{PushResponse, RejectReason, Rejection};
 use minqing_protocol::{
-    Action, Actor, ClientId, EventId, GroupId, Mutation, MutationKind, PhotoRef, Ticket, TicketId,
-    TicketState, UnitId,
+    Action, Actor, ClientId, Denied, EventId, GroupId, Mutation, MutationKind, PhotoRef, Ticket,
+    TicketId, TicketState, UnitId,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -411,8 +411,37 @@ pub(crate) fn apply(
                     return Ok(Applied::Rejected(RejectReason::PhotoNotUploaded));
                 }
             }
+            // A merge changes two tickets: the one it goes into must be open and
+            // visible to whoever merges.
+            let mut target = None;
+            if let Action::Merge { into } = action {
+                let found = tx
+                    .load(&into.to_string())?
+                    .filter(|x| can_see(actor, x) && x.id != t.id);
+                match found {
+                    Some(x) if !x.state.is_terminal() => target = Some(x),
+                    other => {
+                        let reason = if other.is_some() {
+                            "the item to merge into is closed or merged"
+                        } else {
+                            "no such item to merge into"
+                        };
+                        return Ok(Applied::Rejected(RejectReason::Denied(Denied::Invalid {
+                            field: "into".into(),
+                            reason: reason.into(),
+                        })));
+                    }
+                }
+            }
             match t.apply(actor, action.clone(), *event, now_ms) {
-                Ok(()) => tx.save(&t, wf.next_due(&t)).map(|_| Applied::Ok),
+                Ok(()) => {
+                    tx.save(&t, wf.next_due(&t))?;
+                    if let Some(mut into) = target {
+                        into.absorb(&t, actor.user, actor.role, EventId::new(), now_ms);
+                        tx.save(&into, wf.next_due(&into))?;
+                    }
+                    Ok(Applied::Ok)
+                }
                 Err(d) => Ok(Applied::Rejected(RejectReason::Denied(d))),
             }
         }
