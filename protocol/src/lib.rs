@@ -22,5 +22,5 @@ pub use mutation::{Mutation, MutationKind, NewTicket, PROTOCOL_VERSION};
 pub use role::Role;
 pub use ticket::{
     ConstituentContact, EventKind, Location, LocationSource, OutcomePath, PhotoKind, PhotoRef,
-    SourceChannel, Ticket, TicketState, TimelineEvent, Timestamp,
+    ReviewLevel, SourceChannel, Ticket, TicketState, TimelineEvent, Timestamp,
 };

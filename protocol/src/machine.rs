@@ -14,7 +14,8 @@
 use crate::ids::{EventId, GroupId, PhotoId, TicketId, UnitId, UserId};
 use crate::role::Role;
 use crate::ticket::{
-    EventKind, OutcomePath, PhotoKind, PhotoRef, Ticket, TicketState, TimelineEvent, Timestamp,
+    EventKind, OutcomePath, PhotoKind, PhotoRef, ReviewLevel, Ticket, TicketState, TimelineEvent,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,14 @@ pub enum Action {
     Rate { stars: u8 },
     /// Attach a photo that finished uploading: evidence by the deputy, proof by the unit.
     AttachPhoto { photo: PhotoRef },
+    /// A review level's mark: 初审 by town staff (the monthly clear-out, 一月一清,
+    /// is every item of the month so marked), 复审 by city staff.
+    Review { level: ReviewLevel, note: String },
+    /// 交办: city staff put the item on an assignment list (交办清单) to the city
+    /// government, named by its period ("2020年10月交办清单").
+    AssignToGovernment { list: String },
+    /// The government's feedback on an assigned item, recorded by city staff.
+    GovernmentFeedback { text: String, resolved: bool },
 }
 
 impl Action {
@@ -82,6 +91,9 @@ impl Action {
             Action::Merge { .. } => "merge",
             Action::Rate { .. } => "rate",
             Action::AttachPhoto { .. } => "attach_photo",
+            Action::Review { .. } => "review",
+            Action::AssignToGovernment { .. } => "assign_to_government",
+            Action::GovernmentFeedback { .. } => "government_feedback",
         }
     }
 }
@@ -142,6 +154,9 @@ fn action_label_zh(name: &str) -> &'static str {
         "merge" => "合并",
         "rate" => "评价",
         "attach_photo" => "添加照片",
+        "review" => "审核",
+        "assign_to_government" => "交办",
+        "government_feedback" => "记录政府反馈",
         "submit" => "提交",
         _ => "操作",
     }
@@ -154,6 +169,8 @@ struct Relation {
     assigned_unit: bool,
     unit_in_group: bool,
     supervisor: bool,
+    town_staff: bool,
+    city_staff: bool,
 }
 
 fn relation(ticket: &Ticket, actor: &Actor) -> Relation {
@@ -165,6 +182,8 @@ fn relation(ticket: &Ticket, actor: &Actor) -> Relation {
         assigned_unit: unit_role && actor.unit == ticket.assigned_unit,
         unit_in_group: unit_role && ticket.group.is_some_and(|g| actor.groups.contains(&g)),
         supervisor: actor.role.supervises(),
+        town_staff: actor.role == Role::TownStaff,
+        city_staff: actor.role == Role::CityStaff,
     }
 }
 
@@ -187,6 +206,10 @@ fn state_allows(action: &Action, state: TicketState) -> bool {
             PhotoKind::Evidence => !state.is_terminal(),
             PhotoKind::Proof => matches!(state, Accepted | Reopened | Replied),
         },
+        // Reviews and the government's feedback cover closed items too (the
+        // monthly clear-out looks at every item of the month).
+        Action::Review { .. } | Action::GovernmentFeedback { .. } => state != Merged,
+        Action::AssignToGovernment { .. } => !state.is_terminal(),
     }
 }
 
@@ -211,6 +234,11 @@ fn actor_allows(action: &Action, state: TicketState, rel: Relation) -> bool {
             PhotoKind::Evidence => rel.reporter,
             PhotoKind::Proof => rel.assigned_unit,
         },
+        Action::Review { level, .. } => match level {
+            ReviewLevel::Town => rel.town_staff,
+            ReviewLevel::City => rel.city_staff,
+        },
+        Action::AssignToGovernment { .. } | Action::GovernmentFeedback { .. } => rel.city_staff,
     }
 }
 
@@ -284,6 +312,29 @@ fn validate(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<(), Denie
             }
             if photo.location.as_ref().is_some_and(|l| !l.is_valid()) {
                 return Err(Denied::invalid("photo", "location out of range"));
+            }
+            Ok(())
+        }
+        Action::Review { level, note } => {
+            if note.chars().count() > MAX_TEXT_CHARS {
+                return Err(Denied::invalid("note", "too long"));
+            }
+            if ticket.reviewed(*level) {
+                return Err(Denied::invalid("level", "already reviewed at this level"));
+            }
+            Ok(())
+        }
+        Action::AssignToGovernment { list } => {
+            non_empty("list", list)?;
+            if ticket.assignment_list().is_some() {
+                return Err(Denied::invalid("list", "already on an assignment list"));
+            }
+            Ok(())
+        }
+        Action::GovernmentFeedback { text, .. } => {
+            non_empty("text", text)?;
+            if ticket.assignment_list().is_none() {
+                return Err(Denied::invalid("list", "not on an assignment list"));
             }
             Ok(())
         }
@@ -380,6 +431,9 @@ pub(crate) fn next_state(state: TicketState, action: &Action) -> TicketState {
         Action::Merge { .. } => Merged,
         Action::Ask { .. } | Action::Answer { .. } | Action::Rate { .. } => state,
         Action::AttachPhoto { .. } => state,
+        Action::Review { .. }
+        | Action::AssignToGovernment { .. }
+        | Action::GovernmentFeedback { .. } => state,
     }
 }
 
@@ -417,6 +471,9 @@ impl Ticket {
             Action::Rate { stars } => self.rating = Some(*stars),
             Action::AttachPhoto { photo } => self.photos.push(photo.clone()),
             Action::Ask { .. } | Action::Answer { .. } => {}
+            Action::Review { .. }
+            | Action::AssignToGovernment { .. }
+            | Action::GovernmentFeedback { .. } => {}
         }
         self.state = next;
         self.timeline.push(TimelineEvent {

@@ -164,6 +164,16 @@ pub enum OutcomePath {
     HandledByCityDepartment,
 }
 
+/// The review levels above the deputy's own weekly summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewLevel {
+    /// 初审分流: town/street staff.
+    Town,
+    /// 复审: the city committee's staff.
+    City,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PhotoKind {
@@ -223,6 +233,27 @@ pub enum EventKind {
 }
 
 impl Ticket {
+    fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.timeline.iter().filter_map(|e| match &e.kind {
+            EventKind::Action { action } => Some(action),
+            _ => None,
+        })
+    }
+
+    /// Has this review level marked the item?
+    pub fn reviewed(&self, level: ReviewLevel) -> bool {
+        self.actions()
+            .any(|a| matches!(a, Action::Review { level: l, .. } if *l == level))
+    }
+
+    /// The assignment list (交办清单) the item is on, if any.
+    pub fn assignment_list(&self) -> Option<&str> {
+        self.actions().find_map(|a| match a {
+            Action::AssignToGovernment { list } => Some(list.as_str()),
+            _ => None,
+        })
+    }
+
     /// Route a fresh submission that is still in the claim pool to `unit`, as the
     /// routing rules suggest; recorded in the timeline. Does nothing to a ticket
     /// that is not in the pool.

@@ -98,6 +98,23 @@ pub fn in_state(cast: &Cast, state: TicketState) -> Ticket {
     t
 }
 
+/// Like [`in_state`], and on an assignment list (交办清单).
+pub fn on_list(cast: &Cast, state: TicketState) -> Ticket {
+    let mut t = in_state(cast, state);
+    t.timeline.push(TimelineEvent {
+        id: EventId(uid(3000)),
+        at: 2,
+        actor: cast.actors[8].1.user,
+        role: Role::CityStaff,
+        kind: EventKind::Action {
+            action: Action::AssignToGovernment {
+                list: "2020年9月交办清单".into(),
+            },
+        },
+    });
+    t
+}
+
 pub fn photo(n: u128, kind: PhotoKind) -> PhotoRef {
     PhotoRef {
         id: PhotoId(uid(5000 + n)),
@@ -183,6 +200,33 @@ pub fn sample_actions(cast: &Cast) -> Vec<(&'static str, Action)> {
             "attach_proof",
             Action::AttachPhoto {
                 photo: photo(2, PhotoKind::Proof),
+            },
+        ),
+        (
+            "review_town",
+            Action::Review {
+                level: ReviewLevel::Town,
+                note: "已核实，分流至移动公司".into(),
+            },
+        ),
+        (
+            "review_city",
+            Action::Review {
+                level: ReviewLevel::City,
+                note: String::new(),
+            },
+        ),
+        (
+            "assign",
+            Action::AssignToGovernment {
+                list: "2020年10月交办清单".into(),
+            },
+        ),
+        (
+            "feedback",
+            Action::GovernmentFeedback {
+                text: "已列入改造计划".into(),
+                resolved: false,
             },
         ),
     ]
