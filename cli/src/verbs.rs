@@ -92,6 +92,37 @@ pub enum Verb {
         #[arg(long)]
         stars: u8,
     },
+    /// Mark an item reviewed: 初审 (town staff) or 复审 (city staff).
+    Review {
+        id: String,
+        #[arg(long, value_enum)]
+        level: LevelArg,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 交办: put an item on an assignment list to the government (city staff).
+    Assign {
+        id: String,
+        #[arg(long)]
+        list: String,
+    },
+    /// Record the government's feedback on an assigned item (city staff).
+    Feedback {
+        id: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        resolved: bool,
+    },
+}
+
+/// Which review level.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LevelArg {
+    /// 初审: town/street staff.
+    Town,
+    /// 复审: city staff.
+    City,
 }
 
 /// Do `verb` on this device; returns the item as it now stands locally.
@@ -121,5 +152,12 @@ pub fn run(core: &Minqing, verb: Verb) -> Result<TicketView, Box<dyn std::error:
         Verb::Confirm { id, rating } => core.confirm(id, rating)?,
         Verb::Reject { id, reason } => core.reject(id, reason)?,
         Verb::Rate { id, stars } => core.rate(id, stars)?,
+        Verb::Review { id, level, note } => {
+            core.review(id, matches!(level, LevelArg::City), note)?
+        }
+        Verb::Assign { id, list } => core.assign_to_government(id, list)?,
+        Verb::Feedback { id, text, resolved } => {
+            core.record_government_feedback(id, text, resolved)?
+        }
     })
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, MinqingError};
 use crate::tickets;
 use crate::views::TicketView;
 use minqing_protocol::duplicates::{candidates, DuplicateRule, Probe};
-use minqing_protocol::{Action, OutcomePath, PhotoId, PhotoKind, UnitId};
+use minqing_protocol::{Action, OutcomePath, PhotoId, PhotoKind, ReviewLevel, UnitId};
 
 /// How an item was handled, as the monthly report counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -141,6 +141,41 @@ impl Minqing {
         text: String,
     ) -> Result<TicketView, MinqingError> {
         self.act(ticket_id, Action::ExplainClose { text })
+    }
+
+    /// Mark the item reviewed at the caller's level: 初审 (town staff, `city`
+    /// false) or 复审 (city staff, `city` true), with an optional note.
+    pub fn review(
+        &self,
+        ticket_id: String,
+        city: bool,
+        note: String,
+    ) -> Result<TicketView, MinqingError> {
+        let level = if city {
+            ReviewLevel::City
+        } else {
+            ReviewLevel::Town
+        };
+        self.act(ticket_id, Action::Review { level, note })
+    }
+
+    /// 交办: put the item on an assignment list to the city government (city staff).
+    pub fn assign_to_government(
+        &self,
+        ticket_id: String,
+        list: String,
+    ) -> Result<TicketView, MinqingError> {
+        self.act(ticket_id, Action::AssignToGovernment { list })
+    }
+
+    /// Record the government's feedback on an assigned item (city staff).
+    pub fn record_government_feedback(
+        &self,
+        ticket_id: String,
+        text: String,
+        resolved: bool,
+    ) -> Result<TicketView, MinqingError> {
+        self.act(ticket_id, Action::GovernmentFeedback { text, resolved })
     }
 
     /// Open items on this device that may be the same problem as the draft

@@ -282,6 +282,30 @@ pub fn add_months(date: Date, months: u32) -> Date {
     Date::from_calendar_date(year, month, day).unwrap_or(date)
 }
 
+/// The span of an ISO week written `2020-W40`: Monday 00:00 to the next
+/// Monday 00:00, China time. `None` when it is not such a week.
+pub fn week_range(week: &str) -> Option<(Timestamp, Timestamp)> {
+    let (y, w) = week.split_once("-W")?;
+    let (year, n): (i32, u8) = (y.parse().ok()?, w.parse().ok()?);
+    if y.len() != 4 || w.len() != 2 {
+        return None;
+    }
+    let monday = Date::from_iso_week_date(year, n, Weekday::Monday).ok()?;
+    let next = monday.checked_add(time::Duration::weeks(1))?;
+    Some((start_of_day(monday), start_of_day(next)))
+}
+
+/// The span of a month written `2020-10`, China time.
+pub fn month_range(month: &str) -> Option<(Timestamp, Timestamp)> {
+    let (y, m) = month.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    let first = Date::from_calendar_date(y.parse().ok()?, month, 1).ok()?;
+    Some((start_of_day(first), start_of_day(add_months(first, 1))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +375,42 @@ mod tests {
         assert_eq!(local_date(midnight - 1), date!(2020 - 10 - 03));
         assert_eq!(start_of_day(date!(2020 - 10 - 04)), midnight);
         assert_eq!(end_of_day(date!(2020 - 10 - 03)), midnight);
+    }
+
+    #[test]
+    fn weeks_and_months_are_china_time_spans() {
+        // ISO week 40 of 2020: Monday 28 September to Monday 5 October.
+        assert_eq!(
+            week_range("2020-W40"),
+            Some((
+                start_of_day(date!(2020 - 09 - 28)),
+                start_of_day(date!(2020 - 10 - 05))
+            ))
+        );
+        assert_eq!(
+            month_range("2020-10"),
+            Some((
+                start_of_day(date!(2020 - 10 - 01)),
+                start_of_day(date!(2020 - 11 - 01))
+            ))
+        );
+        assert_eq!(
+            month_range("2020-12").map(|r| r.1),
+            Some(start_of_day(date!(2021 - 01 - 01)))
+        );
+        for bad in [
+            "2020-W54",
+            "2020-40",
+            "20-W40",
+            "2020-W4",
+            "x",
+            "2020-W40/../",
+        ] {
+            assert_eq!(week_range(bad), None, "{bad}");
+        }
+        for bad in ["2020-13", "2020-1", "2020/10", "", "2020-10-01"] {
+            assert_eq!(month_range(bad), None, "{bad}");
+        }
     }
 
     #[test]

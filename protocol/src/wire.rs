@@ -15,9 +15,10 @@ pub const PROTOCOL_HEADER: &str = "minqing-protocol";
 /// The oldest protocol version the server still accepts; older gets 426.
 pub const MIN_PROTOCOL_VERSION: u32 = 1;
 
-/// Why a mutation was refused for good.
+/// Why a mutation was refused for good. Tagged by `code`: a [`Denied`] inside
+/// carries its own `type` and, when invalid, a `reason` field of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "reason", rename_all = "snake_case")]
+#[serde(tag = "code", rename_all = "snake_case")]
 pub enum RejectReason {
     #[error("{0}")]
     Denied(Denied),
@@ -187,4 +188,124 @@ pub struct DuplicateCandidate {
     pub reporter: crate::UserId,
     pub distance_m: f64,
     pub apart_ms: i64,
+}
+
+/// `PUT /v1/weekly/{week}`: a deputy files the week's summary (一周一结报),
+/// "nothing this week" included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklyFiling {
+    /// Constituents met this week.
+    pub contacts: u32,
+    pub note: String,
+}
+
+/// One deputy's week: what they filed, and the items they reported in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklySummary {
+    pub week: String,
+    pub user: crate::UserId,
+    pub name: String,
+    pub filed: bool,
+    pub contacts: Option<u32>,
+    pub note: Option<String>,
+    pub filed_at: Option<i64>,
+    pub items: Vec<crate::TicketId>,
+    /// Filed with no item reported this week (本周无事项).
+    pub nothing_this_week: bool,
+}
+
+/// `GET /v1/weekly/{week}` for staff and coordinators: every deputy of their
+/// groups (the city's, for city staff), filed or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklyQueue {
+    pub week: String,
+    pub summaries: Vec<WeeklySummary>,
+    /// Deputies who have not filed yet.
+    pub missing: u32,
+}
+
+/// `GET /v1/review/{level}/{month}`: a review level's queue for one month —
+/// the month's items and older open ones this level has not reviewed yet
+/// (carried over). `cleared` when every item is reviewed (一月一清).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewQueue {
+    pub level: crate::ReviewLevel,
+    pub month: String,
+    pub items: Vec<ReviewItem>,
+    pub cleared: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub ticket: crate::TicketId,
+    pub text: String,
+    pub state: crate::TicketState,
+    pub created_at: i64,
+    pub reviewed: bool,
+    /// From an earlier month, still open and not reviewed at this level.
+    pub carried_over: bool,
+}
+
+/// `GET /v1/assignments/{list}`: an assignment list (交办清单) to the city
+/// government, with the government's feedback per item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentList {
+    pub list: String,
+    pub items: Vec<AssignedItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignedItem {
+    pub ticket: crate::TicketId,
+    pub text: String,
+    pub state: crate::TicketState,
+    pub assigned_at: i64,
+    pub feedback: Vec<GovernmentFeedback>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovernmentFeedback {
+    pub text: String,
+    pub resolved: bool,
+    pub at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rejection a device may receive decodes to what was sent (an
+    /// `invalid` denial once collided with the tag and could not be read).
+    #[test]
+    fn every_rejection_round_trips() {
+        let reasons = [
+            RejectReason::Denied(Denied::Invalid {
+                field: "proof".into(),
+                reason: "proof photo is not attached".into(),
+            }),
+            RejectReason::Denied(Denied::Forbidden {
+                action: "claim".into(),
+                role: crate::Role::CityDeputy,
+            }),
+            RejectReason::Denied(Denied::WrongState {
+                action: "rate".into(),
+                state: crate::TicketState::Pool,
+            }),
+            RejectReason::TicketNotFound,
+            RejectReason::DuplicateTicket,
+            RejectReason::PhotoNotUploaded,
+        ];
+        for reason in reasons {
+            let r = PushResponse {
+                last_mutation_id: 7,
+                rejected: vec![Rejection {
+                    mutation_id: 7,
+                    reason,
+                }],
+            };
+            let json = serde_json::to_string(&r).expect("encode");
+            let back: PushResponse = serde_json::from_str(&json).expect(&json);
+            assert_eq!(back, r);
+        }
+    }
 }

@@ -256,6 +256,34 @@ async fn every_role_against_every_endpoint_on(s: TestServer) {
             st(r),
             anon_or(if sees(name) { 200 } else { 404 }),
         );
+        // The review levels: each view names the roles it serves.
+        let deputy_role = matches!(*name, "陆靖英" | "王建国" | "杜玉妹");
+        let supervisor = matches!(*name, "孟宪珂" | "陈芊含" | "市人大工作人员");
+        for (path, ok) in [
+            ("/v1/weekly/2026-W48", deputy_role),
+            ("/v1/weekly/2026-W48/all", supervisor),
+            ("/v1/review/town/2026-11", *name == "陈芊含"),
+            ("/v1/review/city/2026-11", *name == "市人大工作人员"),
+            ("/v1/assignments/2026-11", *name == "市人大工作人员"),
+        ] {
+            let r = s.req(Method::GET, path, t).send().await.expect("r");
+            check(
+                &format!("GET {path}"),
+                st(r),
+                anon_or(if ok { 200 } else { 403 }),
+            );
+        }
+        let r = s
+            .req(Method::PUT, "/v1/weekly/2026-W48", t)
+            .json(&serde_json::json!({ "contacts": 0, "note": "本周无事项" }))
+            .send()
+            .await
+            .expect("r");
+        check(
+            "PUT /v1/weekly/{week}",
+            st(r),
+            anon_or(if deputy_role { 200 } else { 403 }),
+        );
         let r = s
             .req(Method::GET, &format!("/v1/tickets/{ticket}/duplicates"), t)
             .send()

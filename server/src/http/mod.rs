@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod review;
 pub mod sync;
 pub mod tus;
 pub mod workflow;
@@ -185,6 +186,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(auth::me))
         .route("/v1/tickets/{id}", get(sync::ticket))
         .route("/v1/tickets/{id}/duplicates", get(workflow::duplicates))
+        .route(
+            "/v1/weekly/{week}",
+            get(review::weekly).put(review::file_weekly),
+        )
+        .route("/v1/weekly/{week}/all", get(review::weekly_all))
+        .route("/v1/review/{level}/{month}", get(review::queue))
+        .route("/v1/assignments/{list}", get(review::assignments))
         .route("/v1/photos/{id}", get(tus::photo))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -169,4 +169,32 @@ impl Db {
     pub fn open_in_category(&self, category: &str) -> StoreResult<Vec<Ticket>> {
         forward!(self.open_in_category(category))
     }
+
+    /// Every ticket reported before `to` (ms), oldest first.
+    pub fn tickets_reported_before(&self, to: i64) -> StoreResult<Vec<Ticket>> {
+        forward!(self.tickets_reported_before(to))
+    }
+
+    /// Every deputy (city and town), by name.
+    pub fn deputy_ids(&self) -> StoreResult<Vec<UserId>> {
+        forward!(self.deputy_ids())
+    }
+
+    /// File (or file again, replacing) `user`'s weekly summary for `week`.
+    pub fn file_weekly(
+        &self,
+        user: UserId,
+        week: &str,
+        row: &super::review::WeeklyRow,
+    ) -> StoreResult<()> {
+        forward!(self.file_weekly(user, week, row))
+    }
+
+    pub fn weekly(
+        &self,
+        user: UserId,
+        week: &str,
+    ) -> StoreResult<Option<super::review::WeeklyRow>> {
+        forward!(self.weekly(user, week))
+    }
 }

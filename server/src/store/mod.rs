@@ -14,6 +14,7 @@ pub mod directory;
 mod dispatch;
 mod escalation;
 pub mod pg;
+pub mod review;
 mod schema;
 pub mod sync;
 pub mod uploads;

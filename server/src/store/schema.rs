@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -113,6 +113,18 @@ ALTER TABLE units ADD COLUMN key TEXT;
 CREATE UNIQUE INDEX units_by_key ON units(key) WHERE key IS NOT NULL;
 ";
 
+/// Version 5: the deputies' weekly summaries (一周一结报).
+const V5: &str = "
+CREATE TABLE weekly_summaries (
+    user_id  TEXT NOT NULL REFERENCES users(id),
+    week     TEXT NOT NULL,
+    contacts INTEGER NOT NULL,
+    note     TEXT NOT NULL,
+    filed_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, week)
+);
+";
+
 pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -150,6 +162,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
     }
     if version < 4 {
         tx.execute_batch(V4)?;
+    }
+    if version < 5 {
+        tx.execute_batch(V5)?;
     }
     Ok(())
 }

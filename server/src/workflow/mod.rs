@@ -34,7 +34,7 @@ pub enum WorkflowError {
     #[error("{file}: {source}")]
     Reference {
         file: String,
-        source: minqing_protocol::taxonomy::TaxonomyError,
+        source: Box<minqing_protocol::taxonomy::TaxonomyError>,
     },
     #[error("calendar dir {dir}: {source}")]
     Io { dir: String, source: std::io::Error },
@@ -72,7 +72,10 @@ impl Workflow {
         };
         let bad = |file: &str| {
             let file = file.to_owned();
-            move |source| WorkflowError::Reference { file, source }
+            move |source| WorkflowError::Reference {
+                file,
+                source: Box::new(source),
+            }
         };
         let taxonomy = match taxonomy {
             Some(p) => Taxonomy::from_toml(&read(p)?).map_err(bad(&p.display().to_string()))?,

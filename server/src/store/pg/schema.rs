@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 4;
+pub const VERSION: i32 = 5;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -121,6 +121,18 @@ ALTER TABLE units ADD COLUMN key TEXT;
 CREATE UNIQUE INDEX units_by_key ON units(key) WHERE key IS NOT NULL;
 ";
 
+/// Version 5: the deputies' weekly summaries (一周一结报).
+const V5: &str = "
+CREATE TABLE weekly_summaries (
+    user_id  TEXT NOT NULL REFERENCES users(id),
+    week     TEXT NOT NULL,
+    contacts BIGINT NOT NULL,
+    note     TEXT NOT NULL,
+    filed_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, week)
+);
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -175,6 +187,9 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     if version < 4 {
         tx.batch_execute(V4)?;
+    }
+    if version < 5 {
+        tx.batch_execute(V5)?;
     }
     Ok(())
 }

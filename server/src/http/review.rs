@@ -1,0 +1,249 @@
+//! The review levels over HTTP (rules in `docs/workflow.md`):
+//! - the deputy's weekly summary (一周一结报): `PUT`/`GET /v1/weekly/{week}`, and
+//!   the coordinators' and staff's view of who filed: `GET /v1/weekly/{week}/all`;
+//! - a review level's monthly queue (初审 for town staff, 复审 for city staff) —
+//!   cleared when every item is reviewed (一月一清): `GET /v1/review/{level}/{month}`;
+//! - an assignment list to the government with its feedback per item (交办清单):
+//!   `GET /v1/assignments/{list}`.
+//!
+//! The marks themselves (review, assign, feedback) are ticket actions pushed
+//! through sync, so they are checked by the state machine and land in the
+//! timeline; these routes are views over them. Deny by default: each route
+//! names the roles it serves, and items are filtered by `crate::access`.
+
+use super::error::{json_rejection, Failure};
+use super::AppState;
+use crate::access::can_see;
+use crate::auth::Caller;
+use crate::store::review::WeeklyRow;
+use crate::store::Db;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::Json;
+use minqing_protocol::calendar::{month_range, week_range};
+use minqing_protocol::wire::{
+    AssignedItem, AssignmentList, GovernmentFeedback, Me, ReviewItem, ReviewQueue, WeeklyFiling,
+    WeeklyQueue, WeeklySummary,
+};
+use minqing_protocol::{Action, EventKind, ReviewLevel, Role, Ticket};
+
+fn bad_period(what: &str) -> Failure {
+    Failure::bad_request(
+        "bad_period",
+        &format!("时间段格式不对（{what}）"),
+        &format!("Not a period: expected {what}"),
+    )
+}
+
+/// One deputy's week.
+fn summary(db: &Db, me: &Me, week: &str, from: i64, to: i64) -> Result<WeeklySummary, Failure> {
+    let items: Vec<_> = db
+        .tickets_reported_before(to)?
+        .into_iter()
+        .filter(|t| t.reporter == me.user && t.created_at >= from)
+        .map(|t| t.id)
+        .collect();
+    let filed = db.weekly(me.user, week)?;
+    Ok(WeeklySummary {
+        week: week.to_owned(),
+        user: me.user,
+        name: me.name.clone(),
+        filed: filed.is_some(),
+        nothing_this_week: filed.is_some() && items.is_empty(),
+        contacts: filed.as_ref().map(|f| f.contacts),
+        note: filed.as_ref().map(|f| f.note.clone()),
+        filed_at: filed.map(|f| f.filed_at),
+        items,
+    })
+}
+
+pub async fn file_weekly(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(week): Path<String>,
+    body: Result<Json<WeeklyFiling>, JsonRejection>,
+) -> Result<Json<WeeklySummary>, Failure> {
+    let Json(filing) = body.map_err(json_rejection)?;
+    if !caller.me.role.is_deputy() {
+        return Err(Failure::forbidden(
+            "只有代表提交一周一结报",
+            "Only deputies file a weekly summary",
+        ));
+    }
+    let (from, to) = week_range(&week).ok_or_else(|| bad_period("2020-W40"))?;
+    if filing.contacts > 10_000
+        || filing.note.chars().count() > minqing_protocol::machine::MAX_TEXT_CHARS
+    {
+        return Err(Failure::bad_request(
+            "invalid",
+            "接待人数或说明超出范围",
+            "contacts or note out of range",
+        ));
+    }
+    let row = WeeklyRow {
+        contacts: filing.contacts,
+        note: filing.note,
+        filed_at: state.clock.now(),
+    };
+    let me = caller.me;
+    state
+        .db(move |db| {
+            db.file_weekly(me.user, &week, &row)?;
+            summary(db, &me, &week, from, to).map(Json)
+        })
+        .await
+}
+
+pub async fn weekly(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(week): Path<String>,
+) -> Result<Json<WeeklySummary>, Failure> {
+    if !caller.me.role.is_deputy() {
+        return Err(Failure::forbidden(
+            "只有代表有一周一结报",
+            "Only deputies have a weekly summary",
+        ));
+    }
+    let (from, to) = week_range(&week).ok_or_else(|| bad_period("2020-W40"))?;
+    let me = caller.me;
+    state
+        .db(move |db| summary(db, &me, &week, from, to).map(Json))
+        .await
+}
+
+pub async fn weekly_all(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(week): Path<String>,
+) -> Result<Json<WeeklyQueue>, Failure> {
+    let me = caller.me;
+    if !me.role.supervises() {
+        return Err(Failure::forbidden(
+            "只有工委和人大工作人员查看代表周报",
+            "Only coordinators and staff see the deputies' summaries",
+        ));
+    }
+    let (from, to) = week_range(&week).ok_or_else(|| bad_period("2020-W40"))?;
+    state
+        .db(move |db| {
+            let mut summaries = Vec::new();
+            for id in db.deputy_ids()? {
+                let Some(deputy) = db.me(id)? else { continue };
+                let mine = me.role == Role::CityStaff
+                    || deputy.groups.iter().any(|g| me.groups.contains(g));
+                if mine {
+                    summaries.push(summary(db, &deputy, &week, from, to)?);
+                }
+            }
+            let missing = summaries.iter().filter(|s| !s.filed).count() as u32;
+            Ok(Json(WeeklyQueue {
+                week,
+                summaries,
+                missing,
+            }))
+        })
+        .await
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((level, month)): Path<(String, String)>,
+) -> Result<Json<ReviewQueue>, Failure> {
+    let (level, role) = match level.as_str() {
+        "town" => (ReviewLevel::Town, Role::TownStaff),
+        "city" => (ReviewLevel::City, Role::CityStaff),
+        _ => return Err(Failure::not_found()),
+    };
+    if caller.me.role != role {
+        return Err(Failure::forbidden(
+            "无权查看此级审核队列",
+            "This review queue is not yours",
+        ));
+    }
+    let (from, to) = month_range(&month).ok_or_else(|| bad_period("2020-10"))?;
+    let actor = caller.me.actor();
+    state
+        .db(move |db| {
+            let items: Vec<ReviewItem> = db
+                .tickets_reported_before(to)?
+                .into_iter()
+                .filter(|t| can_see(&actor, t) && t.state != minqing_protocol::TicketState::Merged)
+                .filter_map(|t| {
+                    let reviewed = t.reviewed(level);
+                    let this_month = t.created_at >= from;
+                    let carried_over = !this_month && !reviewed && !t.state.is_terminal();
+                    (this_month || carried_over).then(|| ReviewItem {
+                        ticket: t.id,
+                        text: t.text.clone(),
+                        state: t.state,
+                        created_at: t.created_at,
+                        reviewed,
+                        carried_over,
+                    })
+                })
+                .collect();
+            let cleared = items.iter().all(|i| i.reviewed);
+            Ok(Json(ReviewQueue {
+                level,
+                month,
+                items,
+                cleared,
+            }))
+        })
+        .await
+}
+
+fn assigned(t: &Ticket, list: &str) -> Option<AssignedItem> {
+    if t.assignment_list() != Some(list) {
+        return None;
+    }
+    let mut assigned_at = 0;
+    let mut feedback = Vec::new();
+    for e in &t.timeline {
+        match &e.kind {
+            EventKind::Action {
+                action: Action::AssignToGovernment { .. },
+            } => assigned_at = e.at,
+            EventKind::Action {
+                action: Action::GovernmentFeedback { text, resolved },
+            } => feedback.push(GovernmentFeedback {
+                text: text.clone(),
+                resolved: *resolved,
+                at: e.at,
+            }),
+            _ => {}
+        }
+    }
+    Some(AssignedItem {
+        ticket: t.id,
+        text: t.text.clone(),
+        state: t.state,
+        assigned_at,
+        feedback,
+    })
+}
+
+pub async fn assignments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(list): Path<String>,
+) -> Result<Json<AssignmentList>, Failure> {
+    if caller.me.role != Role::CityStaff {
+        return Err(Failure::forbidden(
+            "只有市人大机关查看交办清单",
+            "Only city staff see assignment lists",
+        ));
+    }
+    state
+        .db(move |db| {
+            let items = db
+                .tickets_reported_before(i64::MAX)?
+                .iter()
+                .filter_map(|t| assigned(t, &list))
+                .collect();
+            Ok(Json(AssignmentList { list, items }))
+        })
+        .await
+}

@@ -1,0 +1,75 @@
+//! What the review levels need from the database: tickets by when they were
+//! reported (review queues, weekly items, assignment lists are views over
+//! them), the deputies, and the deputies' weekly summaries (一周一结报).
+//! SQLite here; PostgreSQL in `pg::review`.
+
+use super::{Sqlite, StoreResult};
+use minqing_protocol::{Ticket, UserId};
+use rusqlite::{params, OptionalExtension};
+
+/// A filed weekly summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeeklyRow {
+    pub contacts: u32,
+    pub note: String,
+    pub filed_at: i64,
+}
+
+impl Sqlite {
+    /// Every ticket reported before `to` (ms), oldest first.
+    pub(crate) fn tickets_reported_before(&self, to: i64) -> StoreResult<Vec<Ticket>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT body FROM tickets WHERE json_extract(body, '$.created_at') < ?1
+             ORDER BY json_extract(body, '$.created_at')",
+        )?;
+        let bodies: Vec<String> = stmt
+            .query_map([to], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(bodies
+            .iter()
+            .map(|b| serde_json::from_str(b))
+            .collect::<Result<_, _>>()?)
+    }
+
+    pub(crate) fn deputy_ids(&self) -> StoreResult<Vec<UserId>> {
+        let conn = self.lock();
+        let ids: Vec<String> = conn
+            .prepare_cached(
+                "SELECT id FROM users WHERE role IN ('city_deputy', 'town_deputy') ORDER BY name",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids.iter().filter_map(|i| i.parse().ok()).collect())
+    }
+
+    /// File (or file again, replacing) `user`'s summary for `week`.
+    pub(crate) fn file_weekly(&self, user: UserId, week: &str, row: &WeeklyRow) -> StoreResult<()> {
+        self.lock().execute(
+            "INSERT INTO weekly_summaries (user_id, week, contacts, note, filed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (user_id, week) DO UPDATE SET contacts = excluded.contacts,
+                 note = excluded.note, filed_at = excluded.filed_at",
+            params![user.to_string(), week, row.contacts, row.note, row.filed_at],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn weekly(&self, user: UserId, week: &str) -> StoreResult<Option<WeeklyRow>> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT contacts, note, filed_at FROM weekly_summaries
+                 WHERE user_id = ?1 AND week = ?2",
+                params![user.to_string(), week],
+                |r| {
+                    Ok(WeeklyRow {
+                        contacts: r.get(0)?,
+                        note: r.get(1)?,
+                        filed_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
