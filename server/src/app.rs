@@ -9,7 +9,8 @@ use crate::pokes::Pokes;
 use crate::sms::FileGateway;
 use crate::store::{now_ms, Db, DB_FILE};
 use crate::uploads::Uploads;
-use crate::workflow::{escalation, Workflow};
+use crate::workflow::escalation;
+use crate::workflow::reference::Reference;
 use minqing_protocol::duplicates::DuplicateRule;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -154,29 +155,30 @@ impl Server {
                 )))
             }
         };
-        let calendar = match &config.calendar_dir {
-            Some(dir) => Workflow::load_calendar_dir(dir)?,
-            None => {
-                tracing::warn!("no calendar_dir: deadlines count Monday to Friday only");
-                Default::default()
-            }
-        };
-        let years: Vec<i32> = calendar.years().collect();
-        let (taxonomy, routing) = Workflow::load_reference(
+        // The configured reference files, with what an admin stored on top.
+        let defaults = Reference::configured(
             config.taxonomy_file.as_deref(),
             config.routing_file.as_deref(),
+            config.calendar_dir.as_deref(),
         )?;
-        if config.taxonomy_file.is_none() || config.routing_file.is_none() {
-            tracing::warn!("using the bundled EXAMPLE taxonomy / routing rules (demo data)");
-        }
-        let db = {
-            let wf = Workflow::new(calendar, Default::default()).with_reference(taxonomy, routing);
-            tokio::task::spawn_blocking(move || db.set_workflow(wf).map(|_| db))
-                .await
-                .map_err(|e| StartError::Config(format!("database: {e}")))??
+        let (db, wf) = {
+            let defaults = defaults.clone();
+            tokio::task::spawn_blocking(move || {
+                let wf = defaults.with(db.reference_data()?).build()?;
+                db.set_workflow(wf.clone())?;
+                Ok::<_, StartError>((db, wf))
+            })
+            .await
+            .map_err(|e| StartError::Config(format!("database: {e}")))??
         };
-        if !years.is_empty() {
+        let years: Vec<i32> = wf.calendar.years().collect();
+        if years.is_empty() {
+            tracing::warn!("no working-day calendar loaded: deadlines count Monday to Friday only");
+        } else {
             tracing::info!(?years, "working-day calendar loaded");
+        }
+        if config.taxonomy_file.is_none() || config.routing_file.is_none() {
+            tracing::warn!("taxonomy / routing rules default to the bundled EXAMPLES (demo data)");
         }
         let db = Arc::new(db);
         let pokes = Pokes::new();
@@ -200,6 +202,7 @@ impl Server {
                 upload_ttl_ms: config.upload_ttl_hours as i64 * 3_600_000,
             },
             clock: Clock::System,
+            reference: Arc::new(defaults),
             duplicate_rule: DuplicateRule {
                 radius_m: config.duplicate_radius_m,
                 window_days: config.duplicate_window_days,

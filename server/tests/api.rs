@@ -274,6 +274,28 @@ async fn every_role_against_every_endpoint_on(s: TestServer) {
             );
         }
         let r = s
+            .req(Method::GET, "/v1/admin/reference", t)
+            .send()
+            .await
+            .expect("r");
+        let is_admin = *name == "系统管理员";
+        check(
+            "GET /v1/admin/reference",
+            st(r),
+            anon_or(if is_admin { 200 } else { 403 }),
+        );
+        let r = s
+            .req(Method::PUT, &format!("/v1/admin/groups/{}", uuid::Uuid::now_v7()), t)
+            .json(&serde_json::json!({ "name_zh": "测试群", "name_en": "Test", "jurisdiction": "haizhou" }))
+            .send()
+            .await
+            .expect("r");
+        check(
+            "PUT /v1/admin/groups/{id}",
+            st(r),
+            anon_or(if is_admin { 200 } else { 403 }),
+        );
+        let r = s
             .req(Method::PUT, "/v1/weekly/2026-W48", t)
             .json(&serde_json::json!({ "contacts": 0, "note": "本周无事项" }))
             .send()

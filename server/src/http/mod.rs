@@ -3,6 +3,7 @@
 //! (SSE pokes). Deny by default: every `/v1` route except login needs a bearer
 //! token, and what a caller may see is decided in `crate::access`.
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod events;
@@ -19,7 +20,7 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::http::{header, request::Parts, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use error::Failure;
 use minqing_protocol::wire::{MIN_PROTOCOL_VERSION, PROTOCOL_HEADER};
@@ -55,6 +56,9 @@ pub struct AppState {
     pub limits: Limits,
     /// Stamps every ticket event; manual in scenario tests.
     pub clock: crate::clock::Clock,
+    /// The deployment's configured reference files (an admin's stored ones
+    /// go on top; see `crate::workflow::reference`).
+    pub reference: Arc<crate::workflow::reference::Reference>,
     /// What counts as a possible duplicate.
     pub duplicate_rule: minqing_protocol::duplicates::DuplicateRule,
 }
@@ -193,6 +197,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/weekly/{week}/all", get(review::weekly_all))
         .route("/v1/review/{level}/{month}", get(review::queue))
         .route("/v1/assignments/{list}", get(review::assignments))
+        .route("/v1/admin/units/{id}", put(admin::put_unit))
+        .route("/v1/admin/groups/{id}", put(admin::put_group))
+        .route("/v1/admin/users/{id}", put(admin::put_user))
+        .route("/v1/admin/reference", get(admin::get_reference))
+        .route("/v1/admin/taxonomy", put(admin::put_taxonomy))
+        .route("/v1/admin/routing", put(admin::put_routing))
+        .route("/v1/admin/calendar/{year}", put(admin::put_calendar))
         .route("/v1/photos/{id}", get(tus::photo))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -42,14 +42,18 @@ impl Db {
         forward!(self.pull(actor, cursor))
     }
 
+    /// Insert a unit, or update the one with this id.
     pub fn insert_unit(&self, u: &NewUnit<'_>) -> StoreResult<()> {
         forward!(self.insert_unit(u))
     }
 
+    /// Insert a group, or update the one with this id.
     pub fn insert_group(&self, g: &NewGroup<'_>) -> StoreResult<()> {
         forward!(self.insert_group(g))
     }
 
+    /// Insert a user, or update the one with this id (its groups become exactly
+    /// `u.groups`; a `None` password keeps the stored one).
     pub fn insert_user(&self, u: &NewUser<'_>) -> StoreResult<()> {
         forward!(self.insert_user(u))
     }
@@ -196,5 +200,15 @@ impl Db {
         week: &str,
     ) -> StoreResult<Option<super::review::WeeklyRow>> {
         forward!(self.weekly(user, week))
+    }
+
+    /// Every reference file an admin loaded: (name, body), by name.
+    pub fn reference_data(&self) -> StoreResult<Vec<(String, String)>> {
+        forward!(self.reference_data())
+    }
+
+    /// Store a reference file (already validated by the caller).
+    pub fn put_reference(&self, name: &str, body: &str, at: i64) -> StoreResult<()> {
+        forward!(self.put_reference(name, body, at))
     }
 }

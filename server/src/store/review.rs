@@ -72,4 +72,23 @@ impl Sqlite {
             )
             .optional()?)
     }
+
+    /// Every stored reference file: (name, body), by name.
+    pub(crate) fn reference_data(&self) -> StoreResult<Vec<(String, String)>> {
+        let conn = self.lock();
+        let rows = conn
+            .prepare_cached("SELECT name, body FROM reference_data ORDER BY name")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    pub(crate) fn put_reference(&self, name: &str, body: &str, at: i64) -> StoreResult<()> {
+        self.lock().execute(
+            "INSERT INTO reference_data (name, body, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+            params![name, body, at],
+        )?;
+        Ok(())
+    }
 }

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -125,6 +125,16 @@ CREATE TABLE weekly_summaries (
 );
 ";
 
+/// Version 6: reference data an admin loads (taxonomy, routing rules, calendar
+/// years), as the validated text of each file.
+const V6: &str = "
+CREATE TABLE reference_data (
+    name       TEXT PRIMARY KEY,
+    body       TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+";
+
 pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -165,6 +175,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
     }
     if version < 5 {
         tx.execute_batch(V5)?;
+    }
+    if version < 6 {
+        tx.execute_batch(V6)?;
     }
     Ok(())
 }

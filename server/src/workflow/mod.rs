@@ -6,12 +6,12 @@
 //! clocks}`; this module holds the deployment's copy of their data and runs them.
 
 pub mod escalation;
+pub mod reference;
 
 use minqing_protocol::calendar::Calendar;
 use minqing_protocol::clocks::Policy;
 use minqing_protocol::taxonomy::{RoutingRules, Taxonomy};
 use minqing_protocol::{NewTicket, Ticket};
-use std::path::Path;
 
 /// The deployment's reference data the workflow runs on: the calendar an admin
 /// loaded, the clocks' policy, the taxonomy and the routing rules.
@@ -58,37 +58,6 @@ impl Workflow {
         self
     }
 
-    /// Read a taxonomy and routing rules from files; `None` takes the bundled
-    /// examples (`data/*.example.toml`, demo only).
-    pub fn load_reference(
-        taxonomy: Option<&Path>,
-        routing: Option<&Path>,
-    ) -> Result<(Taxonomy, RoutingRules), WorkflowError> {
-        let read = |p: &Path| {
-            std::fs::read_to_string(p).map_err(|source| WorkflowError::Io {
-                dir: p.display().to_string(),
-                source,
-            })
-        };
-        let bad = |file: &str| {
-            let file = file.to_owned();
-            move |source| WorkflowError::Reference {
-                file,
-                source: Box::new(source),
-            }
-        };
-        let taxonomy = match taxonomy {
-            Some(p) => Taxonomy::from_toml(&read(p)?).map_err(bad(&p.display().to_string()))?,
-            None => Taxonomy::example().map_err(bad("taxonomy.example.toml"))?,
-        };
-        let routing = match routing {
-            Some(p) => RoutingRules::from_toml(&read(p)?, &taxonomy)
-                .map_err(bad(&p.display().to_string()))?,
-            None => RoutingRules::example().map_err(bad("routing.example.toml"))?,
-        };
-        Ok((taxonomy, routing))
-    }
-
     /// A submission's category and item as the taxonomy knows them: unknown
     /// codes (a device with an older list) are dropped rather than refused —
     /// the item is kept, and the town's first review classifies it.
@@ -131,32 +100,6 @@ impl Workflow {
         .collect::<Vec<_>>()
         .join(" · ");
         Some((key.to_owned(), format!("{what} → {key}")))
-    }
-
-    /// Load every `*.toml` year file in `dir` (see `minqing_protocol::calendar`
-    /// for the format), in name order. One bad file refuses the whole directory.
-    pub fn load_calendar_dir(dir: &Path) -> Result<Calendar, WorkflowError> {
-        let io = |source| WorkflowError::Io {
-            dir: dir.display().to_string(),
-            source,
-        };
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        files.sort();
-        let mut cal = Calendar::new();
-        for f in files {
-            let text = std::fs::read_to_string(&f).map_err(io)?;
-            cal.load_year(&text)
-                .map_err(|source| WorkflowError::Calendar {
-                    file: f.display().to_string(),
-                    source,
-                })?;
-        }
-        Ok(cal)
     }
 
     /// When the scheduler must look at `t` next (`None`: nothing scheduled).

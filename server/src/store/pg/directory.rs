@@ -10,7 +10,9 @@ use minqing_protocol::{Role, UserId};
 impl Pg {
     pub(crate) fn insert_unit(&self, u: &NewUnit<'_>) -> StoreResult<()> {
         self.conn()?.execute(
-            "INSERT INTO units (id, name_zh, name_en, kind, key) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO units (id, name_zh, name_en, kind, key) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh,
+                 name_en = excluded.name_en, kind = excluded.kind, key = excluded.key",
             &[&u.id.to_string(), &u.name_zh, &u.name_en, &u.kind, &u.key],
         )?;
         Ok(())
@@ -18,7 +20,9 @@ impl Pg {
 
     pub(crate) fn insert_group(&self, g: &NewGroup<'_>) -> StoreResult<()> {
         self.conn()?.execute(
-            "INSERT INTO groups (id, name_zh, name_en, jurisdiction) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO groups (id, name_zh, name_en, jurisdiction) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh,
+                 name_en = excluded.name_en, jurisdiction = excluded.jurisdiction",
             &[&g.id.to_string(), &g.name_zh, &g.name_en, &g.jurisdiction],
         )?;
         Ok(())
@@ -29,7 +33,11 @@ impl Pg {
         let mut tx = conn.transaction()?;
         tx.execute(
             "INSERT INTO users (id, phone, name, role, unit_id, jurisdiction, password_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (id) DO UPDATE SET phone = excluded.phone, name = excluded.name,
+                 role = excluded.role, unit_id = excluded.unit_id,
+                 jurisdiction = excluded.jurisdiction,
+                 password_hash = COALESCE(excluded.password_hash, users.password_hash)",
             &[
                 &u.id.to_string(),
                 &u.phone,
@@ -39,6 +47,11 @@ impl Pg {
                 &u.jurisdiction,
                 &u.password_hash,
             ],
+        )?;
+        // The user's groups are exactly these.
+        tx.execute(
+            "DELETE FROM group_members WHERE user_id = $1",
+            &[&u.id.to_string()],
         )?;
         for g in &u.groups {
             tx.execute(

@@ -58,4 +58,20 @@ impl Pg {
             filed_at: r.get(2),
         }))
     }
+
+    pub(crate) fn reference_data(&self) -> StoreResult<Vec<(String, String)>> {
+        let rows = self
+            .conn()?
+            .query("SELECT name, body FROM reference_data ORDER BY name", &[])?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    pub(crate) fn put_reference(&self, name: &str, body: &str, at: i64) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO reference_data (name, body, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+            &[&name, &body, &at],
+        )?;
+        Ok(())
+    }
 }

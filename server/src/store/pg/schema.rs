@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 5;
+pub const VERSION: i32 = 6;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -133,6 +133,16 @@ CREATE TABLE weekly_summaries (
 );
 ";
 
+/// Version 6: reference data an admin loads (taxonomy, routing rules, calendar
+/// years), as the validated text of each file.
+const V6: &str = "
+CREATE TABLE reference_data (
+    name       TEXT PRIMARY KEY,
+    body       TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -190,6 +200,9 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     if version < 5 {
         tx.batch_execute(V5)?;
+    }
+    if version < 6 {
+        tx.batch_execute(V6)?;
     }
     Ok(())
 }

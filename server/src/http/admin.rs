@@ -1,0 +1,329 @@
+//! The admin's API for reference data (系统管理员 only; everyone else 403):
+//! units, direct-line groups and users (who belongs where), and the reference
+//! files the workflow runs on — the taxonomy, the routing rules, one calendar
+//! file per year. A file is checked whole, together with the others (see
+//! `crate::workflow::reference`), before it is stored; the new rules apply at
+//! once and every open item's deadlines are looked at again.
+//!
+//! Other server processes sharing a PostgreSQL database read stored reference
+//! files when they start; a running one keeps its copy until restarted.
+
+use super::error::{json_rejection, Failure};
+use super::{path_uuid, AppState};
+use crate::auth::Caller;
+use crate::store::directory::{NewGroup, NewUnit, NewUser};
+use crate::workflow::reference::{year_of, CALENDAR_PREFIX, ROUTING, TAXONOMY};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::Json;
+use minqing_protocol::{GroupId, Role, UnitId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+fn admin_only(caller: &Caller) -> Result<(), Failure> {
+    if caller.me.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(Failure::forbidden(
+            "只有系统管理员可以维护基础数据",
+            "Only an administrator edits reference data",
+        ))
+    }
+}
+
+fn invalid(zh: &str, en: &str) -> Failure {
+    Failure::bad_request("invalid", zh, en)
+}
+
+fn name_ok(s: &str) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= 100
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitBody {
+    pub name_zh: String,
+    pub name_en: String,
+    /// `department`, `town`, `street`, `company`, `other`.
+    pub kind: String,
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Saved {
+    pub id: String,
+}
+
+pub async fn put_unit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<UnitBody>, JsonRejection>,
+) -> Result<Json<Saved>, Failure> {
+    admin_only(&caller)?;
+    let id = UnitId(path_uuid(&id)?);
+    let Json(u) = body.map_err(json_rejection)?;
+    if !name_ok(&u.name_zh) || !name_ok(&u.name_en) {
+        return Err(invalid(
+            "单位名称不能为空或过长",
+            "unit names must be 1–100 characters",
+        ));
+    }
+    if !["department", "town", "street", "company", "other"].contains(&u.kind.as_str()) {
+        return Err(invalid(
+            "单位类型不对",
+            "kind: department, town, street, company or other",
+        ));
+    }
+    let key_ok = |k: &str| {
+        !k.is_empty()
+            && k.len() <= 64
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
+    };
+    if u.key.as_deref().is_some_and(|k| !key_ok(k)) {
+        return Err(invalid("单位标识不对", "key: 1–64 of a-z, 0-9, _ - . :"));
+    }
+    state
+        .db(move |db| {
+            db.insert_unit(&NewUnit {
+                id,
+                name_zh: &u.name_zh,
+                name_en: &u.name_en,
+                kind: &u.kind,
+                key: u.key.as_deref(),
+            })?;
+            Ok(Json(Saved { id: id.to_string() }))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupBody {
+    pub name_zh: String,
+    pub name_en: String,
+    pub jurisdiction: String,
+}
+
+pub async fn put_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<GroupBody>, JsonRejection>,
+) -> Result<Json<Saved>, Failure> {
+    admin_only(&caller)?;
+    let id = GroupId(path_uuid(&id)?);
+    let Json(g) = body.map_err(json_rejection)?;
+    if !name_ok(&g.name_zh) || !name_ok(&g.name_en) || !name_ok(&g.jurisdiction) {
+        return Err(invalid(
+            "群名称或辖区不能为空或过长",
+            "names and jurisdiction: 1–100 characters",
+        ));
+    }
+    state
+        .db(move |db| {
+            db.insert_group(&NewGroup {
+                id,
+                name_zh: &g.name_zh,
+                name_en: &g.name_en,
+                jurisdiction: &g.jurisdiction,
+            })?;
+            Ok(Json(Saved { id: id.to_string() }))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    pub phone: String,
+    pub name: String,
+    pub role: Role,
+    pub unit: Option<UnitId>,
+    pub jurisdiction: Option<String>,
+    #[serde(default)]
+    pub groups: Vec<GroupId>,
+}
+
+pub async fn put_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<UserBody>, JsonRejection>,
+) -> Result<Json<Saved>, Failure> {
+    admin_only(&caller)?;
+    let id = minqing_protocol::UserId(path_uuid(&id)?);
+    let Json(u) = body.map_err(json_rejection)?;
+    if u.phone.len() != 11 || !u.phone.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid("手机号应为11位数字", "phone: 11 digits"));
+    }
+    if !name_ok(&u.name) {
+        return Err(invalid("姓名不能为空或过长", "name: 1–100 characters"));
+    }
+    if u.role.is_unit() != u.unit.is_some() {
+        return Err(invalid(
+            "单位联络员和负责人须指定单位，其他角色不指定",
+            "unit contacts and heads name their unit; other roles none",
+        ));
+    }
+    state
+        .db(move |db| {
+            db.insert_user(&NewUser {
+                id,
+                phone: &u.phone,
+                name: &u.name,
+                role: u.role,
+                unit: u.unit,
+                jurisdiction: u.jurisdiction.as_deref(),
+                password_hash: None,
+                groups: u.groups.clone(),
+            })
+            .map_err(|e| {
+                if is_constraint(&e) {
+                    // A phone number already used, or a unit or group that does not exist.
+                    invalid(
+                        "手机号已被使用，或单位、群组不存在",
+                        "phone already in use, or no such unit or group",
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
+            Ok(Json(Saved { id: id.to_string() }))
+        })
+        .await
+}
+
+/// A uniqueness or foreign-key violation: the caller's data, not the database.
+fn is_constraint(e: &crate::store::StoreError) -> bool {
+    use crate::store::StoreError;
+    match e {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+            f.code == rusqlite::ErrorCode::ConstraintViolation
+        }
+        StoreError::Postgres(p) => p.code().is_some_and(|c| {
+            *c == postgres::error::SqlState::UNIQUE_VIOLATION
+                || *c == postgres::error::SqlState::FOREIGN_KEY_VIOLATION
+        }),
+        _ => false,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBody {
+    /// The file's TOML text.
+    pub toml: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReferenceSummary {
+    /// Every reference file in effect, by name (`taxonomy`, `routing`,
+    /// `calendar/<year>`).
+    pub files: BTreeMap<String, String>,
+    pub categories: usize,
+    pub items: usize,
+    pub routing_rules: usize,
+    pub calendar_years: Vec<i32>,
+}
+
+fn summary(files: BTreeMap<String, String>, wf: &crate::workflow::Workflow) -> ReferenceSummary {
+    let (categories, items) = wf.taxonomy.counts();
+    ReferenceSummary {
+        files,
+        categories,
+        items,
+        routing_rules: wf.routing.rules.len(),
+        calendar_years: wf.calendar.years().collect(),
+    }
+}
+
+pub async fn get_reference(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ReferenceSummary>, Failure> {
+    admin_only(&caller)?;
+    let defaults = state.reference.clone();
+    state
+        .db(move |db| {
+            let all = defaults.with(db.reference_data()?);
+            let wf = db.workflow();
+            Ok(Json(summary(all.files, &wf)))
+        })
+        .await
+}
+
+/// Store `name` = `toml` if everything still builds; apply it at once.
+async fn put_file(
+    state: AppState,
+    name: String,
+    toml: String,
+) -> Result<Json<ReferenceSummary>, Failure> {
+    let defaults = state.reference.clone();
+    let now = state.clock.now();
+    state
+        .db(move |db| {
+            let candidate = defaults
+                .with(db.reference_data()?)
+                .with([(name.clone(), toml.clone())]);
+            let wf = candidate.build().map_err(|e| {
+                Failure::bad_request(
+                    "invalid_reference",
+                    &format!("文件未通过检查：{e}"),
+                    &format!("Refused, nothing changed: {e}"),
+                )
+            })?;
+            db.put_reference(&name, &toml, now)?;
+            db.set_workflow(wf.clone())?;
+            Ok(Json(summary(candidate.files, &wf)))
+        })
+        .await
+}
+
+pub async fn put_taxonomy(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<FileBody>, JsonRejection>,
+) -> Result<Json<ReferenceSummary>, Failure> {
+    admin_only(&caller)?;
+    let Json(f) = body.map_err(json_rejection)?;
+    put_file(state, TAXONOMY.to_owned(), f.toml).await
+}
+
+pub async fn put_routing(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<FileBody>, JsonRejection>,
+) -> Result<Json<ReferenceSummary>, Failure> {
+    admin_only(&caller)?;
+    let Json(f) = body.map_err(json_rejection)?;
+    put_file(state, ROUTING.to_owned(), f.toml).await
+}
+
+pub async fn put_calendar(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(year): Path<i32>,
+    body: Result<Json<FileBody>, JsonRejection>,
+) -> Result<Json<ReferenceSummary>, Failure> {
+    admin_only(&caller)?;
+    let Json(f) = body.map_err(json_rejection)?;
+    match year_of(&f.toml) {
+        Ok(y) if y == year => {}
+        Ok(y) => {
+            return Err(invalid(
+                &format!("文件是{y}年的，不是{year}年的"),
+                &format!("the file describes {y}, not {year}"),
+            ))
+        }
+        Err(e) => {
+            return Err(Failure::bad_request(
+                "invalid_reference",
+                &format!("日历文件未通过检查：{e}"),
+                &format!("Refused, nothing changed: {e}"),
+            ))
+        }
+    }
+    put_file(state, format!("{CALENDAR_PREFIX}{year}"), f.toml).await
+}
