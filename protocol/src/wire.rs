@@ -270,6 +270,26 @@ pub struct GovernmentFeedback {
     pub at: i64,
 }
 
+/// One notice in the caller's inbox (`GET /v1/notifications`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: i64,
+    pub ticket: crate::TicketId,
+    /// `declined` or `chased`.
+    pub kind: String,
+    pub text_zh: String,
+    pub text_en: String,
+    pub created_at: i64,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationsResponse {
+    /// Newest first, at most 100, after the `after` id if given.
+    pub notifications: Vec<Notification>,
+    pub unread: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

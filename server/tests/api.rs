@@ -274,6 +274,12 @@ async fn every_role_against_every_endpoint_on(s: TestServer) {
             );
         }
         let r = s
+            .req(Method::GET, "/v1/notifications", t)
+            .send()
+            .await
+            .expect("r");
+        check("GET /v1/notifications", st(r), anon_or(200));
+        let r = s
             .req(Method::GET, "/v1/admin/reference", t)
             .send()
             .await

@@ -88,7 +88,7 @@ async fn review_levels(s: TestServer) {
     let coordinator = Device::login(&s, "孟宪珂").await; // street group
     let mut town = Device::login(&s, "陈芊含").await; // town staff, 斜桥
     let mut city = Device::login(&s, "市人大工作人员").await;
-    let contact = Device::login(&s, "移动联络员").await;
+    let mut contact = Device::login(&s, "移动联络员").await;
 
     // Weekly summaries: nothing filed yet; 陆靖英 met people, reported nothing.
     let mine: WeeklySummary = ok(du.get(&s, &format!("/v1/weekly/{week}")).await).await;
@@ -252,7 +252,50 @@ async fn review_levels(s: TestServer) {
         1 + 4,
         "submitted, two reviews, assigned, feedback"
     );
-    let _ = &mut lu;
+
+    // A decline tells the group's coordinators, in their inbox (same transaction).
+    let street_item = TicketId::new();
+    let create = MutationKind::CreateTicket {
+        ticket: NewTicket {
+            id: street_item,
+            event: EventId::new(),
+            group: None,
+            jurisdiction: None,
+            category: None,
+            item: None,
+            text: "水月亭路窨井盖不闭合".into(),
+            location: None,
+            channel: SourceChannel::FieldCapture,
+            constituent: None,
+            mentioned_unit: None,
+            photo_count: 0,
+        },
+    };
+    assert!(lu.push(&s, create).await.rejected.is_empty());
+    assert!(contact
+        .act(&s, street_item, Action::Claim)
+        .await
+        .rejected
+        .is_empty());
+    let decline = Action::Decline {
+        reason: "不是移动公司的井盖".into(),
+    };
+    assert!(contact
+        .act(&s, street_item, decline)
+        .await
+        .rejected
+        .is_empty());
+    let inbox: minqing_protocol::wire::NotificationsResponse =
+        ok(coordinator.get(&s, "/v1/notifications").await).await;
+    assert_eq!(inbox.unread, 1);
+    assert_eq!(inbox.notifications[0].ticket, street_item);
+    assert!(inbox.notifications[0]
+        .text_zh
+        .contains("不是移动公司的井盖"));
+    // Nobody else's inbox: the town staff of another town heard nothing.
+    let other: minqing_protocol::wire::NotificationsResponse =
+        ok(town.get(&s, "/v1/notifications").await).await;
+    assert_eq!(other.unread, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,7 @@ use minqing_core::api_workflow::Outcome;
 use minqing_core::Minqing;
 use minqing_e2e::devices::{drained, open, wait_for};
 use minqing_protocol::clocks::{ChaseTarget, ClockKind};
+use minqing_protocol::wire::NotificationsResponse;
 use minqing_protocol::{Action, EventKind, PhotoKind, Ticket, TicketState};
 use minqing_server::app::{Config, Server};
 use minqing_server::clock::Clock;
@@ -33,6 +34,8 @@ struct Story {
     url: String,
     data_dir: std::path::PathBuf,
     phones: HashMap<String, String>,
+    /// Staff passwords the demo seed printed.
+    passwords: HashMap<String, String>,
     clock: Clock,
     db: Arc<Db>,
 }
@@ -65,6 +68,10 @@ impl Story {
         Story {
             url,
             data_dir,
+            passwords: people
+                .iter()
+                .filter_map(|p| Some((p.name.clone(), p.password.clone()?)))
+                .collect(),
             phones: people.into_iter().map(|p| (p.name, p.phone)).collect(),
             clock,
             db,
@@ -78,6 +85,59 @@ impl Story {
         let log = std::fs::read_to_string(self.data_dir.join("sms.log")).expect("sms.log");
         let code = minqing_server::sms::latest_code(&log, &phone).expect("code in sms.log");
         assert_eq!(dev.login(phone, code).await.expect("login").name, name);
+    }
+
+    /// A session of `name`'s own, for reading their inbox over plain HTTP:
+    /// staff by password (their phone may have had a code this minute), others
+    /// by SMS code.
+    async fn token(&self, name: &str) -> String {
+        let http = reqwest::Client::new();
+        let phone = self.phones[name].clone();
+        if let Some(password) = self.passwords.get(name) {
+            let r = http
+                .post(format!("{}/v1/auth/password", self.url))
+                .header("minqing-protocol", "1")
+                .json(
+                    &serde_json::json!({ "phone": phone, "password": password, "device": "inbox" }),
+                )
+                .send()
+                .await
+                .expect("login");
+            let tokens: serde_json::Value = r.json().await.expect("tokens");
+            return tokens["access_token"].as_str().expect("token").to_owned();
+        }
+        let r = http
+            .post(format!("{}/v1/auth/sms-code", self.url))
+            .header("minqing-protocol", "1")
+            .json(&serde_json::json!({ "phone": phone }))
+            .send()
+            .await
+            .expect("code");
+        assert_eq!(r.status(), 202);
+        let log = std::fs::read_to_string(self.data_dir.join("sms.log")).expect("sms.log");
+        let code = minqing_server::sms::latest_code(&log, &phone).expect("code");
+        let r = http
+            .post(format!("{}/v1/auth/login", self.url))
+            .header("minqing-protocol", "1")
+            .json(&serde_json::json!({ "phone": phone, "code": code, "device": "inbox" }))
+            .send()
+            .await
+            .expect("login");
+        let tokens: serde_json::Value = r.json().await.expect("tokens");
+        tokens["access_token"].as_str().expect("token").to_owned()
+    }
+
+    async fn inbox(&self, token: &str) -> NotificationsResponse {
+        reqwest::Client::new()
+            .get(format!("{}/v1/notifications", self.url))
+            .header("minqing-protocol", "1")
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("inbox")
+            .json()
+            .await
+            .expect("json")
     }
 
     /// Move the server's clock to a moment of the story.
@@ -168,6 +228,19 @@ async fn the_fourth_of_october() {
     let t = story.server_ticket(&id);
     assert_eq!(t.state, TicketState::Pool);
     assert_eq!(t.assigned_unit, None);
+    // The coordinator is told why it is back in the pool.
+    let coordinator_token = story.token("孟宪珂").await;
+    let inbox = story.inbox(&coordinator_token).await;
+    assert_eq!(inbox.unread, 1);
+    let notice = &inbox.notifications[0];
+    assert_eq!(notice.kind, "declined");
+    assert!(
+        notice.text_zh.starts_with("中国移动海宁分公司退回了")
+            && notice.text_zh.contains("不是移动公司的井盖"),
+        "{}",
+        notice.text_zh
+    );
+    assert_eq!(notice.created_at, cst!(2020-10-04 15:30));
 
     // 17:48 — the deputy re-checks and adds a photo of the "中国移动" marking.
     story.at(cst!(2020-10-04 17:48));
@@ -340,6 +413,35 @@ async fn the_fourth_of_october() {
         .filter(|(_, _, at)| *at <= cst!(2020-10-12 09:00))
         .collect::<Vec<_>>()
     );
+    // The chases reached people: the group's unit contacts (the item is in the
+    // pool; the housing bureau's contact is one of them), then — no unit, so no
+    // head — the coordinator, twice; the committee not yet. Read, the inbox is quiet.
+    let contact_token = story.token("住建联络员").await;
+    let chased = |n: &NotificationsResponse| {
+        n.notifications
+            .iter()
+            .filter(|x| x.kind == "chased" && x.ticket.to_string() == second)
+            .count()
+    };
+    let inbox = story.inbox(&contact_token).await;
+    assert_eq!(chased(&inbox), 1, "{inbox:?}");
+    assert!(inbox.notifications[0].text_zh.contains("受理时限即将到期"));
+    let inbox = story.inbox(&coordinator_token).await;
+    assert_eq!(chased(&inbox), 2, "{inbox:?}");
+    let staff = story.token("市人大工作人员").await;
+    assert_eq!(chased(&story.inbox(&staff).await), 0);
+    let newest = inbox.notifications[0].id;
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/notifications/read", story.url))
+        .header("minqing-protocol", "1")
+        .bearer_auth(&coordinator_token)
+        .json(&serde_json::json!({ "up_to": newest }))
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(r.status(), 204);
+    assert_eq!(story.inbox(&coordinator_token).await.unread, 0);
+
     wait_for(
         "the deputy's phone to pull the chases",
         Duration::from_secs(20),

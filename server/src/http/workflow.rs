@@ -1,6 +1,7 @@
 //! Workflow reads beyond sync: possible duplicates of an item (for the
-//! coordinator's and the reviewers' merge decision). Rules in
-//! `minqing_protocol::duplicates`; only items the caller may see are listed.
+//! coordinator's and the reviewers' merge decision; rules in
+//! `minqing_protocol::duplicates`, only items the caller may see are listed),
+//! and the caller's inbox of notices (`crate::workflow::notify`).
 
 use super::error::Failure;
 use super::{path_uuid, AppState};
@@ -47,6 +48,51 @@ pub async fn duplicates(
                 })
                 .collect();
             Ok(Json(DuplicatesResponse { candidates: found }))
+        })
+        .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct InboxQuery {
+    #[serde(default)]
+    after: i64,
+}
+
+pub async fn notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<InboxQuery>,
+) -> Result<Json<minqing_protocol::wire::NotificationsResponse>, Failure> {
+    let user = caller.me.user;
+    state
+        .db(move |db| {
+            let (notifications, unread) = db.notifications(user, q.after, 100)?;
+            Ok(Json(minqing_protocol::wire::NotificationsResponse {
+                notifications,
+                unread,
+            }))
+        })
+        .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBody {
+    up_to: i64,
+}
+
+pub async fn mark_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<ReadBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::http::StatusCode, Failure> {
+    let Json(b) = body.map_err(super::error::json_rejection)?;
+    let user = caller.me.user;
+    let now = state.clock.now();
+    state
+        .db(move |db| {
+            db.mark_read(user, b.up_to, now)?;
+            Ok(axum::http::StatusCode::NO_CONTENT)
         })
         .await
 }

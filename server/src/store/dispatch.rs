@@ -211,4 +211,19 @@ impl Db {
     pub fn put_reference(&self, name: &str, body: &str, at: i64) -> StoreResult<()> {
         forward!(self.put_reference(name, body, at))
     }
+
+    /// `user`'s inbox, newest first, and how many are unread.
+    pub fn notifications(
+        &self,
+        user: UserId,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<(Vec<minqing_protocol::wire::Notification>, u32)> {
+        forward!(self.notifications(user, after, limit))
+    }
+
+    /// Mark `user`'s notices up to `up_to` read.
+    pub fn mark_read(&self, user: UserId, up_to: i64, at: i64) -> StoreResult<()> {
+        forward!(self.mark_read(user, up_to, at))
+    }
 }

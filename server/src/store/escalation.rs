@@ -4,9 +4,10 @@
 //! duplicate suggestions. SQLite here; PostgreSQL in
 //! `pg::escalation`.
 
-use super::sync::{load, save};
+use super::sync::{load, save, SqliteTx, TicketTx};
 use super::{Sqlite, StoreError};
 use crate::workflow::escalation::{chase, next_due_after};
+use crate::workflow::notify;
 use crate::workflow::Workflow;
 use rusqlite::{params, TransactionBehavior};
 
@@ -39,13 +40,20 @@ impl Sqlite {
             let Some(mut t) = load(&tx, id)? else {
                 continue;
             };
-            let n = chase(&mut t, wf, now);
+            let chases = chase(&mut t, wf, now);
+            let n = chases.len();
             let due = next_due_after(&t, wf, now);
             if n > 0 {
-                save(&tx, &t, due).map_err(|e| match e {
+                let storage = |e| match e {
                     super::PushError::Storage(s) => s,
                     other => StoreError::Schema(other.to_string()),
-                })?;
+                };
+                save(&tx, &t, due).map_err(storage)?;
+                for c in &chases {
+                    if let Some(notice) = notify::chased(&t, c) {
+                        SqliteTx(&tx).notify(&notice, t.id, now).map_err(storage)?;
+                    }
+                }
             } else {
                 tx.execute(
                     "UPDATE tickets SET next_due = ?2 WHERE id = ?1",

@@ -91,4 +91,62 @@ impl Sqlite {
         )?;
         Ok(())
     }
+
+    /// `user`'s inbox, newest first: at most `limit` notices with an id above `after`.
+    pub(crate) fn notifications(
+        &self,
+        user: UserId,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<(Vec<minqing_protocol::wire::Notification>, u32)> {
+        let conn = self.lock();
+        let rows = conn
+            .prepare_cached(
+                "SELECT id, ticket_id, kind, text_zh, text_en, created_at, read_at IS NOT NULL
+                 FROM notifications WHERE user_id = ?1 AND id > ?2 ORDER BY id DESC LIMIT ?3",
+            )?
+            .query_map(params![user.to_string(), after, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, bool>(6)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let unread: u32 = conn.query_row(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL",
+            [user.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok((
+            rows.into_iter()
+                .filter_map(|(id, t, kind, text_zh, text_en, created_at, read)| {
+                    Some(minqing_protocol::wire::Notification {
+                        id,
+                        ticket: t.parse().ok()?,
+                        kind,
+                        text_zh,
+                        text_en,
+                        created_at,
+                        read,
+                    })
+                })
+                .collect(),
+            unread,
+        ))
+    }
+
+    /// Mark `user`'s notices up to `up_to` read.
+    pub(crate) fn mark_read(&self, user: UserId, up_to: i64, at: i64) -> StoreResult<()> {
+        self.lock().execute(
+            "UPDATE notifications SET read_at = ?3
+             WHERE user_id = ?1 AND id <= ?2 AND read_at IS NULL",
+            params![user.to_string(), up_to, at],
+        )?;
+        Ok(())
+    }
 }

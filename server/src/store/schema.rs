@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 6;
+pub const VERSION: u32 = 7;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -135,6 +135,22 @@ CREATE TABLE reference_data (
 );
 ";
 
+/// Version 7: the in-app inbox (a decline tells the coordinators, a chase
+/// the people it names).
+const V7: &str = "
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    TEXT NOT NULL,
+    ticket_id  TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    text_zh    TEXT NOT NULL,
+    text_en    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    read_at    INTEGER
+);
+CREATE INDEX notifications_by_user ON notifications(user_id, id);
+";
+
 pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -178,6 +194,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
     }
     if version < 6 {
         tx.execute_batch(V6)?;
+    }
+    if version < 7 {
+        tx.execute_batch(V7)?;
     }
     Ok(())
 }

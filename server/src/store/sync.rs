@@ -31,6 +31,7 @@
 
 use super::{Sqlite, StoreError};
 use crate::access::can_see;
+use crate::workflow::notify::{self, Notice, Recipients};
 use crate::workflow::Workflow;
 use minqing_protocol::wire::{PushResponse, RejectReason, Rejection};
 use minqing_protocol::{
@@ -288,6 +289,10 @@ pub(crate) trait TicketTx {
     fn save(&mut self, t: &Ticket, next_due: Option<i64>) -> Result<(), PushError>;
     /// The unit a routing rule's key names, if it exists.
     fn unit_by_key(&mut self, key: &str) -> Result<Option<UnitId>, PushError>;
+    /// Put `notice` in its recipients' inboxes (same transaction).
+    fn notify(&mut self, notice: &Notice, ticket: TicketId, at: i64) -> Result<(), PushError>;
+    /// A unit's Chinese name.
+    fn unit_name(&mut self, unit: UnitId) -> Result<Option<String>, PushError>;
     /// The jurisdiction a direct-line group serves.
     fn group_jurisdiction(&mut self, group: GroupId) -> Result<Option<String>, PushError>;
     /// An attached photo must be a completed upload by the same user, for the
@@ -300,7 +305,7 @@ pub(crate) trait TicketTx {
     ) -> Result<bool, PushError>;
 }
 
-struct SqliteTx<'a>(&'a Connection);
+pub(crate) struct SqliteTx<'a>(pub(crate) &'a Connection);
 
 impl TicketTx for SqliteTx<'_> {
     fn load(&mut self, id: &str) -> Result<Option<Ticket>, PushError> {
@@ -309,6 +314,42 @@ impl TicketTx for SqliteTx<'_> {
 
     fn save(&mut self, t: &Ticket, next_due: Option<i64>) -> Result<(), PushError> {
         save(self.0, t, next_due)
+    }
+
+    fn notify(&mut self, notice: &Notice, ticket: TicketId, at: i64) -> Result<(), PushError> {
+        let insert =
+            "INSERT INTO notifications (user_id, ticket_id, kind, text_zh, text_en, created_at)
+                      SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u";
+        let (t, k, zh, en) = (ticket.to_string(), notice.kind, &notice.zh, &notice.en);
+        match &notice.to {
+            Recipients::GroupRole(g, role) => self.0.execute(
+                &format!(
+                    "{insert} JOIN group_members m ON m.user_id = u.id
+                     WHERE m.group_id = ?6 AND u.role = ?7"
+                ),
+                params![t, k, zh, en, at, g.to_string(), role.as_str()],
+            )?,
+            Recipients::UnitRole(unit, role) => self.0.execute(
+                &format!("{insert} WHERE u.unit_id = ?6 AND u.role = ?7"),
+                params![t, k, zh, en, at, unit.to_string(), role.as_str()],
+            )?,
+            Recipients::Role(role) => self.0.execute(
+                &format!("{insert} WHERE u.role = ?6"),
+                params![t, k, zh, en, at, role.as_str()],
+            )?,
+        };
+        Ok(())
+    }
+
+    fn unit_name(&mut self, unit: UnitId) -> Result<Option<String>, PushError> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT name_zh FROM units WHERE id = ?1",
+                [unit.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn unit_by_key(&mut self, key: &str) -> Result<Option<UnitId>, PushError> {
@@ -436,6 +477,12 @@ pub(crate) fn apply(
             match t.apply(actor, action.clone(), *event, now_ms) {
                 Ok(()) => {
                     tx.save(&t, wf.next_due(&t))?;
+                    if let (Action::Decline { reason }, Some(unit)) = (action, actor.unit) {
+                        let name = tx.unit_name(unit)?.unwrap_or_default();
+                        if let Some(n) = notify::declined(&t, &name, reason) {
+                            tx.notify(&n, t.id, now_ms)?;
+                        }
+                    }
                     if let Some(mut into) = target {
                         into.absorb(&t, actor.user, actor.role, EventId::new(), now_ms);
                         tx.save(&into, wf.next_due(&into))?;

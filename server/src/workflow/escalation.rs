@@ -18,7 +18,7 @@
 
 use super::Workflow;
 use crate::store::{Db, StoreError};
-use minqing_protocol::clocks::pending_chases;
+use minqing_protocol::clocks::{pending_chases, Chase};
 use minqing_protocol::{EventId, Ticket};
 use std::time::Duration;
 
@@ -37,15 +37,14 @@ pub struct PassReport {
     pub chased: usize,
 }
 
-/// Append to `t` every chase due by `now`; returns how many. Shared by both
-/// backends' `escalate`, inside their transaction.
-pub fn chase(t: &mut Ticket, wf: &Workflow, now: i64) -> usize {
+/// Append to `t` every chase due by `now`; returns them, to notify. Shared by
+/// both backends' `escalate`, inside their transaction.
+pub fn chase(t: &mut Ticket, wf: &Workflow, now: i64) -> Vec<Chase> {
     let pending = pending_chases(t, &wf.calendar, &wf.policy, now);
-    let n = pending.len();
-    for c in pending {
-        t.record_chase(c, EventId::new(), now);
+    for c in &pending {
+        t.record_chase(*c, EventId::new(), now);
     }
-    n
+    pending
 }
 
 /// The `next_due` to store: never at or before `now` once a pass has looked,

@@ -6,6 +6,7 @@
 //! clocks}`; this module holds the deployment's copy of their data and runs them.
 
 pub mod escalation;
+pub mod notify;
 pub mod reference;
 
 use minqing_protocol::calendar::Calendar;

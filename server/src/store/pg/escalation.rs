@@ -9,6 +9,7 @@ use super::Pg;
 use crate::store::sync::{PushError, TicketTx};
 use crate::store::StoreError;
 use crate::workflow::escalation::{chase, next_due_after};
+use crate::workflow::notify;
 use crate::workflow::Workflow;
 
 impl Pg {
@@ -35,13 +36,20 @@ impl Pg {
             let Some(mut t) = load(&mut tx, id)? else {
                 continue;
             };
-            let n = chase(&mut t, wf, now);
+            let chases = chase(&mut t, wf, now);
+            let n = chases.len();
             let due = next_due_after(&t, wf, now);
             if n > 0 {
-                PgTx(&mut tx).save(&t, due).map_err(|e| match e {
+                let storage = |e| match e {
                     PushError::Storage(s) => s,
                     other => StoreError::Schema(other.to_string()),
-                })?;
+                };
+                PgTx(&mut tx).save(&t, due).map_err(storage)?;
+                for c in &chases {
+                    if let Some(notice) = notify::chased(&t, c) {
+                        PgTx(&mut tx).notify(&notice, t.id, now).map_err(storage)?;
+                    }
+                }
             } else {
                 tx.execute(
                     "UPDATE tickets SET next_due = $2 WHERE id = $1",

@@ -74,4 +74,49 @@ impl Pg {
         )?;
         Ok(())
     }
+
+    pub(crate) fn notifications(
+        &self,
+        user: UserId,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<(Vec<minqing_protocol::wire::Notification>, u32)> {
+        let mut conn = self.conn()?;
+        let rows = conn.query(
+            "SELECT id, ticket_id, kind, text_zh, text_en, created_at, read_at IS NOT NULL
+             FROM notifications WHERE user_id = $1 AND id > $2 ORDER BY id DESC LIMIT $3",
+            &[&user.to_string(), &after, &(limit as i64)],
+        )?;
+        let unread: i64 = conn
+            .query_one(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
+                &[&user.to_string()],
+            )?
+            .get(0);
+        Ok((
+            rows.iter()
+                .filter_map(|r| {
+                    Some(minqing_protocol::wire::Notification {
+                        id: r.get(0),
+                        ticket: r.get::<_, &str>(1).parse().ok()?,
+                        kind: r.get(2),
+                        text_zh: r.get(3),
+                        text_en: r.get(4),
+                        created_at: r.get(5),
+                        read: r.get(6),
+                    })
+                })
+                .collect(),
+            u32::try_from(unread).unwrap_or(u32::MAX),
+        ))
+    }
+
+    pub(crate) fn mark_read(&self, user: UserId, up_to: i64, at: i64) -> StoreResult<()> {
+        self.conn()?.execute(
+            "UPDATE notifications SET read_at = $3
+             WHERE user_id = $1 AND id <= $2 AND read_at IS NULL",
+            &[&user.to_string(), &up_to, &at],
+        )?;
+        Ok(())
+    }
 }

@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 6;
+pub const VERSION: i32 = 7;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -143,6 +143,22 @@ CREATE TABLE reference_data (
 );
 ";
 
+/// Version 7: the in-app inbox (a decline tells the coordinators, a chase
+/// the people it names).
+const V7: &str = "
+CREATE TABLE notifications (
+    id BIGSERIAL PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    ticket_id  TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    text_zh    TEXT NOT NULL,
+    text_en    TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    read_at    BIGINT
+);
+CREATE INDEX notifications_by_user ON notifications(user_id, id);
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -203,6 +219,9 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     if version < 6 {
         tx.batch_execute(V6)?;
+    }
+    if version < 7 {
+        tx.batch_execute(V7)?;
     }
     Ok(())
 }

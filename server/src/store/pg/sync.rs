@@ -11,6 +11,7 @@ use crate::store::sync::{
     apply, parse_cursor, visible, Applied, PullResult, PushError, PushResult, TicketTx, PULL_PAGE,
 };
 use crate::store::StoreError;
+use crate::workflow::notify::{Notice, Recipients};
 use crate::workflow::Workflow;
 use minqing_protocol::wire::{RejectReason, Rejection};
 use minqing_protocol::{Actor, ClientId, GroupId, Mutation, PhotoRef, Ticket, TicketId, UnitId};
@@ -58,6 +59,39 @@ impl TicketTx for PgTx<'_, '_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn notify(&mut self, notice: &Notice, ticket: TicketId, at: i64) -> Result<(), PushError> {
+        let insert =
+            "INSERT INTO notifications (user_id, ticket_id, kind, text_zh, text_en, created_at)
+                      SELECT u.id, $1, $2, $3, $4, $5 FROM users u";
+        let (t, k, zh, en) = (ticket.to_string(), notice.kind, &notice.zh, &notice.en);
+        match &notice.to {
+            Recipients::GroupRole(g, role) => self.0.execute(
+                &format!(
+                    "{insert} JOIN group_members m ON m.user_id = u.id
+                     WHERE m.group_id = $6 AND u.role = $7"
+                ),
+                &[&t, &k, zh, en, &at, &g.to_string(), &role.as_str()],
+            )?,
+            Recipients::UnitRole(unit, role) => self.0.execute(
+                &format!("{insert} WHERE u.unit_id = $6 AND u.role = $7"),
+                &[&t, &k, zh, en, &at, &unit.to_string(), &role.as_str()],
+            )?,
+            Recipients::Role(role) => self.0.execute(
+                &format!("{insert} WHERE u.role = $6"),
+                &[&t, &k, zh, en, &at, &role.as_str()],
+            )?,
+        };
+        Ok(())
+    }
+
+    fn unit_name(&mut self, unit: UnitId) -> Result<Option<String>, PushError> {
+        let row = self.0.query_opt(
+            "SELECT name_zh FROM units WHERE id = $1",
+            &[&unit.to_string()],
+        )?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     fn unit_by_key(&mut self, key: &str) -> Result<Option<UnitId>, PushError> {
