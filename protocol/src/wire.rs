@@ -290,6 +290,25 @@ pub struct NotificationsResponse {
     pub unread: u32,
 }
 
+/// `GET /v1/tickets/{id}/clocks`: the deadlines running on an item now, on the
+/// deployment's working-day calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClocksResponse {
+    pub clocks: Vec<ClockView>,
+    /// False when the item's dates fall in a year with no calendar loaded
+    /// (then only weekends count as days off).
+    pub calendar_covers: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockView {
+    pub kind: crate::clocks::ClockKind,
+    pub label_zh: String,
+    pub started_at: i64,
+    pub due_at: i64,
+    pub colour: crate::clocks::Colour,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

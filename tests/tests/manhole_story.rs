@@ -11,8 +11,8 @@ use minqing_capture::testsupport::photo_jpeg;
 use minqing_core::api_workflow::Outcome;
 use minqing_core::Minqing;
 use minqing_e2e::devices::{drained, open, wait_for};
-use minqing_protocol::clocks::{ChaseTarget, ClockKind};
-use minqing_protocol::wire::NotificationsResponse;
+use minqing_protocol::clocks::{ChaseTarget, ClockKind, Colour};
+use minqing_protocol::wire::{ClocksResponse, NotificationsResponse};
 use minqing_protocol::{Action, EventKind, PhotoKind, Ticket, TicketState};
 use minqing_server::app::{Config, Server};
 use minqing_server::clock::Clock;
@@ -125,6 +125,19 @@ impl Story {
             .expect("login");
         let tokens: serde_json::Value = r.json().await.expect("tokens");
         tokens["access_token"].as_str().expect("token").to_owned()
+    }
+
+    async fn clocks(&self, token: &str, id: &str) -> ClocksResponse {
+        reqwest::Client::new()
+            .get(format!("{}/v1/tickets/{id}/clocks", self.url))
+            .header("minqing-protocol", "1")
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("clocks")
+            .json()
+            .await
+            .expect("json")
     }
 
     async fn inbox(&self, token: &str) -> NotificationsResponse {
@@ -365,6 +378,22 @@ async fn the_fourth_of_october() {
         .expect("text");
     let second = deputy.submit(draft.id).expect("完成").id;
     sync(&deputy).await;
+    // Its clocks that evening: acceptance due when golden week ends, reply in a
+    // month; both green.
+    let c = story.clocks(&coordinator_token, &second).await;
+    assert!(c.calendar_covers);
+    let due: Vec<(ClockKind, i64, Colour)> = c
+        .clocks
+        .iter()
+        .map(|x| (x.kind, x.due_at, x.colour))
+        .collect();
+    assert_eq!(
+        due,
+        vec![
+            (ClockKind::Acceptance, cst!(2020-10-10 00:00), Colour::Green),
+            (ClockKind::Reply, cst!(2020-11-05 00:00), Colour::Green),
+        ]
+    );
     let handle = deputy.clone().start_sync().expect("background sync");
     // Monday 12 October, 09:00: acceptance was due at the end of Friday 9 October.
     story.at(cst!(2020-10-12 09:00));
@@ -430,6 +459,13 @@ async fn the_fourth_of_october() {
     assert_eq!(chased(&inbox), 2, "{inbox:?}");
     let staff = story.token("市人大工作人员").await;
     assert_eq!(chased(&story.inbox(&staff).await), 0);
+    let c = story.clocks(&coordinator_token, &second).await;
+    assert_eq!(
+        c.clocks[0].colour,
+        Colour::Red,
+        "acceptance overdue on the 12th"
+    );
+    assert_eq!(c.clocks[0].label_zh, "受理时限");
     let newest = inbox.notifications[0].id;
     let r = reqwest::Client::new()
         .post(format!("{}/v1/notifications/read", story.url))

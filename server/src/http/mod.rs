@@ -190,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(auth::me))
         .route("/v1/tickets/{id}", get(sync::ticket))
         .route("/v1/tickets/{id}/duplicates", get(workflow::duplicates))
+        .route("/v1/tickets/{id}/clocks", get(workflow::clocks))
         .route("/v1/notifications", get(workflow::notifications))
         .route("/v1/notifications/read", post(workflow::mark_read))
         .route(

@@ -96,3 +96,44 @@ pub async fn mark_read(
         })
         .await
 }
+
+/// The deadlines running on an item now, with their colours.
+pub async fn clocks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<minqing_protocol::wire::ClocksResponse>, Failure> {
+    let id = path_uuid(&id)?.to_string();
+    let actor = caller.me.actor();
+    let now = state.clock.now();
+    state
+        .db(move |db| {
+            let Some(t) = db.ticket(&id)?.filter(|t| can_see(&actor, t)) else {
+                return Err(Failure::not_found());
+            };
+            let wf = db.workflow();
+            let running = minqing_protocol::clocks::running_clocks(&t, &wf.calendar, &wf.policy);
+            let calendar_covers = running.iter().all(|c| {
+                wf.calendar
+                    .covers(minqing_protocol::calendar::local_date(c.started_at))
+                    && wf
+                        .calendar
+                        .covers(minqing_protocol::calendar::local_date(c.due_at - 1))
+            });
+            let clocks = running
+                .into_iter()
+                .map(|c| minqing_protocol::wire::ClockView {
+                    kind: c.kind,
+                    label_zh: c.kind.label_zh().to_owned(),
+                    started_at: c.started_at,
+                    due_at: c.due_at,
+                    colour: c.colour(now),
+                })
+                .collect();
+            Ok(Json(minqing_protocol::wire::ClocksResponse {
+                clocks,
+                calendar_covers,
+            }))
+        })
+        .await
+}
