@@ -274,6 +274,16 @@ async fn every_role_against_every_endpoint_on(s: TestServer) {
             );
         }
         let r = s
+            .req(Method::GET, &format!("/v1/tickets/{ticket}/clocks"), t)
+            .send()
+            .await
+            .expect("r");
+        check(
+            "GET /v1/tickets/{id}/clocks",
+            st(r),
+            anon_or(if sees(name) { 200 } else { 404 }),
+        );
+        let r = s
             .req(Method::GET, "/v1/notifications", t)
             .send()
             .await
