@@ -309,6 +309,18 @@ pub struct ClockView {
     pub colour: crate::clocks::Colour,
 }
 
+/// A jurisdiction: the city, or one of its streets (街道) and towns (镇).
+/// Codes are the deployment's own (the demo's are placeholders, not GB/T 2260).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jurisdiction {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// `city`, `street` or `town`.
+    pub kind: String,
+    pub parent: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 use crate::auth::hash_password;
 use crate::store::directory::{NewGroup, NewUnit, NewUser};
 use crate::store::{Db, StoreError};
+use minqing_protocol::wire::Jurisdiction;
 use minqing_protocol::{GroupId, Role, UnitId, UserId};
 
 /// (id, 中文名, English name, kind)
@@ -54,6 +55,24 @@ pub fn seed_demo(db: &Db) -> Result<Vec<DemoUser>, StoreError> {
         next_phone += 1;
         p
     };
+
+    // Jurisdictions: the city and its 12 streets and towns (placeholder codes).
+    db.upsert_jurisdiction(&Jurisdiction {
+        code: "haining".into(),
+        name_zh: "海宁市".into(),
+        name_en: "Haining".into(),
+        kind: "city".into(),
+        parent: None,
+    })?;
+    for (code, zh, en, kind) in JURISDICTIONS {
+        db.upsert_jurisdiction(&Jurisdiction {
+            code: code.into(),
+            name_zh: zh.into(),
+            name_en: en.into(),
+            kind: kind.into(),
+            parent: Some("haining".into()),
+        })?;
+    }
 
     // Units: city departments, every town government / street office, a telecom operator.
     let mobile = UnitId::new();

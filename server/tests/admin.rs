@@ -50,6 +50,61 @@ async fn admin_edits_reference_data(s: TestServer) {
         .expect("get");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
+    // Jurisdictions: the seeded city and its 12 streets and towns; a new one.
+    let r = s
+        .req(Method::GET, "/v1/jurisdictions", Some(&deputy))
+        .send()
+        .await
+        .expect("get");
+    let all: Vec<Value> = r.json().await.expect("json");
+    assert_eq!(all.len(), 13);
+    assert!(all
+        .iter()
+        .any(|j| j["code"] == "xucun" && j["name_zh"] == "许村镇" && j["parent"] == "haining"));
+    let town = json!({ "name_zh": "新区", "name_en": "New District", "kind": "street", "parent": "haining" });
+    assert_eq!(
+        put(&s, Some(&admin), "/v1/admin/jurisdictions/xinqu", town)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    for (code, body, why) in [
+        (
+            "x",
+            json!({ "name_zh": "x", "name_en": "x", "kind": "town", "parent": "nowhere" }),
+            "no parent",
+        ),
+        (
+            "y",
+            json!({ "name_zh": "y", "name_en": "y", "kind": "city", "parent": "haining" }),
+            "a city has no parent",
+        ),
+        (
+            "../z",
+            json!({ "name_zh": "z", "name_en": "z", "kind": "town", "parent": "haining" }),
+            "code",
+        ),
+    ] {
+        let path = format!("/v1/admin/jurisdictions/{}", code.replace('/', "%2F"));
+        let st = put(&s, Some(&admin), &path, body).await.0;
+        assert!(
+            st == StatusCode::BAD_REQUEST || st == StatusCode::NOT_FOUND,
+            "{why}: {st}"
+        );
+    }
+    let nowhere = json!({ "name_zh": "群", "name_en": "g", "jurisdiction": "atlantis" });
+    assert_eq!(
+        put(
+            &s,
+            Some(&admin),
+            &format!("/v1/admin/groups/{}", GroupId::new()),
+            nowhere
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+
     // A unit, a group and the unit's contact.
     assert_eq!(put(&s, Some(&admin), &path, unit).await.0, StatusCode::OK);
     let bad_kind = json!({ "name_zh": "x", "name_en": "x", "kind": "club" });

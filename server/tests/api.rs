@@ -284,6 +284,12 @@ async fn every_role_against_every_endpoint_on(s: TestServer) {
             anon_or(if sees(name) { 200 } else { 404 }),
         );
         let r = s
+            .req(Method::GET, "/v1/jurisdictions", t)
+            .send()
+            .await
+            .expect("r");
+        check("GET /v1/jurisdictions", st(r), anon_or(200));
+        let r = s
             .req(Method::GET, "/v1/notifications", t)
             .send()
             .await

@@ -1,5 +1,5 @@
 //! The admin's API for reference data (系统管理员 only; everyone else 403):
-//! units, direct-line groups and users (who belongs where), and the reference
+//! jurisdictions, units, direct-line groups and users (who belongs where), and the reference
 //! files the workflow runs on — the taxonomy, the routing rules, one calendar
 //! file per year. A file is checked whole, together with the others (see
 //! `crate::workflow::reference`), before it is stored; the new rules apply at
@@ -123,6 +123,9 @@ pub async fn put_group(
     }
     state
         .db(move |db| {
+            if !db.jurisdictions()?.iter().any(|j| j.code == g.jurisdiction) {
+                return Err(invalid("没有这个辖区", "no such jurisdiction"));
+            }
             db.insert_group(&NewGroup {
                 id,
                 name_zh: &g.name_zh,
@@ -326,4 +329,68 @@ pub async fn put_calendar(
         }
     }
     put_file(state, format!("{CALENDAR_PREFIX}{year}"), f.toml).await
+}
+
+pub async fn put_jurisdiction(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    body: Result<Json<JurisdictionBody>, JsonRejection>,
+) -> Result<Json<Saved>, Failure> {
+    admin_only(&caller)?;
+    let Json(j) = body.map_err(json_rejection)?;
+    let code_ok = !code.is_empty()
+        && code.len() <= 32
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b));
+    if !code_ok {
+        return Err(invalid("辖区代码不对", "code: 1–32 of a-z, 0-9, _ -"));
+    }
+    if !name_ok(&j.name_zh) || !name_ok(&j.name_en) {
+        return Err(invalid("辖区名称不能为空或过长", "names: 1–100 characters"));
+    }
+    if !["city", "street", "town"].contains(&j.kind.as_str())
+        || (j.kind == "city") != j.parent.is_none()
+    {
+        return Err(invalid(
+            "辖区类型须为市、街道或镇；街道和镇须有上级",
+            "kind: city (no parent), street or town (with a parent)",
+        ));
+    }
+    state
+        .db(move |db| {
+            let known = db.jurisdictions()?;
+            if let Some(p) = &j.parent {
+                if p == &code || !known.iter().any(|k| &k.code == p) {
+                    return Err(invalid("上级辖区不存在", "no such parent jurisdiction"));
+                }
+            }
+            db.upsert_jurisdiction(&minqing_protocol::wire::Jurisdiction {
+                code: code.clone(),
+                name_zh: j.name_zh,
+                name_en: j.name_en,
+                kind: j.kind,
+                parent: j.parent,
+            })?;
+            Ok(Json(Saved { id: code }))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JurisdictionBody {
+    pub name_zh: String,
+    pub name_en: String,
+    pub kind: String,
+    pub parent: Option<String>,
+}
+
+/// Every jurisdiction (any signed-in user: apps show their names).
+pub async fn jurisdictions(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<minqing_protocol::wire::Jurisdiction>>, Failure> {
+    state.db(|db| Ok(Json(db.jurisdictions()?))).await
 }

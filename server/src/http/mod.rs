@@ -200,6 +200,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/weekly/{week}/all", get(review::weekly_all))
         .route("/v1/review/{level}/{month}", get(review::queue))
         .route("/v1/assignments/{list}", get(review::assignments))
+        .route("/v1/jurisdictions", get(admin::jurisdictions))
+        .route(
+            "/v1/admin/jurisdictions/{code}",
+            put(admin::put_jurisdiction),
+        )
         .route("/v1/admin/units/{id}", put(admin::put_unit))
         .route("/v1/admin/groups/{id}", put(admin::put_group))
         .route("/v1/admin/users/{id}", put(admin::put_user))

@@ -155,4 +155,33 @@ impl Sqlite {
             jurisdiction,
         }))
     }
+
+    pub fn upsert_jurisdiction(&self, j: &minqing_protocol::wire::Jurisdiction) -> StoreResult<()> {
+        self.lock().execute(
+            "INSERT INTO jurisdictions (code, name_zh, name_en, kind, parent) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh,
+                 name_en = excluded.name_en, kind = excluded.kind, parent = excluded.parent",
+            params![j.code, j.name_zh, j.name_en, j.kind, j.parent],
+        )?;
+        Ok(())
+    }
+
+    pub fn jurisdictions(&self) -> StoreResult<Vec<minqing_protocol::wire::Jurisdiction>> {
+        let conn = self.lock();
+        let rows = conn
+            .prepare_cached(
+                "SELECT code, name_zh, name_en, kind, parent FROM jurisdictions ORDER BY code",
+            )?
+            .query_map([], |r| {
+                Ok(minqing_protocol::wire::Jurisdiction {
+                    code: r.get(0)?,
+                    name_zh: r.get(1)?,
+                    name_en: r.get(2)?,
+                    kind: r.get(3)?,
+                    parent: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
 }

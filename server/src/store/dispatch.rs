@@ -226,4 +226,14 @@ impl Db {
     pub fn mark_read(&self, user: UserId, up_to: i64, at: i64) -> StoreResult<()> {
         forward!(self.mark_read(user, up_to, at))
     }
+
+    /// Insert a jurisdiction, or update the one with this code.
+    pub fn upsert_jurisdiction(&self, j: &minqing_protocol::wire::Jurisdiction) -> StoreResult<()> {
+        forward!(self.upsert_jurisdiction(j))
+    }
+
+    /// Every jurisdiction, by code.
+    pub fn jurisdictions(&self) -> StoreResult<Vec<minqing_protocol::wire::Jurisdiction>> {
+        forward!(self.jurisdictions())
+    }
 }

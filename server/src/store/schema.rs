@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -151,6 +151,17 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_by_user ON notifications(user_id, id);
 ";
 
+/// Version 8: jurisdictions (the city, its streets and towns) as data.
+const V8: &str = "
+CREATE TABLE jurisdictions (
+    code    TEXT PRIMARY KEY,
+    name_zh TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    parent  TEXT REFERENCES jurisdictions(code)
+);
+";
+
 pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -197,6 +208,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
     }
     if version < 7 {
         tx.execute_batch(V7)?;
+    }
+    if version < 8 {
+        tx.execute_batch(V8)?;
     }
     Ok(())
 }

@@ -114,4 +114,34 @@ impl Pg {
             jurisdiction: row.get(3),
         }))
     }
+
+    pub(crate) fn upsert_jurisdiction(
+        &self,
+        j: &minqing_protocol::wire::Jurisdiction,
+    ) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO jurisdictions (code, name_zh, name_en, kind, parent) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh,
+                 name_en = excluded.name_en, kind = excluded.kind, parent = excluded.parent",
+            &[&j.code, &j.name_zh, &j.name_en, &j.kind, &j.parent],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn jurisdictions(&self) -> StoreResult<Vec<minqing_protocol::wire::Jurisdiction>> {
+        let rows = self.conn()?.query(
+            "SELECT code, name_zh, name_en, kind, parent FROM jurisdictions ORDER BY code",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| minqing_protocol::wire::Jurisdiction {
+                code: r.get(0),
+                name_zh: r.get(1),
+                name_en: r.get(2),
+                kind: r.get(3),
+                parent: r.get(4),
+            })
+            .collect())
+    }
 }

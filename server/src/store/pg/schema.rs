@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 7;
+pub const VERSION: i32 = 8;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -159,6 +159,17 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_by_user ON notifications(user_id, id);
 ";
 
+/// Version 8: jurisdictions (the city, its streets and towns) as data.
+const V8: &str = "
+CREATE TABLE jurisdictions (
+    code    TEXT PRIMARY KEY,
+    name_zh TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    parent  TEXT REFERENCES jurisdictions(code)
+);
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -222,6 +233,9 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     if version < 7 {
         tx.batch_execute(V7)?;
+    }
+    if version < 8 {
+        tx.batch_execute(V8)?;
     }
     Ok(())
 }
