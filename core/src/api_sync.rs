@@ -73,11 +73,11 @@ fn runtime() -> Result<tokio::runtime::Handle, MinqingError> {
 }
 
 impl Minqing {
-    fn net_public(&self, e: NetError) -> MinqingError {
+    pub(crate) fn net_public(&self, e: NetError) -> MinqingError {
         e.to_public(self.lang())
     }
 
-    fn api(&self) -> Result<Api<'_>, NetError> {
+    pub(crate) fn api(&self) -> Result<Api<'_>, NetError> {
         Api::new(&self.store, &self.net.http, &self.net.refresh_lock)
     }
 

@@ -3,6 +3,7 @@
 //! the outbox and the view state the shells render. See README.md for the map.
 
 pub mod api;
+pub mod api_inbox;
 mod api_sync;
 pub mod api_workflow;
 pub mod client;

@@ -182,10 +182,46 @@ fn workflow_verbs_take_an_item_to_closed() {
     run(&deputy, &["answer", &id, "--text", "桥东第二个井盖"]);
     run(&deputy, &["sync"]);
 
-    let fix = tmp.path().join("fixed.jpg");
-    std::fs::write(&fix, photo_jpeg(1200, 900)).expect("photo");
-    let fix = fix.to_str().expect("utf8").to_owned();
+    // A photo whose camera says 2020 cannot prove today's fix: refused, nothing queued.
+    let old = tmp.path().join("old.jpg");
+    std::fs::write(&old, photo_jpeg(1200, 900)).expect("photo");
     run(&contact, &["sync"]);
+    let why = refused(&minqing(
+        &contact,
+        &url,
+        &[
+            "resolve",
+            &id,
+            "--text",
+            "已处理好",
+            "--photo",
+            old.to_str().expect("utf8"),
+        ],
+    ));
+    assert!(why.contains("before the item was reported"), "{why}");
+    // Taken now, in Haining.
+    let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
+    let taken = format!(
+        "{:04}:{:02}:{:02} {:02}:{:02}:{:02}",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let fix = tmp.path().join("fixed.jpg");
+    let spec = minqing_capture::testsupport::ExifSpec {
+        date_time_original: Some(taken),
+        gps_time: None,
+        ..Default::default()
+    };
+    std::fs::write(
+        &fix,
+        minqing_capture::testsupport::photo_with(1200, 900, &spec),
+    )
+    .expect("photo");
+    let fix = fix.to_str().expect("utf8").to_owned();
     let out = run(
         &contact,
         &["resolve", &id, "--text", "已处理好", "--photo", &fix],

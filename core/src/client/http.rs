@@ -314,6 +314,27 @@ impl<'a> Api<'a> {
         }
     }
 
+    /// GET a JSON resource of the API (`path` with its query).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, NetError> {
+        let r = self.send(|c| c.get(self.url(path))).await?;
+        if r.status() != StatusCode::OK {
+            return Err(api_error(r).await);
+        }
+        Ok(r.json().await?)
+    }
+
+    /// POST a JSON body; any 2xx is success.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<(), NetError> {
+        let r = self.send(|c| c.post(self.url(path)).json(body)).await?;
+        if !r.status().is_success() {
+            return Err(api_error(r).await);
+        }
+        Ok(())
+    }
+
     pub async fn pull(&self, cursor: Option<&str>) -> Result<PullResponse, NetError> {
         let r = self
             .send(|c| {
