@@ -7,8 +7,9 @@
 //! 2020 at 10:00 (calendar fixture with golden week), pushed through the store
 //! as devices would. Measured:
 //! - escalate: one scheduler pass on Monday 12 October 09:00, when every item is
-//!   due for four rungs (contact, head, coordinator, committee): 400,000 chases,
-//!   each ticket in its own transaction.
+//!   due for four rungs (contact, head, coordinator, committee): 400,000 chases
+//!   and 500,000 notices (two contacts, the head, the coordinator, the
+//!   committee), 200 tickets per transaction.
 //! - idle pass: the next pass at the same moment, when nothing is due — what the
 //!   scheduler costs every minute on a quiet day.
 //! - baseline (full scan): read and decode every open item and evaluate its
@@ -17,6 +18,7 @@
 use minqing_protocol::calendar::Calendar;
 use minqing_protocol::clocks::{pending_chases, Policy};
 use minqing_protocol::*;
+use minqing_server::store::directory::{NewGroup, NewUnit, NewUser};
 use minqing_server::workflow::escalation::run_once;
 use minqing_server::workflow::Workflow;
 use minqing_server::Db;
@@ -37,13 +39,52 @@ fn workflow() -> Workflow {
 
 fn fill(db: &Db) {
     let group = GroupId::new();
+    let unit = UnitId::new();
+    // The people the ladder names, so every chase writes its notices: two
+    // contacts and a head of the unit, a coordinator, a committee staff member.
+    db.insert_unit(&NewUnit {
+        id: unit,
+        name_zh: "中国移动海宁分公司",
+        name_en: "China Mobile Haining",
+        kind: "company",
+        key: Some("mobile"),
+    })
+    .expect("unit");
+    db.insert_group(&NewGroup {
+        id: group,
+        name_zh: "街道直通车群",
+        name_en: "Streets direct line",
+        jurisdiction: "haizhou",
+    })
+    .expect("group");
+    for (i, (role, unit)) in [
+        (Role::UnitContact, Some(unit)),
+        (Role::UnitContact, Some(unit)),
+        (Role::UnitHead, Some(unit)),
+        (Role::Coordinator, None),
+        (Role::CityStaff, None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        db.insert_user(&NewUser {
+            id: UserId::new(),
+            phone: &format!("1380057{i:04}"),
+            name: "督办对象",
+            role,
+            unit,
+            jurisdiction: None,
+            password_hash: None,
+            groups: vec![group],
+        })
+        .expect("user");
+    }
     let deputy = Actor {
         user: UserId::new(),
         role: Role::CityDeputy,
         unit: None,
         groups: vec![group],
     };
-    let unit = UnitId::new();
     let client = ClientId::new();
     let mut next = 1u64;
     for _ in 0..N / 500 {

@@ -307,6 +307,18 @@ pub(crate) trait TicketTx {
 
 pub(crate) struct SqliteTx<'a>(pub(crate) &'a Connection);
 
+/// A notice for every user a [`Recipients`] names, in one statement each.
+const NOTIFY_GROUP_ROLE: &str = "INSERT INTO notifications
+        (user_id, ticket_id, kind, text_zh, text_en, created_at)
+    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u JOIN group_members m ON m.user_id = u.id
+    WHERE m.group_id = ?6 AND u.role = ?7";
+const NOTIFY_UNIT_ROLE: &str = "INSERT INTO notifications
+        (user_id, ticket_id, kind, text_zh, text_en, created_at)
+    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u WHERE u.unit_id = ?6 AND u.role = ?7";
+const NOTIFY_ROLE: &str = "INSERT INTO notifications
+        (user_id, ticket_id, kind, text_zh, text_en, created_at)
+    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u WHERE u.role = ?6";
+
 impl TicketTx for SqliteTx<'_> {
     fn load(&mut self, id: &str) -> Result<Option<Ticket>, PushError> {
         Ok(load(self.0, id)?)
@@ -317,26 +329,24 @@ impl TicketTx for SqliteTx<'_> {
     }
 
     fn notify(&mut self, notice: &Notice, ticket: TicketId, at: i64) -> Result<(), PushError> {
-        let insert =
-            "INSERT INTO notifications (user_id, ticket_id, kind, text_zh, text_en, created_at)
-                      SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u";
         let (t, k, zh, en) = (ticket.to_string(), notice.kind, &notice.zh, &notice.en);
         match &notice.to {
-            Recipients::GroupRole(g, role) => self.0.execute(
-                &format!(
-                    "{insert} JOIN group_members m ON m.user_id = u.id
-                     WHERE m.group_id = ?6 AND u.role = ?7"
-                ),
-                params![t, k, zh, en, at, g.to_string(), role.as_str()],
-            )?,
-            Recipients::UnitRole(unit, role) => self.0.execute(
-                &format!("{insert} WHERE u.unit_id = ?6 AND u.role = ?7"),
-                params![t, k, zh, en, at, unit.to_string(), role.as_str()],
-            )?,
-            Recipients::Role(role) => self.0.execute(
-                &format!("{insert} WHERE u.role = ?6"),
-                params![t, k, zh, en, at, role.as_str()],
-            )?,
+            Recipients::GroupRole(g, role) => self
+                .0
+                .prepare_cached(NOTIFY_GROUP_ROLE)?
+                .execute(params![t, k, zh, en, at, g.to_string(), role.as_str()])?,
+            Recipients::UnitRole(unit, role) => self
+                .0
+                .prepare_cached(NOTIFY_UNIT_ROLE)?
+                .execute(params![t, k, zh, en, at, unit.to_string(), role.as_str()])?,
+            Recipients::Role(role) => self.0.prepare_cached(NOTIFY_ROLE)?.execute(params![
+                t,
+                k,
+                zh,
+                en,
+                at,
+                role.as_str()
+            ])?,
         };
         Ok(())
     }
