@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, from a fresh machine: installs what the tests need,
 # then runs formatting and lint checks, the Rust tests (unit, property, crash
-# safety; storage tests on SQLite and on a local PostgreSQL from scripts/pg.sh)
+# safety; storage tests on SQLite and on a local PostgreSQL from scripts/pg.sh;
+# the photo store on an S3-compatible server, moto)
 # and the JUnit tests of the generated Kotlin bindings on the JVM.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,6 +13,10 @@ if ! need mvn || ! need javac; then
   apt-get update -q && apt-get install -y -q maven openjdk-17-jdk-headless
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# An S3-compatible server for the photo-store test (moto's standalone server).
+if ! need moto_server; then
+  python3 -m pip install --quiet 'moto[server]>=5,<6'
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
