@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::tickets;
+
 use minqing_protocol::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -177,27 +179,12 @@ async fn admin_edits_reference_data(s: TestServer) {
     );
 
     let client = ClientId::new();
-    let id = TicketId::new();
-    let m = Mutation {
-        client_id: client,
-        mutation_id: 1,
-        kind: MutationKind::CreateTicket {
-            ticket: NewTicket {
-                id,
-                event: EventId::new(),
-                group: None,
-                jurisdiction: None,
-                category: Some("C08".into()),
-                item: None,
-                text: "人行道上燃气警示桩突出，容易绊倒行人".into(),
-                location: None,
-                channel: SourceChannel::FieldCapture,
-                constituent: None,
-                mentioned_unit: None,
-                photo_count: 0,
-            },
-        },
+    let ticket = NewTicket {
+        category: Some("C08".into()),
+        ..tickets::new("人行道上燃气警示桩突出，容易绊倒行人")
     };
+    let id = ticket.id;
+    let m = tickets::create(client, 1, ticket);
     let r = s
         .req(Method::POST, "/v1/sync/push", Some(&deputy))
         .json(&json!({ "client_id": client, "mutations": [m] }))

@@ -8,26 +8,17 @@ use base64::Engine;
 use minqing_protocol::wire::{PushResponse, SessionTokens};
 use minqing_protocol::{
     Action, ClientId, EventId, Mutation, MutationKind, NewTicket, PhotoId, PhotoKind, PhotoRef,
-    SourceChannel, TicketId,
+    TicketId,
 };
 use reqwest::Method;
 use sha2::{Digest, Sha256};
 use support::{start, TestServer};
 
+/// A submission announcing one photo.
 fn new_ticket(text: &str) -> NewTicket {
     NewTicket {
-        id: TicketId::new(),
-        event: EventId::new(),
-        group: None,
-        jurisdiction: None,
-        category: None,
-        item: None,
-        text: text.into(),
-        location: None,
-        channel: SourceChannel::FieldCapture,
-        constituent: None,
-        mentioned_unit: None,
         photo_count: 1,
+        ..support::tickets::new(text)
     }
 }
 

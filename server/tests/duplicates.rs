@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::tickets;
+
 use minqing_protocol::duplicates::{candidates, DuplicateRule, Probe};
 use minqing_protocol::wire::RejectReason;
 use minqing_protocol::*;
@@ -59,23 +61,13 @@ fn near_recent_same_category_are_suggested_and_merge_keeps_everyone(db: Db) {
                   category: &str,
                   at_place: Location,
                   at: i64| {
-        let id = TicketId::new();
-        let kind = MutationKind::CreateTicket {
-            ticket: NewTicket {
-                id,
-                event: EventId::new(),
-                group: None,
-                jurisdiction: None,
-                category: Some(category.into()),
-                item: None,
-                text: "窨井盖松动".into(),
-                location: Some(at_place),
-                channel: SourceChannel::FieldCapture,
-                constituent: None,
-                mentioned_unit: None,
-                photo_count: 0,
-            },
+        let ticket = NewTicket {
+            category: Some(category.into()),
+            location: Some(at_place),
+            ..tickets::new("窨井盖松动")
         };
+        let id = ticket.id;
+        let kind = MutationKind::CreateTicket { ticket };
         assert!(push(who, kind, at).is_empty());
         id
     };

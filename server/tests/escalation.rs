@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::tickets;
+
 use minqing_protocol::calendar::Calendar;
 use minqing_protocol::clocks::{ChaseTarget, ClockKind};
 use minqing_protocol::*;
@@ -58,27 +60,12 @@ fn world() -> World {
 /// The deputy submits an item @-mentioning the unit, at `at`.
 fn submit(db: &Db, w: &World, at: i64) -> TicketId {
     let client = ClientId::new();
-    let id = TicketId::new();
-    let m = Mutation {
-        client_id: client,
-        mutation_id: 1,
-        kind: MutationKind::CreateTicket {
-            ticket: NewTicket {
-                id,
-                event: EventId::new(),
-                group: None,
-                jurisdiction: None,
-                category: None,
-                item: None,
-                text: "水月亭路窨井盖松动".into(),
-                location: None,
-                channel: SourceChannel::FieldCapture,
-                constituent: None,
-                mentioned_unit: Some(w.unit),
-                photo_count: 0,
-            },
-        },
+    let ticket = NewTicket {
+        mentioned_unit: Some(w.unit),
+        ..tickets::new("水月亭路窨井盖松动")
     };
+    let id = ticket.id;
+    let m = tickets::create(client, 1, ticket);
     let r = db.push(&w.deputy, client, &[m], at).expect("push");
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     id

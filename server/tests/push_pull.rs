@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::tickets;
+
 use minqing_protocol::wire::RejectReason;
 use minqing_protocol::*;
 use minqing_server::{Db as SyncStore, PullResult, PushError};
@@ -53,26 +55,14 @@ fn world(store: SyncStore) -> World {
 }
 
 fn create(client: ClientId, n: u64, id: TicketId) -> Mutation {
-    Mutation {
-        client_id: client,
-        mutation_id: n,
-        kind: MutationKind::CreateTicket {
-            ticket: NewTicket {
-                id,
-                event: EventId::new(),
-                group: None,
-                jurisdiction: None,
-                category: None,
-                item: None,
-                text: "水月亭路窨井盖松动".into(),
-                location: None,
-                channel: SourceChannel::FieldCapture,
-                constituent: None,
-                mentioned_unit: None,
-                photo_count: 0,
-            },
+    tickets::create(
+        client,
+        n,
+        NewTicket {
+            id,
+            ..tickets::new("水月亭路窨井盖松动")
         },
-    }
+    )
 }
 
 fn act(client: ClientId, n: u64, ticket: TicketId, action: Action) -> Mutation {

@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::tickets;
+
 use minqing_protocol::wire::{
     AssignmentList, PushResponse, ReviewQueue, WeeklyQueue, WeeklySummary,
 };
@@ -104,28 +106,12 @@ async fn review_levels(s: TestServer) {
     assert_eq!(filed.contacts, Some(3));
 
     // 杜玉妹 reports an item this week and files.
-    let item = TicketId::new();
-    let r = du
-        .push(
-            &s,
-            MutationKind::CreateTicket {
-                ticket: NewTicket {
-                    id: item,
-                    event: EventId::new(),
-                    group: None,
-                    jurisdiction: None,
-                    category: None,
-                    item: None,
-                    text: "斜桥镇中心小学门口斑马线褪色".into(),
-                    location: None,
-                    channel: SourceChannel::Reception,
-                    constituent: None,
-                    mentioned_unit: None,
-                    photo_count: 0,
-                },
-            },
-        )
-        .await;
+    let ticket = NewTicket {
+        channel: SourceChannel::Reception,
+        ..tickets::new("斜桥镇中心小学门口斑马线褪色")
+    };
+    let item = ticket.id;
+    let r = du.push(&s, MutationKind::CreateTicket { ticket }).await;
     assert!(r.rejected.is_empty());
     let r = s
         .req(Method::PUT, &format!("/v1/weekly/{week}"), Some(&du.token))
@@ -254,23 +240,9 @@ async fn review_levels(s: TestServer) {
     );
 
     // A decline tells the group's coordinators, in their inbox (same transaction).
-    let street_item = TicketId::new();
-    let create = MutationKind::CreateTicket {
-        ticket: NewTicket {
-            id: street_item,
-            event: EventId::new(),
-            group: None,
-            jurisdiction: None,
-            category: None,
-            item: None,
-            text: "水月亭路窨井盖不闭合".into(),
-            location: None,
-            channel: SourceChannel::FieldCapture,
-            constituent: None,
-            mentioned_unit: None,
-            photo_count: 0,
-        },
-    };
+    let ticket = tickets::new("水月亭路窨井盖不闭合");
+    let street_item = ticket.id;
+    let create = MutationKind::CreateTicket { ticket };
     assert!(lu.push(&s, create).await.rejected.is_empty());
     assert!(contact
         .act(&s, street_item, Action::Claim)

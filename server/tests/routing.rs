@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::tickets;
+
 use minqing_protocol::taxonomy::{RoutingRules, Taxonomy};
 use minqing_protocol::*;
 use minqing_server::store::directory::{NewGroup, NewUnit};
@@ -55,27 +57,14 @@ fn rules_route_what_nobody_named(db: Db) {
     let submit = |g: GroupId, category: Option<&str>, item: Option<&str>, mention| {
         let d = deputy(g);
         let client = ClientId::new();
-        let id = TicketId::new();
-        let m = Mutation {
-            client_id: client,
-            mutation_id: 1,
-            kind: MutationKind::CreateTicket {
-                ticket: NewTicket {
-                    id,
-                    event: EventId::new(),
-                    group: None,
-                    jurisdiction: None,
-                    category: category.map(str::to_owned),
-                    item: item.map(str::to_owned),
-                    text: "窨井盖松动".into(),
-                    location: None,
-                    channel: SourceChannel::FieldCapture,
-                    constituent: None,
-                    mentioned_unit: mention,
-                    photo_count: 0,
-                },
-            },
+        let ticket = NewTicket {
+            category: category.map(str::to_owned),
+            item: item.map(str::to_owned),
+            mentioned_unit: mention,
+            ..tickets::new("窨井盖松动")
         };
+        let id = ticket.id;
+        let m = tickets::create(client, 1, ticket);
         let r = db.push(&d, client, &[m], 1_000).expect("push");
         assert!(r.rejected.is_empty(), "never refused: {:?}", r.rejected);
         db.ticket(&id.to_string()).expect("read").expect("ticket")

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod tickets;
 
 use minqing_protocol::wire::SessionTokens;
 use minqing_server::app::{Config, Server};
