@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::tickets;
+
 use minqing_protocol::wire::RejectReason;
 use minqing_protocol::*;
 use minqing_server::store::pg::schema::{V1, VERSION};
@@ -71,9 +73,39 @@ fn migrated_equals_fresh() {
          INSERT INTO schema_version VALUES (1);",
     )
     .expect("v1 data");
+    // A real ticket from before v9, to be listed after the upgrade.
+    let t = Ticket::submit(
+        NewTicket {
+            category: Some("C03".into()),
+            ..tickets::new("窨井盖松动")
+        },
+        &actor(Role::CityDeputy, None, GroupId::new()),
+        1_601_772_480_000,
+    )
+    .expect("submit");
+    c.execute(
+        "INSERT INTO tickets VALUES ($1, $2, 2)",
+        &[&t.id.to_string(), &serde_json::to_string(&t).expect("json")],
+    )
+    .expect("real ticket");
     drop(Db::connect_postgres(&old).expect("upgrade"));
 
     assert_eq!(shape(&old), shape(&fresh));
+    let listed = c
+        .query_one(
+            "SELECT created_at, category, open, assignment_list FROM tickets WHERE id = $1",
+            &[&t.id.to_string()],
+        )
+        .expect("columns");
+    assert_eq!(
+        (
+            listed.get::<_, i64>(0),
+            listed.get::<_, &str>(1),
+            listed.get::<_, bool>(2),
+            listed.get::<_, Option<&str>>(3)
+        ),
+        (1_601_772_480_000, "C03", true, None)
+    );
     let kept: String = c
         .query_one("SELECT value FROM meta WHERE key = 'epoch'", &[])
         .expect("epoch")
@@ -83,7 +115,7 @@ fn migrated_equals_fresh() {
         .query_one("SELECT COUNT(*) FROM tickets", &[])
         .expect("count")
         .get(0);
-    assert_eq!(n, 1);
+    assert_eq!(n, 2);
     let v: i32 = c
         .query_one("SELECT version FROM schema_version", &[])
         .expect("version")
@@ -116,26 +148,14 @@ fn actor(role: Role, unit: Option<UnitId>, group: GroupId) -> Actor {
 }
 
 fn create(client: ClientId, n: u64, id: TicketId) -> Mutation {
-    Mutation {
-        client_id: client,
-        mutation_id: n,
-        kind: MutationKind::CreateTicket {
-            ticket: NewTicket {
-                id,
-                event: EventId::new(),
-                group: None,
-                jurisdiction: None,
-                category: None,
-                item: None,
-                text: "水月亭路窨井盖松动".into(),
-                location: None,
-                channel: SourceChannel::FieldCapture,
-                constituent: None,
-                mentioned_unit: None,
-                photo_count: 0,
-            },
+    tickets::create(
+        client,
+        n,
+        NewTicket {
+            id,
+            ..tickets::new("水月亭路窨井盖松动")
         },
-    }
+    )
 }
 
 fn claim(client: ClientId, n: u64, ticket: TicketId) -> Mutation {

@@ -35,12 +35,11 @@ fn bad_period(what: &str) -> Failure {
     )
 }
 
-/// One deputy's week.
-fn summary(db: &Db, me: &Me, week: &str, from: i64, to: i64) -> Result<WeeklySummary, Failure> {
-    let items: Vec<_> = db
-        .tickets_reported_before(to)?
-        .into_iter()
-        .filter(|t| t.reporter == me.user && t.created_at >= from)
+/// One deputy's week, given the tickets reported in it (`week_items`).
+fn summary(db: &Db, me: &Me, week: &str, week_items: &[Ticket]) -> Result<WeeklySummary, Failure> {
+    let items: Vec<_> = week_items
+        .iter()
+        .filter(|t| t.reporter == me.user)
         .map(|t| t.id)
         .collect();
     let filed = db.weekly(me.user, week)?;
@@ -89,7 +88,8 @@ pub async fn file_weekly(
     state
         .db(move |db| {
             db.file_weekly(me.user, &week, &row)?;
-            summary(db, &me, &week, from, to).map(Json)
+            let items = db.tickets_reported_between(from, to)?;
+            summary(db, &me, &week, &items).map(Json)
         })
         .await
 }
@@ -108,7 +108,10 @@ pub async fn weekly(
     let (from, to) = week_range(&week).ok_or_else(|| bad_period("2020-W40"))?;
     let me = caller.me;
     state
-        .db(move |db| summary(db, &me, &week, from, to).map(Json))
+        .db(move |db| {
+            let items = db.tickets_reported_between(from, to)?;
+            summary(db, &me, &week, &items).map(Json)
+        })
         .await
 }
 
@@ -127,13 +130,15 @@ pub async fn weekly_all(
     let (from, to) = week_range(&week).ok_or_else(|| bad_period("2020-W40"))?;
     state
         .db(move |db| {
+            // Read the week's items once, for every deputy's summary.
+            let items = db.tickets_reported_between(from, to)?;
             let mut summaries = Vec::new();
             for id in db.deputy_ids()? {
                 let Some(deputy) = db.me(id)? else { continue };
                 let mine = me.role == Role::CityStaff
                     || deputy.groups.iter().any(|g| me.groups.contains(g));
                 if mine {
-                    summaries.push(summary(db, &deputy, &week, from, to)?);
+                    summaries.push(summary(db, &deputy, &week, &items)?);
                 }
             }
             let missing = summaries.iter().filter(|s| !s.filed).count() as u32;
@@ -167,7 +172,7 @@ pub async fn queue(
     state
         .db(move |db| {
             let items: Vec<ReviewItem> = db
-                .tickets_reported_before(to)?
+                .review_candidates(from, to)?
                 .into_iter()
                 .filter(|t| can_see(&actor, t) && t.state != minqing_protocol::TicketState::Merged)
                 .filter_map(|t| {
@@ -239,7 +244,7 @@ pub async fn assignments(
     state
         .db(move |db| {
             let items = db
-                .tickets_reported_before(i64::MAX)?
+                .on_assignment_list(&list)?
                 .iter()
                 .filter_map(|t| assigned(t, &list))
                 .collect();

@@ -174,9 +174,20 @@ impl Db {
         forward!(self.open_in_category(category))
     }
 
-    /// Every ticket reported before `to` (ms), oldest first.
-    pub fn tickets_reported_before(&self, to: i64) -> StoreResult<Vec<Ticket>> {
-        forward!(self.tickets_reported_before(to))
+    /// Tickets reported in `[from, to)` (ms), oldest first.
+    pub fn tickets_reported_between(&self, from: i64, to: i64) -> StoreResult<Vec<Ticket>> {
+        forward!(self.tickets_reported_between(from, to))
+    }
+
+    /// A month's review queue before filtering: tickets reported in
+    /// `[from, to)` and open ones reported earlier, oldest first.
+    pub fn review_candidates(&self, from: i64, to: i64) -> StoreResult<Vec<Ticket>> {
+        forward!(self.review_candidates(from, to))
+    }
+
+    /// Tickets on assignment list (交办清单) `list`, oldest first.
+    pub fn on_assignment_list(&self, list: &str) -> StoreResult<Vec<Ticket>> {
+        forward!(self.on_assignment_list(list))
     }
 
     /// Every deputy (city and town), by name.

@@ -75,22 +75,4 @@ impl Sqlite {
         )?;
         Ok(())
     }
-
-    pub(crate) fn open_in_category(
-        &self,
-        category: &str,
-    ) -> Result<Vec<minqing_protocol::Ticket>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT body FROM tickets WHERE json_extract(body, '$.category') = ?1
-               AND json_extract(body, '$.state') NOT IN ('closed', 'merged')",
-        )?;
-        let bodies: Vec<String> = stmt
-            .query_map([category], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(bodies
-            .iter()
-            .map(|b| serde_json::from_str(b))
-            .collect::<Result<_, _>>()?)
-    }
 }

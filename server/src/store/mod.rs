@@ -13,6 +13,7 @@ pub mod auth;
 pub mod directory;
 mod dispatch;
 mod escalation;
+mod listing;
 pub mod pg;
 pub mod review;
 mod schema;

@@ -1,10 +1,10 @@
-//! What the review levels need from the database: tickets by when they were
-//! reported (review queues, weekly items, assignment lists are views over
-//! them), the deputies, and the deputies' weekly summaries (一周一结报).
+//! What the review levels need from the database besides ticket listings
+//! (`store::listing`): the deputies, and the deputies' weekly summaries
+//! (一周一结报).
 //! SQLite here; PostgreSQL in `pg::review`.
 
 use super::{Sqlite, StoreResult};
-use minqing_protocol::{Ticket, UserId};
+use minqing_protocol::UserId;
 use rusqlite::{params, OptionalExtension};
 
 /// A filed weekly summary.
@@ -16,22 +16,6 @@ pub struct WeeklyRow {
 }
 
 impl Sqlite {
-    /// Every ticket reported before `to` (ms), oldest first.
-    pub(crate) fn tickets_reported_before(&self, to: i64) -> StoreResult<Vec<Ticket>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT body FROM tickets WHERE json_extract(body, '$.created_at') < ?1
-             ORDER BY json_extract(body, '$.created_at')",
-        )?;
-        let bodies: Vec<String> = stmt
-            .query_map([to], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(bodies
-            .iter()
-            .map(|b| serde_json::from_str(b))
-            .collect::<Result<_, _>>()?)
-    }
-
     pub(crate) fn deputy_ids(&self) -> StoreResult<Vec<UserId>> {
         let conn = self.lock();
         let ids: Vec<String> = conn

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 8;
+pub const VERSION: u32 = 9;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -162,6 +162,20 @@ CREATE TABLE jurisdictions (
 );
 ";
 
+/// Version 9: listing columns copied from the ticket body (see
+/// `store::listing`), so views read only the rows they show. Filled for
+/// existing tickets by `listing::backfill`.
+const V9: &str = "
+ALTER TABLE tickets ADD COLUMN created_at INTEGER;
+ALTER TABLE tickets ADD COLUMN category TEXT;
+ALTER TABLE tickets ADD COLUMN open INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN assignment_list TEXT;
+CREATE INDEX tickets_by_created ON tickets(created_at);
+CREATE INDEX tickets_open_by_created ON tickets(created_at) WHERE open = 1;
+CREATE INDEX tickets_open_by_category ON tickets(category) WHERE open = 1;
+CREATE INDEX tickets_by_list ON tickets(assignment_list) WHERE assignment_list IS NOT NULL;
+";
+
 pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -211,6 +225,10 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
     }
     if version < 8 {
         tx.execute_batch(V8)?;
+    }
+    if version < 9 {
+        tx.execute_batch(V9)?;
+        super::listing::backfill(tx)?;
     }
     Ok(())
 }
@@ -264,6 +282,58 @@ mod tests {
             due,
             Some(0),
             "an open ticket is due for a look after upgrading"
+        );
+    }
+
+    /// A ticket stored before v9 is listed after the upgrade: its listing
+    /// columns are filled from its body.
+    #[test]
+    fn upgrade_fills_listing_columns() {
+        use minqing_protocol::*;
+        let actor = Actor {
+            user: UserId::new(),
+            role: Role::CityDeputy,
+            unit: None,
+            groups: vec![],
+        };
+        let new = NewTicket {
+            id: TicketId::new(),
+            event: EventId::new(),
+            group: None,
+            jurisdiction: None,
+            category: Some("C03".into()),
+            item: None,
+            text: "窨井盖松动".into(),
+            location: None,
+            channel: SourceChannel::FieldCapture,
+            constituent: None,
+            mentioned_unit: None,
+            photo_count: 0,
+        };
+        let t = Ticket::submit(new, &actor, 1_601_772_480_000).expect("submit");
+        let body = serde_json::to_string(&t).expect("json");
+
+        let mut old = Connection::open_in_memory().expect("open");
+        old.execute_batch(V1).expect("v1");
+        old.execute(
+            "INSERT INTO tickets VALUES (?1, ?2, 1)",
+            [t.id.to_string(), body],
+        )
+        .expect("ticket");
+        let tx = old.transaction().expect("tx");
+        upgrade_from(&tx, 1).expect("upgrade");
+        tx.commit().expect("commit");
+
+        let (created, category, open, list): (i64, String, bool, Option<String>) = old
+            .query_row(
+                "SELECT created_at, category, open, assignment_list FROM tickets",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .expect("columns");
+        assert_eq!(
+            (created, category.as_str(), open, list),
+            (1_601_772_480_000, "C03", true, None)
         );
     }
 

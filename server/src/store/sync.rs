@@ -391,18 +391,30 @@ impl TicketTx for SqliteTx<'_> {
     }
 }
 
+/// Store `t` under a new change number, with its listing columns.
 pub(crate) fn save(tx: &Connection, t: &Ticket, next_due: Option<i64>) -> Result<(), PushError> {
-    tx.execute(
-        "INSERT INTO changes (ticket_id) VALUES (?1)",
-        [t.id.to_string()],
-    )?;
+    tx.prepare_cached("INSERT INTO changes (ticket_id) VALUES (?1)")?
+        .execute([t.id.to_string()])?;
     let seq = tx.last_insert_rowid();
-    tx.execute(
-        "INSERT INTO tickets (id, body, seq, next_due) VALUES (?1, ?2, ?3, ?4)
+    let c = super::listing::Columns::of(t);
+    tx.prepare_cached(
+        "INSERT INTO tickets (id, body, seq, next_due, created_at, category, open, assignment_list)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(id) DO UPDATE SET body = excluded.body, seq = excluded.seq,
-             next_due = excluded.next_due",
-        params![t.id.to_string(), serde_json::to_string(t)?, seq, next_due],
-    )?;
+             next_due = excluded.next_due, created_at = excluded.created_at,
+             category = excluded.category, open = excluded.open,
+             assignment_list = excluded.assignment_list",
+    )?
+    .execute(params![
+        t.id.to_string(),
+        serde_json::to_string(t)?,
+        seq,
+        next_due,
+        c.created_at,
+        c.category,
+        c.open,
+        c.assignment_list
+    ])?;
     Ok(())
 }
 

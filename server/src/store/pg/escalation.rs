@@ -73,19 +73,4 @@ impl Pg {
         )?;
         Ok(())
     }
-
-    pub(crate) fn open_in_category(
-        &self,
-        category: &str,
-    ) -> Result<Vec<minqing_protocol::Ticket>, StoreError> {
-        let rows = self.conn()?.query(
-            "SELECT body FROM tickets WHERE (body::jsonb ->> 'category') = $1
-               AND (body::jsonb ->> 'state') NOT IN ('closed', 'merged')",
-            &[&category],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| serde_json::from_str(r.get::<_, &str>(0)))
-            .collect::<Result<_, _>>()?)
-    }
 }

@@ -9,6 +9,7 @@ mod auth;
 mod directory;
 mod escalation;
 pub mod listen;
+mod listing;
 mod review;
 pub mod schema;
 mod sync;

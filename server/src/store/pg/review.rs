@@ -3,21 +3,9 @@
 use super::Pg;
 use crate::store::review::WeeklyRow;
 use crate::store::StoreResult;
-use minqing_protocol::{Ticket, UserId};
+use minqing_protocol::UserId;
 
 impl Pg {
-    pub(crate) fn tickets_reported_before(&self, to: i64) -> StoreResult<Vec<Ticket>> {
-        let rows = self.conn()?.query(
-            "SELECT body FROM tickets WHERE (body::jsonb ->> 'created_at')::BIGINT < $1
-             ORDER BY (body::jsonb ->> 'created_at')::BIGINT",
-            &[&to],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| serde_json::from_str(r.get::<_, &str>(0)))
-            .collect::<Result<_, _>>()?)
-    }
-
     pub(crate) fn deputy_ids(&self) -> StoreResult<Vec<UserId>> {
         let rows = self.conn()?.query(
             "SELECT id FROM users WHERE role IN ('city_deputy', 'town_deputy') ORDER BY name",

@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 8;
+pub const VERSION: i32 = 9;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -170,6 +170,19 @@ CREATE TABLE jurisdictions (
 );
 ";
 
+/// Version 9: listing columns copied from the ticket body (see
+/// `store::listing`); filled for existing tickets by `pg::listing::backfill`.
+const V9: &str = "
+ALTER TABLE tickets ADD COLUMN created_at BIGINT;
+ALTER TABLE tickets ADD COLUMN category TEXT;
+ALTER TABLE tickets ADD COLUMN open BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE tickets ADD COLUMN assignment_list TEXT;
+CREATE INDEX tickets_by_created ON tickets(created_at);
+CREATE INDEX tickets_open_by_created ON tickets(created_at) WHERE open;
+CREATE INDEX tickets_open_by_category ON tickets(category) WHERE open;
+CREATE INDEX tickets_by_list ON tickets(assignment_list) WHERE assignment_list IS NOT NULL;
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -236,6 +249,10 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     if version < 8 {
         tx.batch_execute(V8)?;
+    }
+    if version < 9 {
+        tx.batch_execute(V9)?;
+        super::listing::backfill(tx)?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 
 use super::listen::CHANNEL;
 use super::Pg;
+use crate::store::listing::Columns;
 use crate::store::sync::{
     apply, parse_cursor, visible, Applied, PullResult, PushError, PushResult, TicketTx, PULL_PAGE,
 };
@@ -47,15 +48,24 @@ impl TicketTx for PgTx<'_, '_> {
                 &[&t.id.to_string()],
             )?
             .get(0);
+        let c = Columns::of(t);
         self.0.execute(
-            "INSERT INTO tickets (id, body, seq, next_due) VALUES ($1, $2, $3, $4)
+            "INSERT INTO tickets
+                 (id, body, seq, next_due, created_at, category, open, assignment_list)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (id) DO UPDATE SET body = excluded.body, seq = excluded.seq,
-                 next_due = excluded.next_due",
+                 next_due = excluded.next_due, created_at = excluded.created_at,
+                 category = excluded.category, open = excluded.open,
+                 assignment_list = excluded.assignment_list",
             &[
                 &t.id.to_string(),
                 &serde_json::to_string(t)?,
                 &seq,
                 &next_due,
+                &c.created_at,
+                &c.category,
+                &c.open,
+                &c.assignment_list,
             ],
         )?;
         Ok(())
