@@ -263,20 +263,32 @@ pub struct UploadJob {
     pub url: Option<String>,
     /// Bytes the server has confirmed so far.
     pub offset: u64,
+    /// Failed attempts so far (0: never tried, or tried by an app that was
+    /// killed before it could count).
+    pub attempts: u32,
 }
 
 /// The next upload that is due, marked `sending`.
 pub fn take_upload(tx: &Transaction<'_>) -> Result<Option<UploadJob>> {
-    let row: Option<(i64, String, String, Option<String>, i64)> = tx
+    let row: Option<(i64, String, String, Option<String>, i64, u32)> = tx
         .query_row(
-            "SELECT id, ticket_id, payload, upload_url, upload_offset FROM outbox
+            "SELECT id, ticket_id, payload, upload_url, upload_offset, attempts FROM outbox
              WHERE kind = 'upload' AND state IN ('pending', 'stuck')
              ORDER BY id LIMIT 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )
         .optional()?;
-    let Some((entry_id, ticket_id, payload, url, offset)) = row else {
+    let Some((entry_id, ticket_id, payload, url, offset, attempts)) = row else {
         return Ok(None);
     };
     tx.execute(
@@ -289,6 +301,7 @@ pub fn take_upload(tx: &Transaction<'_>) -> Result<Option<UploadJob>> {
         payload: serde_json::from_str(&payload)?,
         url,
         offset: offset.max(0) as u64,
+        attempts,
     }))
 }
 

@@ -9,16 +9,22 @@
 //! all-or-nothing; one without keeps whatever arrived before a cut, so a
 //! resumed upload re-sends only what was lost.
 //!
-//! The common case — a whole photo in one PATCH from offset 0 — never touches
-//! the part file: the body is held in memory (photos up to [`MEMORY_LIMIT`])
-//! and hashed as it arrives; only if the connection breaks is what arrived
-//! written to the part file for the resume.
+//! The common case is a whole photo in one request from offset 0 (a PATCH, or
+//! the creation request itself with tus `creation-with-upload`). How it is
+//! received depends on the store:
+//! - **local store** (the default): the body streams into the part file as it
+//!   arrives, hashed on the way, and is fsynced once; a verified photo is then
+//!   *renamed* into the store's directory, so its bytes are written once and
+//!   the disk works while the network is still delivering;
+//! - **remote store** (S3): the body is held in memory (photos up to
+//!   [`MEMORY_LIMIT`]) and hashed as it arrives, then put; only if the
+//!   connection breaks is what arrived written to the part file for the resume.
 //!
 //! A finished upload is hashed whole and compared with the SHA-256 the phone
-//! recorded at capture, checked to be a JPEG, and put into the object store
-//! (`object_store`: local files by default, S3-compatible by configuration) as
-//! `photos/<photo id>.jpg`. The local store does not fsync by itself, so when
-//! its root is known ([`Uploads::durable_local_root`]) the photo is fsynced
+//! recorded at capture, checked to be a JPEG, and stored (`object_store`: local
+//! files by default, S3-compatible by configuration) as `photos/<photo id>.jpg`.
+//! The local store does not fsync by itself, so when its root is known
+//! ([`Uploads::durable_local_root`]) the photo and its directory are fsynced
 //! before the upload counts as finished.
 
 use bytes::Bytes;
@@ -29,7 +35,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -56,8 +62,11 @@ pub const MEMORY_LIMIT: u64 = 8 * 1024 * 1024;
 pub enum Appended {
     /// The server now holds this many bytes in the part file.
     Partial(u64),
-    /// The whole upload arrived in this one request, already hashed.
+    /// The whole upload arrived in this one request, in memory, already hashed.
     Whole { bytes: Bytes, sha256: [u8; 32] },
+    /// The whole upload arrived in this one request, in the part file
+    /// (fsynced), already hashed.
+    WholeOnDisk { sha256: [u8; 32] },
 }
 
 pub struct Uploads {
@@ -119,11 +128,13 @@ impl Uploads {
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
     {
-        if offset != 0 || checksum.is_some() || length > MEMORY_LIMIT {
-            return self
-                .append(id, offset, length, checksum, body)
-                .await
-                .map(Appended::Partial);
+        if self.local_root.is_some() || offset != 0 || checksum.is_some() || length > MEMORY_LIMIT {
+            let (got, digest) = self.append(id, offset, length, checksum, body).await?;
+            return Ok(if offset == 0 && got == length {
+                Appended::WholeOnDisk { sha256: digest }
+            } else {
+                Appended::Partial(got)
+            });
         }
         let mut buf = bytes::BytesMut::with_capacity(length as usize);
         let mut hasher = Sha256::new();
@@ -151,7 +162,7 @@ impl Uploads {
         }
         // Cut short: keep what arrived, durably, for the resume.
         let kept = buf.len() as u64;
-        let got = self
+        let (got, _) = self
             .append(
                 id,
                 0,
@@ -181,6 +192,55 @@ impl Uploads {
             return Err(UploadError::WholeChecksum);
         }
         self.store_photo(id, photo_id, bytes).await
+    }
+
+    /// Verify a whole upload received into the part file and store it.
+    pub async fn finish_on_disk(
+        &self,
+        id: &uuid::Uuid,
+        photo_id: &str,
+        sha256_hex: &str,
+        sha256: [u8; 32],
+    ) -> Result<(), UploadError> {
+        if hex::encode(sha256) != sha256_hex {
+            self.discard(id).await;
+            return Err(UploadError::WholeChecksum);
+        }
+        let mut head = [0u8; 3];
+        let mut f = tokio::fs::File::open(self.part(id)).await?;
+        let jpeg = f.read_exact(&mut head).await.is_ok() && head == [0xFF, 0xD8, 0xFF];
+        drop(f);
+        if !jpeg {
+            self.discard(id).await;
+            return Err(UploadError::NotJpeg);
+        }
+        if self.rename_into_store(id, photo_id).await? {
+            return Ok(());
+        }
+        let bytes = tokio::fs::read(self.part(id)).await?;
+        self.store_photo(id, photo_id, Bytes::from(bytes)).await
+    }
+
+    /// Move a verified, fsynced part file into the local store's directory and
+    /// make the new name durable. `false` when there is no local store or it is
+    /// on another file system (the caller then puts the bytes).
+    async fn rename_into_store(&self, id: &uuid::Uuid, photo_id: &str) -> std::io::Result<bool> {
+        let Some(root) = &self.local_root else {
+            return Ok(false);
+        };
+        let path = root.join(object_key(photo_id).as_ref());
+        let Some(dir) = path.parent() else {
+            return Ok(false);
+        };
+        tokio::fs::create_dir_all(dir).await?;
+        if let Err(e) = tokio::fs::rename(self.part(id), &path).await {
+            if e.kind() == std::io::ErrorKind::CrossesDevices {
+                return Ok(false);
+            }
+            return Err(e);
+        }
+        tokio::fs::File::open(dir).await?.sync_all().await?;
+        Ok(true)
     }
 
     async fn store_photo(
@@ -215,13 +275,31 @@ impl Uploads {
         })
     }
 
+    /// Wait (up to `limit`) until no request is writing to upload `id`, so
+    /// that an offset read next includes what that request kept. A client that
+    /// lost its connection asks where the server stands at once, sometimes
+    /// before the server has noticed the cut.
+    pub async fn settled(&self, id: uuid::Uuid, limit: std::time::Duration) {
+        let until = tokio::time::Instant::now() + limit;
+        while self
+            .busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&id)
+            && tokio::time::Instant::now() < until
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// `id` must already be validated as a UUID by the caller (no path tricks).
     fn part(&self, id: &uuid::Uuid) -> PathBuf {
         self.partial_dir.join(format!("{id}.part"))
     }
 
-    /// Append a PATCH body at `offset` (the record's). Returns the new offset.
-    /// With `checksum`, the chunk is kept only whole and matching.
+    /// Append a PATCH body at `offset` (the record's). Returns the new offset
+    /// and the SHA-256 of the bytes this request wrote. With `checksum`, the
+    /// chunk is kept only whole and matching.
     pub async fn append<S, E>(
         &self,
         id: &uuid::Uuid,
@@ -229,7 +307,7 @@ impl Uploads {
         length: u64,
         checksum: Option<[u8; 32]>,
         mut body: S,
-    ) -> Result<u64, UploadError>
+    ) -> Result<(u64, [u8; 32]), UploadError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
     {
@@ -244,7 +322,9 @@ impl Uploads {
         file.set_len(offset).await?;
         file.seek(std::io::SeekFrom::Start(offset)).await?;
         let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
-        let mut hasher = Sha256::new();
+        // The frames are kept (shared, not copied) and hashed while the disk
+        // syncs: the CPU work overlaps the wait for the disk.
+        let mut frames = Vec::new();
         let mut written = 0u64;
         let mut broken = false;
         let mut too_long = false;
@@ -255,9 +335,9 @@ impl Uploads {
                         too_long = true;
                         break;
                     }
-                    hasher.update(&bytes);
                     file.write_all(&bytes).await?;
                     written += bytes.len() as u64;
+                    frames.push(bytes);
                 }
                 Err(_) => {
                     broken = true;
@@ -267,10 +347,20 @@ impl Uploads {
         }
         file.flush().await?;
         let file = file.into_inner();
+        let hashing = tokio::task::spawn_blocking(move || {
+            let mut hasher = Sha256::new();
+            for f in &frames {
+                hasher.update(f);
+            }
+            <[u8; 32]>::from(hasher.finalize())
+        });
+        let synced = file.sync_all().await;
+        let digest = hashing.await.map_err(std::io::Error::other)?;
+        synced?;
         let keep = if too_long {
             0
         } else if let Some(expected) = checksum {
-            if broken || hasher.finalize().as_slice() != expected {
+            if broken || digest != expected {
                 0
             } else {
                 written
@@ -278,8 +368,10 @@ impl Uploads {
         } else {
             written
         };
-        file.set_len(offset + keep).await?;
-        file.sync_all().await?;
+        if keep < written {
+            file.set_len(offset + keep).await?;
+            file.sync_all().await?;
+        }
         if too_long {
             return Err(UploadError::TooLong);
         }
@@ -289,7 +381,7 @@ impl Uploads {
         if broken {
             return Err(UploadError::Interrupted { kept: keep });
         }
-        Ok(offset + keep)
+        Ok((offset + keep, digest))
     }
 
     /// The upload is complete: verify it and move it into the object store.
@@ -305,6 +397,13 @@ impl Uploads {
         if digest != sha256_hex {
             self.discard(id).await;
             return Err(UploadError::WholeChecksum);
+        }
+        if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            self.discard(id).await;
+            return Err(UploadError::NotJpeg);
+        }
+        if self.rename_into_store(id, photo_id).await? {
+            return Ok(());
         }
         self.store_photo(id, photo_id, Bytes::from(bytes)).await
     }

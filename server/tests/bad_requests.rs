@@ -510,6 +510,90 @@ async fn broken_uploads_are_refused_and_keep_nothing() {
     assert_eq!(r.status(), 409);
 }
 
+/// tus `creation-with-upload`: the photo travels with its creation request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creation_with_upload() {
+    let s = start().await;
+    let t = s.login("陆靖英").await;
+    let bytes = minqing_capture::testsupport::photo_jpeg(64, 64);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let create_with = |photo: PhotoId, body: Vec<u8>| {
+        tus(&s, Method::POST, "/v1/uploads", &t)
+            .header("upload-length", bytes.len().to_string())
+            .header("upload-metadata", meta(photo, &sha, "image/jpeg"))
+            .header("content-type", "application/offset+octet-stream")
+            .body(body)
+            .send()
+    };
+    let offset = |r: &reqwest::Response| {
+        r.headers()["upload-offset"]
+            .to_str()
+            .expect("offset")
+            .to_owned()
+    };
+    let r = tus(&s, Method::OPTIONS, "/v1/uploads", &t)
+        .send()
+        .await
+        .expect("r");
+    let ext = r.headers()["tus-extension"].to_str().expect("ext");
+    assert!(ext.split(',').any(|e| e == "creation-with-upload"), "{ext}");
+
+    // The whole photo in one request: created, complete, readable.
+    let photo = PhotoId::new();
+    let r = create_with(photo, bytes.clone()).await.expect("r");
+    assert_eq!(r.status(), 201);
+    assert_eq!(offset(&r), bytes.len().to_string());
+    let url = r.headers()["location"].to_str().expect("loc").to_owned();
+    let got = s
+        .req(
+            Method::GET,
+            &format!("/v1/photos/{photo}"),
+            Some(&t.access_token),
+        )
+        .send()
+        .await
+        .expect("r");
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.expect("bytes").as_ref(), &bytes[..]);
+    // Again (an answer lost): the same upload, where it stands; the body is not needed.
+    let r = create_with(photo, Vec::new()).await.expect("r");
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["location"].to_str().expect("loc"), url);
+    assert_eq!(offset(&r), bytes.len().to_string());
+
+    // Half a photo (a client that sends a first part): the server holds it,
+    // and a PATCH from there finishes the upload.
+    let photo = PhotoId::new();
+    let half = bytes.len() / 2;
+    let r = create_with(photo, bytes[..half].to_vec()).await.expect("r");
+    assert_eq!(r.status(), 201);
+    assert_eq!(offset(&r), half.to_string());
+    let url = r.headers()["location"].to_str().expect("loc").to_owned();
+    let r = tus(&s, Method::PATCH, &url, &t)
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-offset", half.to_string())
+        .body(bytes[half..].to_vec())
+        .send()
+        .await
+        .expect("r");
+    assert_eq!(r.status(), 204);
+    assert_eq!(offset(&r), bytes.len().to_string());
+
+    // A photo that is not the one captured: refused, nothing kept, and the
+    // right bytes are taken afterwards.
+    let photo = PhotoId::new();
+    let mut corrupt = bytes.clone();
+    let last = corrupt.len() - 3;
+    corrupt[last] ^= 0xFF;
+    let r = create_with(photo, corrupt).await.expect("r");
+    assert_eq!(r.status(), 460);
+    assert!(r.headers().get("location").is_none());
+    assert_eq!(error_of(r).await.1.error, "photo_checksum_mismatch");
+    let r = create_with(photo, bytes.clone()).await.expect("r");
+    assert_eq!(r.status(), 201);
+    assert_eq!(offset(&r), bytes.len().to_string());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_users_client_id_and_ticket() {
     let s = start().await;

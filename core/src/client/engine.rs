@@ -2,9 +2,11 @@
 //! their uploads released, then pull until the server has nothing newer.
 //!
 //! Every step is resumable. Pushed mutations keep their ids, so a push whose
-//! answer was lost is recognised as a replay; an upload's URL is stored before
-//! its first byte and its offset after every chunk, so a cut connection (or a
-//! killed app) resumes with `HEAD` then `PATCH` from where the server is.
+//! answer was lost is recognised as a replay. A photo's first attempt is one
+//! request, tus `creation-with-upload`; the server keeps whatever arrived, and
+//! as creation is idempotent per photo, any later attempt creates again (the
+//! same upload comes back), stores the URL, and resumes with `HEAD` then
+//! `PATCH` from where the server is. The offset is stored after every chunk.
 //!
 //! The store is SQLite on this thread: its transactions are short, and each
 //! network answer is recorded in one of them.
@@ -87,23 +89,37 @@ async fn push_all(api: &Api<'_>, store: &Store, report: &mut SyncReport) -> Resu
     }
 }
 
-/// tus creation; the URL is on disk before the first byte goes out.
+/// tus creation, with the first chunk on a first attempt (`creation-with-upload`).
+/// Returns the upload's URL, stored, and the offset the server holds.
 async fn create(
     api: &Api<'_>,
     store: &Store,
     job: &UploadJob,
-    len: u64,
-) -> Result<String, NetError> {
-    let u = api
+    bytes: &bytes::Bytes,
+    report: &mut SyncReport,
+) -> Result<(String, u64), NetError> {
+    let len = bytes.len() as u64;
+    let first = (job.attempts == 0).then(|| bytes.slice(..bytes.len().min(CHUNK)));
+    let created = api
         .tus_create(
             &job.payload.photo_id.to_string(),
             &job.ticket_id,
             &job.payload.sha256,
             len,
+            first,
         )
         .await?;
-    store.write(|tx| outbox::record_upload_progress(tx, job.entry_id, &u, 0))?;
-    Ok(u)
+    let offset = match created.offset {
+        Some(o) => o,
+        // A later attempt: the upload may hold bytes from an earlier one.
+        None => api.tus_offset(&created.url).await?.unwrap_or(0),
+    }
+    .min(len);
+    report.uploaded_bytes += offset;
+    if offset < len {
+        store.write(|tx| outbox::record_upload_progress(tx, job.entry_id, &created.url, offset))?;
+    }
+    Ok((created.url, offset))
 }
 
 /// Carry one upload to the end. On error the entry goes back to the queue
@@ -126,7 +142,7 @@ async fn upload_one(
     };
     let (url, mut offset) = match known {
         Some(x) => x,
-        None => (create(api, store, job, len).await?, 0),
+        None => create(api, store, job, &bytes, report).await?,
     };
     let mut damaged = 0;
     while offset < len {

@@ -68,6 +68,15 @@ pub enum Pushed {
     Gap(u64),
 }
 
+/// A tus creation's answer.
+#[derive(Debug)]
+pub struct Created {
+    /// Where the upload lives (`Location`).
+    pub url: String,
+    /// With `creation-with-upload`: the bytes the server holds now.
+    pub offset: Option<u64>,
+}
+
 /// What a tus PATCH achieved.
 pub enum Patched {
     /// The server now has this many bytes.
@@ -174,7 +183,17 @@ impl<'a> Api<'a> {
         &self,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, NetError> {
-        let mut transport_retry = true;
+        self.send_with(build, true).await
+    }
+
+    /// [`Api::send`], choosing whether a transport error is tried again at
+    /// once (not for a request whose body is a whole photo: the resume after a
+    /// cut asks the server where it stands instead of sending everything again).
+    async fn send_with(
+        &self,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+        mut transport_retry: bool,
+    ) -> Result<Response, NetError> {
         let mut attempt = 0;
         while attempt < 2 {
             let token = self.access_token()?.ok_or(NetError::Unauthorized)?;
@@ -359,14 +378,17 @@ impl<'a> Api<'a> {
         }
     }
 
-    /// tus creation: returns the upload's URL.
+    /// tus creation: returns the upload's URL and, when `body` was sent with it
+    /// (`creation-with-upload`, the bytes from offset 0), the offset the server
+    /// holds afterwards.
     pub async fn tus_create(
         &self,
         photo_id: &str,
         ticket_id: &str,
         sha256: &str,
         length: u64,
-    ) -> Result<String, NetError> {
+        body: Option<bytes::Bytes>,
+    ) -> Result<Created, NetError> {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let meta = format!(
             "photo_id {},ticket_id {},sha256 {},filetype {}",
@@ -376,21 +398,41 @@ impl<'a> Api<'a> {
             b64("image/jpeg")
         );
         let build = self.tus(Method::POST, "/v1/uploads");
+        let with_body = body.is_some();
         let r = self
-            .send(|c| {
-                build(c)
-                    .header("upload-length", length.to_string())
-                    .header("upload-metadata", meta.clone())
-            })
+            .send_with(
+                |c| {
+                    let b = build(c)
+                        .header("upload-length", length.to_string())
+                        .header("upload-metadata", meta.clone());
+                    match &body {
+                        Some(bytes) => b
+                            .header("content-type", "application/offset+octet-stream")
+                            .body(bytes.clone()),
+                        None => b,
+                    }
+                },
+                !with_body,
+            )
             .await?;
         if r.status() != StatusCode::CREATED {
             return Err(api_error(r).await);
         }
-        r.headers()
+        let url = r
+            .headers()
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-            .ok_or_else(|| NetError::Protocol("upload created without a Location".into()))
+            .ok_or_else(|| NetError::Protocol("upload created without a Location".into()))?;
+        let offset = if with_body {
+            Some(
+                Self::offset_of(&r)
+                    .ok_or_else(|| NetError::Protocol("created without Upload-Offset".into()))?,
+            )
+        } else {
+            None
+        };
+        Ok(Created { url, offset })
     }
 
     fn offset_of(r: &Response) -> Option<u64> {

@@ -5,6 +5,12 @@
 //! (hex, as recorded at capture) and `filetype` (`image/jpeg`). Creating again
 //! for the same photo returns the same upload, so a client that lost the answer
 //! resumes instead of starting over. Only the uploader sees an upload.
+//!
+//! With `creation-with-upload` the creation request carries the photo itself
+//! (`Content-Type: application/offset+octet-stream`): one request for the
+//! common case, answered `201` with `Location` and `Upload-Offset`. If the
+//! photo's upload already exists, its body is not read and the answer gives
+//! the offset the server holds, from which the client goes on with `PATCH`.
 
 // Early returns carry a ready `Response`; boxing them would only add noise.
 #![allow(clippy::result_large_err)]
@@ -25,7 +31,9 @@ use minqing_protocol::wire::upload_meta;
 use std::collections::HashMap;
 
 pub const TUS_VERSION: &str = "1.0.0";
-pub const EXTENSIONS: &str = "creation,checksum,termination,expiration";
+pub const EXTENSIONS: &str = "creation,creation-with-upload,checksum,termination,expiration";
+/// How long a HEAD waits for a PATCH still running on the same upload.
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// tus: "460 Checksum Mismatch".
 pub const CHECKSUM_MISMATCH: u16 = 460;
 
@@ -98,7 +106,12 @@ pub async fn options(State(state): State<AppState>) -> Response {
     r
 }
 
-pub async fn create(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     if let Err(r) = check_resumable(&headers) {
         return r;
     }
@@ -155,8 +168,9 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
         ));
     }
     let now = now_ms();
+    let new_id = uuid::Uuid::now_v7().to_string();
     let rec = UploadRecord {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: new_id.clone(),
         user_id: caller.me.user.to_string(),
         photo_id: photo_id.to_string(),
         ticket_id: ticket_id.to_string(),
@@ -182,14 +196,34 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
             "This photo id is already used",
         ));
     }
-    let mut r = with_tus(StatusCode::CREATED.into_response());
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&format!("/v1/uploads/{}", got.id)) {
-        h.insert(header::LOCATION, v);
-    }
-    if !got.completed {
-        if let Ok(v) = HeaderValue::from_str(&http_date(got.expires_at)) {
-            h.insert("upload-expires", v);
+    let location = HeaderValue::from_str(&format!("/v1/uploads/{}", got.id));
+    let with_upload =
+        header_str(&headers, "content-type") == Some("application/offset+octet-stream");
+    let mut r = if !with_upload {
+        let mut r = with_tus(StatusCode::CREATED.into_response());
+        if !got.completed {
+            if let Ok(v) = HeaderValue::from_str(&http_date(got.expires_at)) {
+                r.headers_mut().insert("upload-expires", v);
+            }
+        }
+        r
+    } else if got.id == new_id && !got.completed && got.offset == 0 {
+        let checksum = match parse_checksum(&headers) {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+        let Ok(uid) = uuid::Uuid::parse_str(&got.id) else {
+            return fail(Failure::not_found());
+        };
+        receive_body(&state, uid, got, checksum, body, StatusCode::CREATED).await
+    } else {
+        // Created before (an answer lost, an app killed): where it stands.
+        let offset = got.offset;
+        offset_response(StatusCode::CREATED, &got, offset)
+    };
+    if r.status() == StatusCode::CREATED {
+        if let Ok(v) = location {
+            r.headers_mut().insert(header::LOCATION, v);
         }
     }
     r
@@ -247,6 +281,11 @@ pub async fn head(
 ) -> Response {
     if let Err(r) = check_resumable(&headers) {
         return r;
+    }
+    // A PATCH still running for this upload (its client may already have
+    // given up on it) settles first, so the offset includes what it kept.
+    if let Ok(uid) = path_uuid(&id) {
+        state.uploads.settled(uid, SETTLE_LIMIT).await;
     }
     match own_upload(&state, &caller, &id).await {
         Ok((_, rec)) => offset_response(StatusCode::OK, &rec, rec.offset),
@@ -308,6 +347,20 @@ pub async fn patch(
     if rec.completed {
         return offset_response(StatusCode::NO_CONTENT, &rec, rec.offset);
     }
+    receive_body(&state, uid, rec, checksum, body, StatusCode::NO_CONTENT).await
+}
+
+/// Take a request body into upload `rec` (already checked: the caller's, live,
+/// at the offset the client claimed) and answer with the offset reached. At
+/// the end the photo is verified and stored, and the record completed.
+async fn receive_body(
+    state: &AppState,
+    uid: uuid::Uuid,
+    rec: UploadRecord,
+    checksum: Option<[u8; 32]>,
+    body: Body,
+    status: StatusCode,
+) -> Response {
     let Some(_busy) = state.uploads.claim(uid) else {
         return fail(Failure::new(
             StatusCode::LOCKED,
@@ -329,7 +382,8 @@ pub async fn patch(
     let key = rec.id.clone();
     let (new_offset, whole) = match received {
         Ok(Appended::Partial(n)) => (n, None),
-        Ok(Appended::Whole { bytes, sha256 }) => (rec.length, Some((bytes, sha256))),
+        Ok(Appended::Whole { bytes, sha256 }) => (rec.length, Some(Whole::Memory(bytes, sha256))),
+        Ok(Appended::WholeOnDisk { sha256 }) => (rec.length, Some(Whole::Disk(sha256))),
         Err(UploadError::Interrupted { kept }) => {
             let _ = state
                 .db(move |db| {
@@ -364,10 +418,16 @@ pub async fn patch(
     let mut rec = rec;
     if new_offset == rec.length {
         let finished = match whole {
-            Some((bytes, sha256)) => {
+            Some(Whole::Memory(bytes, sha256)) => {
                 state
                     .uploads
                     .finish_whole(&uid, &rec.photo_id, &rec.sha256, bytes, sha256)
+                    .await
+            }
+            Some(Whole::Disk(sha256)) => {
+                state
+                    .uploads
+                    .finish_on_disk(&uid, &rec.photo_id, &rec.sha256, sha256)
                     .await
             }
             None => state.uploads.finish(&uid, &rec.photo_id, &rec.sha256).await,
@@ -414,7 +474,13 @@ pub async fn patch(
             return fail(f);
         }
     }
-    offset_response(StatusCode::NO_CONTENT, &rec, new_offset)
+    offset_response(status, &rec, new_offset)
+}
+
+/// A whole upload that arrived in one request, hashed on the way.
+enum Whole {
+    Memory(bytes::Bytes, [u8; 32]),
+    Disk([u8; 32]),
 }
 
 pub async fn terminate(
