@@ -396,26 +396,27 @@ async fn plain_put_server(dir: PathBuf) -> String {
     format!("http://{addr}")
 }
 
-/// Paired runs of the upload against the plain PUT.
+/// Paired runs of the upload against the plain PUT, on loopback.
 const UPLOAD_RUNS: u64 = 41;
+/// Paired runs over the simulated mobile link (each takes about a second).
+const LINK_RUNS: u64 = 11;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
 
-async fn bench_upload(s: &InProc) -> Arc<Minqing> {
-    let dir = scratch("upload-device");
-    // Another deputy: each number may ask for a code once a minute.
-    let dev = s.device(&dir, "杜玉妹").await;
-    let put_url = plain_put_server(scratch("plain-put")).await;
+/// `runs` uploads of a fresh 5 MB photo through `dev` (a whole sync pass
+/// each), paired with a plain PUT of the same bytes to `put_url`, interleaved
+/// and alternating which goes first so that disk-sync noise hits both.
+/// Returns the medians and the overhead: the median of the paired ratios,
+/// with its quartiles, in percent.
+async fn paired_uploads(dev: &Minqing, put_url: &str, runs: u64) -> (Duration, Duration, [f64; 3]) {
     let http = reqwest::Client::new();
     let (mut tus, mut put) = (Vec::new(), Vec::new());
-    // Interleaved, alternating which goes first, so disk-sync noise hits both;
-    // the overhead is the median of each pair's ratio.
-    for i in 0..UPLOAD_RUNS {
+    for i in 0..runs {
         let bytes = fake_photo(PHOTO, i + 1);
-        queue_upload(&dev, &bytes);
+        queue_upload(dev, &bytes);
         let tus_run = async {
             let t = Instant::now();
             let r = dev.sync_now().await.expect("upload");
@@ -425,7 +426,7 @@ async fn bench_upload(s: &InProc) -> Arc<Minqing> {
         let put_run = async {
             let t = Instant::now();
             let resp = http
-                .put(&put_url)
+                .put(put_url)
                 .body(bytes.clone())
                 .send()
                 .await
@@ -441,11 +442,26 @@ async fn bench_upload(s: &InProc) -> Arc<Minqing> {
             tus.push(tus_run.await);
         }
     }
-    let ratios: Vec<f64> = tus
+    let mut ratios: Vec<f64> = tus
         .iter()
         .zip(&put)
-        .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+        .map(|(a, b)| (a.as_secs_f64() / b.as_secs_f64() - 1.0) * 100.0)
         .collect();
+    ratios.sort_by(f64::total_cmp);
+    let n = ratios.len();
+    (
+        median(tus),
+        median(put),
+        [ratios[n / 4], ratios[n / 2], ratios[n * 3 / 4]],
+    )
+}
+
+async fn bench_upload(s: &InProc) -> Arc<Minqing> {
+    let dir = scratch("upload-device");
+    // Another deputy: each number may ask for a code once a minute.
+    let dev = s.device(&dir, "杜玉妹").await;
+    let put_url = plain_put_server(scratch("plain-put")).await;
+    let (tus, put, [q1, overhead, q3]) = paired_uploads(&dev, &put_url, UPLOAD_RUNS).await;
     // The part of a pass that is not the upload: push and pull with nothing to do.
     let mut idle = Vec::new();
     for _ in 0..7 {
@@ -454,14 +470,6 @@ async fn bench_upload(s: &InProc) -> Arc<Minqing> {
         idle.push(t.elapsed());
     }
     let idle = median(idle);
-    let (tus, put) = (median(tus), median(put));
-    let mut ratios = ratios;
-    ratios.sort_by(f64::total_cmp);
-    let overhead = (ratios[ratios.len() / 2] - 1.0) * 100.0;
-    let (q1, q3) = (
-        (ratios[ratios.len() / 4] - 1.0) * 100.0,
-        (ratios[ratios.len() * 3 / 4] - 1.0) * 100.0,
-    );
     println!(
         "| upload 5 MB through the core's tus path, a whole sync pass (median of {UPLOAD_RUNS}) | {:.1} ms |",
         tus.as_secs_f64() * 1e3
@@ -478,6 +486,33 @@ async fn bench_upload(s: &InProc) -> Arc<Minqing> {
         idle.as_secs_f64() * 1e3
     );
     dev
+}
+
+/// The same pairing over a simulated mobile uplink (the test proxy in front of
+/// both servers): 50 Mbit/s, 30 ms round trip.
+async fn bench_upload_link(s: &InProc, dev: &Minqing) {
+    let link = Fault::Link {
+        one_way: Duration::from_millis(15),
+        bytes_per_sec: 50_000_000 / 8,
+    };
+    let to_server = Proxy::start(s.url.trim_start_matches("http://")).await;
+    to_server.set(link);
+    dev.set_server(to_server.url()).expect("via link");
+    let put_url = plain_put_server(scratch("plain-put-link")).await;
+    let to_put = Proxy::start(put_url.trim_start_matches("http://")).await;
+    to_put.set(link);
+    let (tus, put, [q1, overhead, q3]) = paired_uploads(dev, &to_put.url(), LINK_RUNS).await;
+    println!(
+        "| over a 50 Mbit/s, 30 ms RTT link: upload 5 MB, a whole sync pass (median of {LINK_RUNS}) | {:.0} ms |",
+        tus.as_secs_f64() * 1e3
+    );
+    println!(
+        "| over the same link, baseline: one plain PUT, streamed to a file + fsynced | {:.0} ms |",
+        put.as_secs_f64() * 1e3
+    );
+    println!(
+        "| over the same link, upload overhead: median of {LINK_RUNS} paired ratios (quartiles) | {overhead:+.1} % ({q1:+.1} % … {q3:+.1} %) |"
+    );
 }
 
 async fn bench_resume(s: &InProc, dev: &Minqing) {
@@ -605,6 +640,7 @@ fn main() {
         if run("upload") {
             let dev = bench_upload(&s).await;
             bench_resume(&s, &dev).await;
+            bench_upload_link(&s, &dev).await;
         }
         if run("sse") {
             bench_sse(Path::new(env!("CARGO_BIN_EXE_e2e-minqing-server"))).await;

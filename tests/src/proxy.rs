@@ -22,6 +22,13 @@ pub enum Fault {
     CutAfter(u64),
     /// Wait this long before relaying each chunk, both ways.
     Latency(Duration),
+    /// A simulated mobile link, both ways: each chunk waits for its share of
+    /// the bandwidth, and the first chunk after a pause also waits `one_way`
+    /// (the propagation delay; chunks of one burst are pipelined behind it).
+    Link {
+        one_way: Duration,
+        bytes_per_sec: u64,
+    },
 }
 
 #[derive(Default)]
@@ -91,6 +98,23 @@ impl Shared {
     }
 }
 
+/// Hold `n` bytes as a link of `bytes_per_sec` would, plus the propagation
+/// delay when they start a new burst (nothing sent for `one_way`).
+async fn link_delay(
+    last: &mut tokio::time::Instant,
+    one_way: Duration,
+    bytes_per_sec: u64,
+    n: usize,
+) {
+    let now = tokio::time::Instant::now();
+    let mut wait = Duration::from_secs_f64(n as f64 / bytes_per_sec.max(1) as f64);
+    if now.duration_since(*last) > one_way {
+        wait += one_way;
+    }
+    tokio::time::sleep(wait).await;
+    *last = tokio::time::Instant::now();
+}
+
 async fn relay(client: TcpStream, s: Arc<Shared>) {
     let target = s.target.lock().expect("lock").clone();
     let Ok(server) = TcpStream::connect(&target).await else {
@@ -103,6 +127,7 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
     let up_s = s.clone();
     let up = async move {
         let mut buf = vec![0u8; 64 * 1024];
+        let mut last = tokio::time::Instant::now();
         loop {
             let n = match cr.read(&mut buf).await {
                 Ok(0) | Err(_) => return,
@@ -123,6 +148,10 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
                     }
                 }
                 Fault::Latency(d) => tokio::time::sleep(d).await,
+                Fault::Link {
+                    one_way,
+                    bytes_per_sec,
+                } => link_delay(&mut last, one_way, bytes_per_sec, n).await,
                 _ => {}
             }
             if sw.write_all(&buf[..n]).await.is_err() {
@@ -134,6 +163,7 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
     let down_s = s.clone();
     let down = async move {
         let mut buf = vec![0u8; 64 * 1024];
+        let mut last = tokio::time::Instant::now();
         loop {
             let n = match sr.read(&mut buf).await {
                 Ok(0) | Err(_) => return,
@@ -142,6 +172,10 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
             match down_s.fault().0 {
                 Fault::DropResponse => return,
                 Fault::Latency(d) => tokio::time::sleep(d).await,
+                Fault::Link {
+                    one_way,
+                    bytes_per_sec,
+                } => link_delay(&mut last, one_way, bytes_per_sec, n).await,
                 _ => {}
             }
             if cw.write_all(&buf[..n]).await.is_err() {
