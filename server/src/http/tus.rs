@@ -465,6 +465,9 @@ async fn receive_body(
             return fail(f);
         }
         rec.completed = true;
+        // Devices waiting for this photo fetch it on their next pass (other
+        // processes hear of it through the store's NOTIFY, on PostgreSQL).
+        state.pokes.poke();
     } else {
         let k = key.clone();
         if let Err(f) = state
