@@ -292,6 +292,15 @@ impl Uploads {
         }
     }
 
+    /// How many bytes of unfinished upload `id` this process holds (its part
+    /// file's length; 0 when there is none).
+    pub async fn held(&self, id: &uuid::Uuid) -> u64 {
+        tokio::fs::metadata(self.part(id))
+            .await
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
     /// `id` must already be validated as a UUID by the caller (no path tricks).
     fn part(&self, id: &uuid::Uuid) -> PathBuf {
         self.partial_dir.join(format!("{id}.part"))

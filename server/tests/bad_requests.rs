@@ -594,6 +594,58 @@ async fn creation_with_upload() {
     assert_eq!(offset(&r), bytes.len().to_string());
 }
 
+/// The bytes of an unfinished upload live in one server process's part file.
+/// When they are not there (the upload began on another process without a
+/// shared volume, or the file was lost), the server does not promise them:
+/// HEAD and PATCH answer from what it holds, and the client sends the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_not_held_are_not_promised() {
+    let s = start().await;
+    let t = s.login("陆靖英").await;
+    let bytes = minqing_capture::testsupport::photo_jpeg(64, 64);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let photo = PhotoId::new();
+    let r = tus(&s, Method::POST, "/v1/uploads", &t)
+        .header("upload-length", bytes.len().to_string())
+        .header("upload-metadata", meta(photo, &sha, "image/jpeg"))
+        .send()
+        .await
+        .expect("r");
+    let url = r.headers()["location"].to_str().expect("loc").to_owned();
+    let patch = |offset: usize, body: Vec<u8>| {
+        tus(&s, Method::PATCH, &url, &t)
+            .header("content-type", "application/offset+octet-stream")
+            .header("upload-offset", offset.to_string())
+            .body(body)
+            .send()
+    };
+    let half = bytes.len() / 2;
+    let r = patch(0, bytes[..half].to_vec()).await.expect("r");
+    assert_eq!(r.headers()["upload-offset"], half.to_string().as_str());
+
+    let id = url.rsplit('/').next().expect("id");
+    std::fs::remove_file(s.data_dir.join("uploads").join(format!("{id}.part")))
+        .expect("the part file is where the server keeps it");
+
+    let r = tus(&s, Method::HEAD, &url, &t).send().await.expect("r");
+    assert_eq!(r.headers()["upload-offset"], "0");
+    let r = patch(half, bytes[half..].to_vec()).await.expect("r");
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.headers()["upload-offset"], "0");
+    let r = patch(0, bytes.clone()).await.expect("r");
+    assert_eq!(r.status(), 204);
+    let got = s
+        .req(
+            Method::GET,
+            &format!("/v1/photos/{photo}"),
+            Some(&t.access_token),
+        )
+        .send()
+        .await
+        .expect("r");
+    assert_eq!(got.bytes().await.expect("bytes").as_ref(), &bytes[..]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_users_client_id_and_ticket() {
     let s = start().await;

@@ -218,6 +218,13 @@ pub async fn create(
         receive_body(&state, uid, got, checksum, body, StatusCode::CREATED).await
     } else {
         // Created before (an answer lost, an app killed): where it stands.
+        let got = match uuid::Uuid::parse_str(&got.id) {
+            Ok(uid) => match vouched(&state, uid, got).await {
+                Ok(g) => g,
+                Err(f) => return fail(f),
+            },
+            Err(_) => return fail(Failure::not_found()),
+        };
         let offset = got.offset;
         offset_response(StatusCode::CREATED, &got, offset)
     };
@@ -252,7 +259,32 @@ async fn own_upload(
             "This upload has expired; start a new one",
         )));
     }
+    let rec = vouched(state, uid, rec).await.map_err(fail)?;
     Ok((uid, rec))
+}
+
+/// `rec` with an offset this process can vouch for. Unfinished bytes live in
+/// this process's part file: an upload begun on another server process (or
+/// whose part file was lost) goes on from what is here, usually from 0, and
+/// the record says so before anyone relies on it.
+async fn vouched(
+    state: &AppState,
+    uid: uuid::Uuid,
+    mut rec: UploadRecord,
+) -> Result<UploadRecord, Failure> {
+    if rec.completed || rec.offset == 0 {
+        return Ok(rec);
+    }
+    let held = state.uploads.held(&uid).await;
+    if held < rec.offset {
+        tracing::warn!(upload = %uid, recorded = rec.offset, held, "upload bytes not here; going on from what is");
+        let key = rec.id.clone();
+        state
+            .db(move |db| db.set_upload_offset(&key, held).map_err(Failure::from))
+            .await?;
+        rec.offset = held;
+    }
+    Ok(rec)
 }
 
 fn offset_response(status: StatusCode, rec: &UploadRecord, offset: u64) -> Response {
