@@ -13,7 +13,7 @@
 //! the creation request itself with tus `creation-with-upload`). How it is
 //! received depends on the store:
 //! - **local store** (the default): the body streams into the part file as it
-//!   arrives, hashed on the way, and is fsynced once; a verified photo is then
+//!   arrives and is fsynced once, hashed while the disk syncs; a verified photo is then
 //!   *renamed* into the store's directory, so its bytes are written once and
 //!   the disk works while the network is still delivering;
 //! - **remote store** (S3): the body is held in memory (photos up to
@@ -194,33 +194,6 @@ impl Uploads {
         self.store_photo(id, photo_id, bytes).await
     }
 
-    /// Verify a whole upload received into the part file and store it.
-    pub async fn finish_on_disk(
-        &self,
-        id: &uuid::Uuid,
-        photo_id: &str,
-        sha256_hex: &str,
-        sha256: [u8; 32],
-    ) -> Result<(), UploadError> {
-        if hex::encode(sha256) != sha256_hex {
-            self.discard(id).await;
-            return Err(UploadError::WholeChecksum);
-        }
-        let mut head = [0u8; 3];
-        let mut f = tokio::fs::File::open(self.part(id)).await?;
-        let jpeg = f.read_exact(&mut head).await.is_ok() && head == [0xFF, 0xD8, 0xFF];
-        drop(f);
-        if !jpeg {
-            self.discard(id).await;
-            return Err(UploadError::NotJpeg);
-        }
-        if self.rename_into_store(id, photo_id).await? {
-            return Ok(());
-        }
-        let bytes = tokio::fs::read(self.part(id)).await?;
-        self.store_photo(id, photo_id, Bytes::from(bytes)).await
-    }
-
     /// Move a verified, fsynced part file into the local store's directory and
     /// make the new name durable. `false` when there is no local store or it is
     /// on another file system (the caller then puts the bytes).
@@ -393,28 +366,48 @@ impl Uploads {
         Ok((offset + keep, digest))
     }
 
-    /// The upload is complete: verify it and move it into the object store.
+    /// The upload is complete in its part file: verify it and move it into the
+    /// object store. `digest` is the whole file's SHA-256 when the request
+    /// that brought it computed it already; otherwise the file is read and hashed.
     pub async fn finish(
         &self,
         id: &uuid::Uuid,
         photo_id: &str,
         sha256_hex: &str,
+        digest: Option<[u8; 32]>,
     ) -> Result<(), UploadError> {
         let path = self.part(id);
-        let bytes = tokio::fs::read(&path).await?;
-        let digest = hex::encode(Sha256::digest(&bytes));
-        if digest != sha256_hex {
+        let (digest, bytes) = match digest {
+            Some(d) => (d, None),
+            None => {
+                let bytes = Bytes::from(tokio::fs::read(&path).await?);
+                (Sha256::digest(&bytes).into(), Some(bytes))
+            }
+        };
+        if hex::encode(digest) != sha256_hex {
             self.discard(id).await;
             return Err(UploadError::WholeChecksum);
         }
-        if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        let jpeg = match &bytes {
+            Some(b) => b.starts_with(&[0xFF, 0xD8, 0xFF]),
+            None => {
+                let mut head = [0u8; 3];
+                let mut f = tokio::fs::File::open(&path).await?;
+                f.read_exact(&mut head).await.is_ok() && head == [0xFF, 0xD8, 0xFF]
+            }
+        };
+        if !jpeg {
             self.discard(id).await;
             return Err(UploadError::NotJpeg);
         }
         if self.rename_into_store(id, photo_id).await? {
             return Ok(());
         }
-        self.store_photo(id, photo_id, Bytes::from(bytes)).await
+        let bytes = match bytes {
+            Some(b) => b,
+            None => Bytes::from(tokio::fs::read(&path).await?),
+        };
+        self.store_photo(id, photo_id, bytes).await
     }
 
     /// Forget an unfinished upload's bytes.

@@ -459,10 +459,15 @@ async fn receive_body(
             Some(Whole::Disk(sha256)) => {
                 state
                     .uploads
-                    .finish_on_disk(&uid, &rec.photo_id, &rec.sha256, sha256)
+                    .finish(&uid, &rec.photo_id, &rec.sha256, Some(sha256))
                     .await
             }
-            None => state.uploads.finish(&uid, &rec.photo_id, &rec.sha256).await,
+            None => {
+                state
+                    .uploads
+                    .finish(&uid, &rec.photo_id, &rec.sha256, None)
+                    .await
+            }
         };
         match finished {
             Ok(()) => {}
