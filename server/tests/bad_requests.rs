@@ -34,6 +34,21 @@ fn meta(photo: PhotoId, sha: &str, filetype: &str) -> String {
     )
 }
 
+/// A finished photo's bytes as the server gives them back (200 required).
+async fn stored_photo(s: &TestServer, t: &SessionTokens, photo: PhotoId) -> Vec<u8> {
+    let r = s
+        .req(
+            Method::GET,
+            &format!("/v1/photos/{photo}"),
+            Some(&t.access_token),
+        )
+        .send()
+        .await
+        .expect("r");
+    assert_eq!(r.status(), 200);
+    r.bytes().await.expect("bytes").to_vec()
+}
+
 fn tus(s: &TestServer, m: Method, path: &str, t: &SessionTokens) -> reqwest::RequestBuilder {
     s.req(m, path, Some(&t.access_token))
         .header("tus-resumable", "1.0.0")
@@ -544,17 +559,7 @@ async fn creation_with_upload() {
     assert_eq!(r.status(), 201);
     assert_eq!(offset(&r), bytes.len().to_string());
     let url = r.headers()["location"].to_str().expect("loc").to_owned();
-    let got = s
-        .req(
-            Method::GET,
-            &format!("/v1/photos/{photo}"),
-            Some(&t.access_token),
-        )
-        .send()
-        .await
-        .expect("r");
-    assert_eq!(got.status(), 200);
-    assert_eq!(got.bytes().await.expect("bytes").as_ref(), &bytes[..]);
+    assert_eq!(stored_photo(&s, &t, photo).await, bytes);
     // Again (an answer lost): the same upload, where it stands; the body is not needed.
     let r = create_with(photo, Vec::new()).await.expect("r");
     assert_eq!(r.status(), 201);
@@ -634,16 +639,7 @@ async fn bytes_not_held_are_not_promised() {
     assert_eq!(r.headers()["upload-offset"], "0");
     let r = patch(0, bytes.clone()).await.expect("r");
     assert_eq!(r.status(), 204);
-    let got = s
-        .req(
-            Method::GET,
-            &format!("/v1/photos/{photo}"),
-            Some(&t.access_token),
-        )
-        .send()
-        .await
-        .expect("r");
-    assert_eq!(got.bytes().await.expect("bytes").as_ref(), &bytes[..]);
+    assert_eq!(stored_photo(&s, &t, photo).await, bytes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
