@@ -70,7 +70,7 @@ impl Sqlite {
     pub(crate) fn rescan_open(&self) -> Result<(), StoreError> {
         self.lock().execute(
             "UPDATE tickets SET next_due = 0
-             WHERE json_extract(body, '$.state') NOT IN ('closed', 'merged')",
+             WHERE open = 1",
             [],
         )?;
         Ok(())

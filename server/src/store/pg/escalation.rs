@@ -68,7 +68,7 @@ impl Pg {
     pub(crate) fn rescan_open(&self) -> Result<(), StoreError> {
         self.conn()?.execute(
             "UPDATE tickets SET next_due = 0
-             WHERE (body::jsonb ->> 'state') NOT IN ('closed', 'merged')",
+             WHERE open",
             &[],
         )?;
         Ok(())
