@@ -2,15 +2,24 @@
 //!
 //! Chinese official working days are Monday to Friday, except the public holidays
 //! the State Council announces each year, plus the weekend days it declares
-//! make-up workdays (调休上班). None of that is computed: an admin loads one file
-//! per year, in the format below, and this module only answers questions about
-//! the days it was given. A year nobody loaded falls back to plain Monday–Friday,
-//! and [`Calendar::covers`] says so, so the server can warn instead of guessing.
+//! make-up workdays (调休上班). None of that is computed: the days come from one
+//! file per year, in the format below, and this module only answers questions
+//! about the days it was given. The State Council's own arrangements ship with
+//! the product ([`OFFICIAL_YEARS`], `data/calendar/`); an admin may load or
+//! replace any year. A year nobody loaded falls back to plain Monday–Friday, and
+//! [`Calendar::covers`] says so, so the server can warn instead of guessing.
 //!
 //! # File format (TOML, one file per year)
 //! ```toml
 //! year = 2020
-//! source = "国务院办公厅关于2020年部分节假日安排的通知"   # where the admin took it from
+//! source = "国务院办公厅关于2020年部分节假日安排的通知"   # the notice's title
+//! document = "国办发明电〔2019〕16号"                      # its number (optional)
+//! issued = "2019-11-21"                                   # the date it bears (optional)
+//!
+//! [[amendments]]               # later notices already applied to the days below
+//! source = "国务院办公厅关于延长2020年春节假期的通知"
+//! document = "国办发明电〔2020〕1号"
+//! issued = "2020-01-26"
 //!
 //! [[holidays]]                 # days off, inclusive ranges
 //! name_zh = "国庆节、中秋节"
@@ -22,21 +31,43 @@
 //! date = "2020-09-27"
 //! name_zh = "国庆节、中秋节调休"
 //! ```
+//! A file says what its notice says, including days in the neighbouring year:
+//! 2008's New Year holiday runs from 2007-12-30 and its make-up day is Saturday
+//! 2007-12-29. Such days may lie in December of the year before or January of the
+//! year after — no further, so a mistyped year is still refused — and a holiday
+//! range must include at least one day of its own year. When two loaded years
+//! mention the same date they must agree (both off, or both worked); a date one
+//! file makes a day off and another a make-up workday refuses the second file.
+//!
 //! Dates are local dates in China Standard Time (UTC+8, no daylight saving), which
 //! is also the zone every deadline is measured in.
 
 use crate::ticket::Timestamp;
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use time::macros::{format_description, offset};
-use time::{Date, OffsetDateTime, UtcOffset, Weekday};
+use time::{Date, Month, OffsetDateTime, UtcOffset, Weekday};
 
 /// China Standard Time: the zone of every local date and deadline.
 pub const CHINA_TIME: UtcOffset = offset!(+8);
 
 /// The longest holiday range accepted (Spring Festival and National Day are 8–9
-/// days); anything longer is a typo.
+/// days, 2020's extended Spring Festival 10); anything longer is a typo.
 const MAX_HOLIDAY_DAYS: i64 = 15;
+
+/// The State Council's holiday arrangements shipped with the product, one file
+/// per year as `data/calendar/<year>.toml` (sources in `data/calendar/README.md`).
+/// A year whose notice was not published, or could not be checked, is absent.
+pub const OFFICIAL_YEARS: &[(i32, &str)] = &[
+    (2019, include_str!("../../data/calendar/2019.toml")),
+    (2020, include_str!("../../data/calendar/2020.toml")),
+    (2021, include_str!("../../data/calendar/2021.toml")),
+    (2022, include_str!("../../data/calendar/2022.toml")),
+    (2023, include_str!("../../data/calendar/2023.toml")),
+    (2024, include_str!("../../data/calendar/2024.toml")),
+    (2025, include_str!("../../data/calendar/2025.toml")),
+    (2026, include_str!("../../data/calendar/2026.toml")),
+];
 
 /// Why a calendar file was refused. Nothing is loaded from a refused file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,10 +80,30 @@ pub enum CalendarError {
     Backwards { name: String, from: Date, to: Date },
     #[error("holiday {name}: {days} days is longer than any official holiday")]
     TooLong { name: String, days: i64 },
-    #[error("{date} is not in year {year}")]
+    #[error(
+        "{date} is not in year {year} (a year's file may reach only into December of the \
+         year before and January of the year after)"
+    )]
     OutsideYear { date: Date, year: i32 },
+    #[error("holiday {name}: {from} to {to} has no day in year {year}")]
+    NotInYear {
+        name: String,
+        from: Date,
+        to: Date,
+        year: i32,
+    },
     #[error("{date} is both a holiday and a make-up workday")]
     Conflict { date: Date },
+    #[error(
+        "{date}: the {workday_year} file makes it a make-up workday, the {holiday_year} file \
+         a day off ({holiday})"
+    )]
+    YearsDisagree {
+        date: Date,
+        workday_year: i32,
+        holiday_year: i32,
+        holiday: String,
+    },
     #[error("make-up workday {date} is a {weekday} (make-up days are weekend days)")]
     NotWeekend { date: Date, weekday: Weekday },
     #[error("year {0} is already loaded")]
@@ -64,12 +115,27 @@ pub enum CalendarError {
 struct YearFile {
     year: i32,
     #[serde(default)]
-    #[allow(dead_code)]
     source: Option<String>,
+    #[serde(default)]
+    document: Option<String>,
+    #[serde(default)]
+    issued: Option<String>,
+    #[serde(default)]
+    amendments: Vec<AmendmentFile>,
     #[serde(default)]
     holidays: Vec<HolidayRange>,
     #[serde(default)]
     workdays: Vec<MakeUpDay>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AmendmentFile {
+    source: String,
+    #[serde(default)]
+    document: Option<String>,
+    #[serde(default)]
+    issued: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -91,14 +157,41 @@ struct MakeUpDay {
     name_zh: Option<String>,
 }
 
+/// A notice a year's file names: its title, document number and date.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notice {
+    /// The title (`source`), e.g. 国务院办公厅关于2020年部分节假日安排的通知.
+    pub title: Option<String>,
+    /// The document number, e.g. 国办发明电〔2019〕16号.
+    pub document: Option<String>,
+    /// The date the notice bears.
+    pub issued: Option<Date>,
+}
+
+/// Where a loaded year's days come from, as its file says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YearSource {
+    pub notice: Notice,
+    /// Later notices that changed the year (already applied to its days).
+    pub amendments: Vec<Notice>,
+}
+
+/// A day a file mentions: what it is called and which year's file said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mention {
+    name: String,
+    year: i32,
+}
+
 /// The days that count, for the years loaded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Calendar {
-    years: BTreeSet<i32>,
+    /// Each loaded year and where its file says it comes from.
+    years: BTreeMap<i32, YearSource>,
     /// Day off → the holiday's Chinese name.
-    holidays: BTreeMap<Date, String>,
+    holidays: BTreeMap<Date, Mention>,
     /// Make-up workday → what it makes up for.
-    workdays: BTreeMap<Date, String>,
+    workdays: BTreeMap<Date, Mention>,
 }
 
 fn parse_date(field: &'static str, s: &str) -> Result<Date, CalendarError> {
@@ -108,6 +201,36 @@ fn parse_date(field: &'static str, s: &str) -> Result<Date, CalendarError> {
             value: s.chars().take(40).collect(),
         }
     })
+}
+
+/// May a file for `year` mention `date`? Its own year, December of the year
+/// before, January of the year after.
+fn within_reach(date: Date, year: i32) -> bool {
+    let y = date.year();
+    y == year
+        || (y == year - 1 && date.month() == Month::December)
+        || (y == year + 1 && date.month() == Month::January)
+}
+
+fn parse_issued(s: &Option<String>) -> Result<Option<Date>, CalendarError> {
+    s.as_deref().map(|d| parse_date("issued", d)).transpose()
+}
+
+/// Record `date` in `map` for `year`, keeping the name of the file whose own
+/// year the date is in when two files agree about it.
+fn mention(map: &mut BTreeMap<Date, Mention>, date: Date, name: &str, year: i32) {
+    match map.get(&date) {
+        Some(m) if m.year == date.year() || year != date.year() => {}
+        _ => {
+            map.insert(
+                date,
+                Mention {
+                    name: name.to_owned(),
+                    year,
+                },
+            );
+        }
+    }
 }
 
 impl Calendar {
@@ -125,14 +248,37 @@ impl Calendar {
         Ok(cal)
     }
 
+    /// The State Council's arrangements shipped with the product ([`OFFICIAL_YEARS`]).
+    pub fn official() -> Result<Self, CalendarError> {
+        Self::from_files(OFFICIAL_YEARS.iter().map(|(_, text)| *text))
+    }
+
     /// Add one year file; all or nothing. Returns the year it described.
     pub fn load_year(&mut self, toml_text: &str) -> Result<i32, CalendarError> {
         let file: YearFile =
             toml::from_str(toml_text).map_err(|e| CalendarError::Syntax(e.message().to_owned()))?;
         let year = file.year;
-        if self.years.contains(&year) {
+        if self.years.contains_key(&year) {
             return Err(CalendarError::DuplicateYear(year));
         }
+        let source = YearSource {
+            notice: Notice {
+                title: file.source.clone(),
+                document: file.document.clone(),
+                issued: parse_issued(&file.issued)?,
+            },
+            amendments: file
+                .amendments
+                .iter()
+                .map(|a| {
+                    Ok(Notice {
+                        title: Some(a.source.clone()),
+                        document: a.document.clone(),
+                        issued: parse_issued(&a.issued)?,
+                    })
+                })
+                .collect::<Result<_, CalendarError>>()?,
+        };
         let mut holidays = BTreeMap::new();
         for h in &file.holidays {
             let from = parse_date("from", &h.from)?;
@@ -151,10 +297,20 @@ impl Calendar {
                     days,
                 });
             }
-            // A range may run into the next year (New Year's Day from 30 December)
-            // but must touch its own.
+            for end in [from, to] {
+                if !within_reach(end, year) {
+                    return Err(CalendarError::OutsideYear { date: end, year });
+                }
+            }
+            // A range may start in December (New Year's Day from 30 December) but
+            // must hold a day of its own year.
             if from.year() != year && to.year() != year {
-                return Err(CalendarError::OutsideYear { date: from, year });
+                return Err(CalendarError::NotInYear {
+                    name: h.name_zh.clone(),
+                    from,
+                    to,
+                    year,
+                });
             }
             let mut d = from;
             while d <= to {
@@ -168,11 +324,19 @@ impl Calendar {
         let mut workdays = BTreeMap::new();
         for w in &file.workdays {
             let date = parse_date("date", &w.date)?;
-            if date.year() != year {
+            if !within_reach(date, year) {
                 return Err(CalendarError::OutsideYear { date, year });
             }
-            if holidays.contains_key(&date) || self.holidays.contains_key(&date) {
+            if holidays.contains_key(&date) {
                 return Err(CalendarError::Conflict { date });
+            }
+            if let Some(other) = self.holidays.get(&date) {
+                return Err(CalendarError::YearsDisagree {
+                    date,
+                    workday_year: year,
+                    holiday_year: other.year,
+                    holiday: other.name.clone(),
+                });
             }
             let weekday = date.weekday();
             if !is_weekend(weekday) {
@@ -180,23 +344,39 @@ impl Calendar {
             }
             workdays.insert(date, w.name_zh.clone().unwrap_or_default());
         }
-        if let Some(date) = holidays.keys().find(|d| self.workdays.contains_key(d)) {
-            return Err(CalendarError::Conflict { date: *date });
+        for (date, name) in &holidays {
+            if let Some(other) = self.workdays.get(date) {
+                return Err(CalendarError::YearsDisagree {
+                    date: *date,
+                    workday_year: other.year,
+                    holiday_year: year,
+                    holiday: name.clone(),
+                });
+            }
         }
-        self.years.insert(year);
-        self.holidays.extend(holidays);
-        self.workdays.extend(workdays);
+        self.years.insert(year, source);
+        for (date, name) in &holidays {
+            mention(&mut self.holidays, *date, name, year);
+        }
+        for (date, name) in &workdays {
+            mention(&mut self.workdays, *date, name, year);
+        }
         Ok(year)
+    }
+
+    /// Where a loaded year's file says its days come from.
+    pub fn source(&self, year: i32) -> Option<&YearSource> {
+        self.years.get(&year)
     }
 
     /// Was the year of `date` loaded? If not, answers for it are Monday–Friday only.
     pub fn covers(&self, date: Date) -> bool {
-        self.years.contains(&date.year())
+        self.years.contains_key(&date.year())
     }
 
     /// The years loaded.
     pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
-        self.years.iter().copied()
+        self.years.keys().copied()
     }
 
     pub fn is_working_day(&self, date: Date) -> bool {
@@ -208,7 +388,7 @@ impl Calendar {
 
     /// The holiday `date` belongs to, if it is one.
     pub fn holiday_name(&self, date: Date) -> Option<&str> {
-        self.holidays.get(&date).map(String::as_str)
+        self.holidays.get(&date).map(|m| m.name.as_str())
     }
 
     /// `date` itself if it is a working day, else the next one.
@@ -431,6 +611,15 @@ mod tests {
             ("year = 2021\n[[holidays]]\nname_zh='x'\nfrom='2021-05-05'\nto='2021-05-01'\n", "Backwards"),
             ("year = 2021\n[[holidays]]\nname_zh='x'\nfrom='2021-05-01'\nto='2021-06-30'\n", "TooLong"),
             ("year = 2021\n[[holidays]]\nname_zh='x'\nfrom='2019-05-01'\nto='2019-05-02'\n", "OutsideYear"),
+            // The neighbouring year only as far as its December / January.
+            ("year = 2021\n[[holidays]]\nname_zh='x'\nfrom='2020-11-29'\nto='2020-12-01'\n", "OutsideYear"),
+            ("year = 2021\n[[holidays]]\nname_zh='x'\nfrom='2022-01-30'\nto='2022-02-02'\n", "OutsideYear"),
+            ("year = 2021\n[[workdays]]\ndate='2020-11-28'\n", "OutsideYear"),
+            ("year = 2021\n[[workdays]]\ndate='2022-02-05'\n", "OutsideYear"),
+            ("year = 2021\n[[holidays]]\nname_zh='x'\nfrom='2020-12-24'\nto='2020-12-25'\n", "NotInYear"),
+            ("year = 2021\nissued = '2020-11-31'\n", "BadDate"),
+            ("year = 2021\n[[amendments]]\nsource = 'x'\nissued = 'soon'\n", "BadDate"),
+            ("year = 2021\n[[amendments]]\ndocument = 'x'\n", "Syntax"),
             ("year = 2021\n[[workdays]]\ndate='2021-05-05'\n", "NotWeekend"),
             ("year = 2021\n[[holidays]]\nname_zh='x'\nfrom='2021-05-01'\nto='2021-05-05'\n[[workdays]]\ndate='2021-05-01'\n", "Conflict"),
             ("year = 2020\n", "DuplicateYear"),
