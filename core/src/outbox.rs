@@ -10,6 +10,17 @@
 //! records that. Numbers are fixed before the first send, so a re-send is a replay
 //! the server recognises.
 //!
+//! **Numbers.** Mutations are numbered by one local sequence that never
+//! repeats on this store (`meta.last_mutation_id`, the `mutation_id` column).
+//! The server sees them under the store's current client id, numbered from 1:
+//! *wire id* = local id − `meta.mutation_base`. When the server says the client
+//! id has forked (this store was restored from a backup or copied, and the
+//! server already applied other changes under the ids it is about to reuse),
+//! [`fork`] takes a new client id and moves the base to just below the first
+//! unacknowledged mutation, which renumbers every unsent mutation from 1 under
+//! the new id, in one transaction; local numbers and the history of sent
+//! entries stay as they are.
+//!
 //! States: `pending` → `sending` → `sent`; or `rejected` (the server refused it for
 //! good; the reason is shown to the user and later entries go on); or, after
 //! [`STUCK_AFTER`] failed attempts, `stuck` (still kept, still retried, and shown).
@@ -17,7 +28,7 @@
 
 use crate::error::{Error, Result};
 use crate::store::{meta_get, meta_set, now_ms};
-use minqing_protocol::{Mutation, MutationKind, PhotoId, TicketId, PROTOCOL_VERSION};
+use minqing_protocol::{ClientId, Mutation, MutationKind, PhotoId, TicketId, PROTOCOL_VERSION};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +115,13 @@ pub struct OutboxEntry {
     pub total_bytes: Option<u64>,
 }
 
+/// Local number − wire number, for the current client id (see "Numbers").
+fn mutation_base(conn: &Connection) -> Result<u64> {
+    Ok(meta_get(conn, "mutation_base")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
 fn next_mutation_id(tx: &Transaction<'_>) -> Result<u64> {
     let last: u64 = meta_get(tx, "last_mutation_id")?
         .and_then(|v| v.parse().ok())
@@ -183,6 +201,7 @@ pub fn recover_interrupted(tx: &Transaction<'_>) -> Result<usize> {
 /// number order, and mark them `sending`.
 pub fn take_mutations(tx: &Transaction<'_>, limit: usize) -> Result<Vec<Mutation>> {
     let client_id = crate::store::client_id(tx)?;
+    let base = mutation_base(tx)?;
     let mut stmt = tx.prepare(
         "SELECT id, mutation_id, payload FROM outbox
          WHERE mutation_id IS NOT NULL AND state IN ('pending', 'stuck')
@@ -192,7 +211,16 @@ pub fn take_mutations(tx: &Transaction<'_>, limit: usize) -> Result<Vec<Mutation
         .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, mutation_id, payload) in rows {
+    for (id, local, payload) in rows {
+        // Everything at or below the base was acknowledged before a fork.
+        let mutation_id =
+            local
+                .checked_sub(base)
+                .filter(|n| *n > 0)
+                .ok_or_else(|| Error::Invalid {
+                    field: "outbox.mutation_id",
+                    reason: format!("unsent mutation {local} is below the base {base}"),
+                })?;
         tx.execute(
             "UPDATE outbox SET state = 'sending', updated_at = ?2 WHERE id = ?1",
             params![id, now_ms()],
@@ -206,21 +234,25 @@ pub fn take_mutations(tx: &Transaction<'_>, limit: usize) -> Result<Vec<Mutation
     Ok(out)
 }
 
-/// The server applied (or had already applied) everything up to `mutation_id`.
+/// The server applied (or had already applied) everything up to `mutation_id`
+/// (a wire id: see "Numbers").
 pub fn mark_sent_through(tx: &Transaction<'_>, mutation_id: u64) -> Result<usize> {
+    let base = mutation_base(tx)?;
     Ok(tx.execute(
-        "UPDATE outbox SET state = 'sent', last_error = NULL, updated_at = ?2
-         WHERE mutation_id <= ?1 AND state IN ('pending', 'sending', 'stuck')",
-        params![mutation_id, now_ms()],
+        "UPDATE outbox SET state = 'sent', last_error = NULL, updated_at = ?3
+         WHERE mutation_id > ?1 AND mutation_id <= ?1 + ?2
+           AND state IN ('pending', 'sending', 'stuck')",
+        params![base, mutation_id, now_ms()],
     )?)
 }
 
-/// The server refused this mutation for good.
+/// The server refused this mutation (a wire id) for good.
 pub fn mark_rejected(tx: &Transaction<'_>, mutation_id: u64, reason: &str) -> Result<()> {
+    let base = mutation_base(tx)?;
     let n = tx.execute(
         "UPDATE outbox SET state = 'rejected', reject_reason = ?2, updated_at = ?3
          WHERE mutation_id = ?1 AND state != 'sent'",
-        params![mutation_id, reason, now_ms()],
+        params![base + mutation_id, reason, now_ms()],
     )?;
     if n == 0 {
         return Err(Error::NotFound {
@@ -320,11 +352,42 @@ pub fn fail_sending(tx: &Transaction<'_>, error: &str) -> Result<usize> {
 /// (the server was restored from a backup): send everything from there again.
 /// Ids stay the same, so whatever the server did keep is recognised as a replay.
 pub fn resend_from(tx: &Transaction<'_>, expected: u64) -> Result<usize> {
+    let base = mutation_base(tx)?;
     Ok(tx.execute(
         "UPDATE outbox SET state = 'pending', updated_at = ?2
          WHERE mutation_id >= ?1 AND state IN ('sent', 'sending')",
-        params![expected, now_ms()],
+        params![base + expected, now_ms()],
     )?)
+}
+
+/// The server already applied other changes as this client id's mutation
+/// `forked_at` (a wire id) and on: this store's history forked (restored from
+/// a backup, or copied to another device). Go on under a new client id, with
+/// every unacknowledged mutation renumbered from 1 (see "Numbers"); what was
+/// in flight returns to the queue. Returns the new client id.
+///
+/// Errors: [`Error::Invalid`] when `forked_at` is 0 (there is no mutation 0).
+pub fn fork(tx: &Transaction<'_>, forked_at: u64) -> Result<ClientId> {
+    if forked_at == 0 {
+        return Err(Error::Invalid {
+            field: "forked_at",
+            reason: "mutation ids start at 1".into(),
+        });
+    }
+    let base = mutation_base(tx)? + forked_at - 1;
+    let client = ClientId::new();
+    meta_set(tx, "client_id", &client.to_string())?;
+    meta_set(tx, "mutation_base", &base.to_string())?;
+    let forks: u64 = meta_get(tx, "forks")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    meta_set(tx, "forks", &(forks + 1).to_string())?;
+    tx.execute(
+        "UPDATE outbox SET state = 'pending', updated_at = ?1
+         WHERE state = 'sending' AND kind != 'upload'",
+        [now_ms()],
+    )?;
+    Ok(client)
 }
 
 /// Forget a server-side upload that is gone (expired, or the server lost it):

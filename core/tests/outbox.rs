@@ -165,6 +165,78 @@ fn a_rejected_mutation_is_kept_visible_and_does_not_block_others() {
     assert_eq!(batch.iter().map(|m| m.mutation_id).collect::<Vec<_>>(), [3]);
 }
 
+/// The server says this store's client id forked at mutation 2 (the store
+/// was restored or copied): the unsent mutations go on under a new client
+/// id, numbered from 1; what was sent keeps its history; answers about the
+/// new numbers land on the right entries; a later fork renumbers again.
+#[test]
+fn a_fork_renumbers_what_is_unsent_under_a_new_client_id() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    let a = report(&core, "已送达", 0);
+    let b = report(&core, "恢复后新报", 0);
+    let c = report(&core, "恢复后又一条", 0);
+    let store = core.store();
+    let old = store
+        .write(|tx| outbox::take_mutations(tx, 10))
+        .expect("take");
+    assert_eq!(
+        old.iter().map(|m| m.mutation_id).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    store
+        .write(|tx| outbox::mark_sent_through(tx, 1))
+        .expect("A acknowledged");
+    let new_id = store.write(|tx| outbox::fork(tx, 2)).expect("fork");
+    assert_ne!(new_id, old[0].client_id);
+
+    let batch = store
+        .write(|tx| outbox::take_mutations(tx, 10))
+        .expect("take");
+    assert_eq!(
+        batch.iter().map(|m| m.mutation_id).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert!(batch.iter().all(|m| m.client_id == new_id));
+    assert_eq!(batch[0].kind, old[1].kind, "B's change, renumbered");
+    assert_eq!(batch[1].kind, old[2].kind);
+    // The server rejects the new 2 and applies the new 1.
+    store
+        .write(|tx| {
+            outbox::mark_rejected(tx, 2, "测试")?;
+            outbox::mark_sent_through(tx, 2)
+        })
+        .expect("answer");
+    assert_eq!(core.get_ticket(a.id).expect("a").sync, SyncBadge::Synced);
+    assert_eq!(core.get_ticket(b.id).expect("b").sync, SyncBadge::Synced);
+    assert_eq!(core.get_ticket(c.id).expect("c").sync, SyncBadge::Rejected);
+
+    // Another fork at the new id's 2: only D (the new 3) is unsent.
+    let d = report(&core, "第二次恢复", 0);
+    let third = store.write(|tx| outbox::fork(tx, 3)).expect("fork again");
+    let batch = store
+        .write(|tx| outbox::take_mutations(tx, 10))
+        .expect("take");
+    assert_eq!(batch.len(), 1);
+    assert_eq!((batch[0].client_id, batch[0].mutation_id), (third, 1));
+    assert_eq!(batch[0].kind.ticket_id().to_string(), d.id);
+    assert!(matches!(
+        store.write(|tx| outbox::fork(tx, 0)),
+        Err(minqing_core::error::Error::Invalid { .. })
+    ));
+    // Nothing was dropped: four entries, each in its state.
+    let states: Vec<OutboxState> = core.outbox().expect("q").iter().map(|e| e.state).collect();
+    assert_eq!(
+        states,
+        [
+            OutboxState::Sent,
+            OutboxState::Sent,
+            OutboxState::Rejected,
+            OutboxState::Sending
+        ]
+    );
+}
+
 #[test]
 fn repeated_failures_make_an_entry_stuck_never_dropped_and_retry_revives_it() {
     let dir = tempfile::tempdir().expect("dir");

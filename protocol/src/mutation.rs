@@ -54,6 +54,18 @@ impl MutationKind {
             MutationKind::Act { ticket, .. } => *ticket,
         }
     }
+
+    /// The id the device made for this change (the submission's or the
+    /// action's timeline event). It identifies the mutation: the server keeps
+    /// it beside the mutation id it applied it as, to tell a replay from a new
+    /// mutation that reuses the id (a restored or copied device store), and
+    /// applies a change whose event it already holds only once.
+    pub fn event_id(&self) -> EventId {
+        match self {
+            MutationKind::CreateTicket { ticket } => ticket.event,
+            MutationKind::Act { event, .. } => *event,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -62,6 +62,14 @@ pub struct PushResponse {
     pub last_mutation_id: u64,
     /// Rejections among the pushed mutations (replays included).
     pub rejected: Vec<Rejection>,
+    /// This client id's mutation `forked_at` was already applied here as a
+    /// *different* change (another event id): the device store was restored
+    /// from a backup or copied to a second device, and two histories now share
+    /// one client id. Nothing from `forked_at` on was applied. The device goes
+    /// on under a new client id, its unsent mutations renumbered from 1
+    /// (`docs/protocol.md`, "Forked client ids"). Absent when there is no fork.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_at: Option<u64>,
 }
 
 /// `200` answer to `GET /v1/sync/pull?cursor=…`.
@@ -353,10 +361,29 @@ mod tests {
                     mutation_id: 7,
                     reason,
                 }],
+                forked_at: None,
             };
             let json = serde_json::to_string(&r).expect("encode");
             let back: PushResponse = serde_json::from_str(&json).expect(&json);
             assert_eq!(back, r);
         }
+    }
+
+    /// A fork is told only when there is one, so a device built before forks
+    /// were detected reads the answer as before (and marks nothing past the
+    /// fork as sent: `last_mutation_id` stops short of it).
+    #[test]
+    fn forked_at_is_optional_on_the_wire() {
+        let plain = PushResponse {
+            last_mutation_id: 3,
+            rejected: vec![],
+            forked_at: None,
+        };
+        let json = serde_json::to_string(&plain).expect("encode");
+        assert_eq!(json, r#"{"last_mutation_id":3,"rejected":[]}"#);
+        let forked: PushResponse =
+            serde_json::from_str(r#"{"last_mutation_id":1,"rejected":[],"forked_at":2}"#)
+                .expect("decode");
+        assert_eq!(forked.forked_at, Some(2));
     }
 }

@@ -23,6 +23,8 @@ support::db::on_both_backends!(
     a_gap_is_refused_and_advances_nothing,
     a_rejection_is_recorded_reported_on_replay_and_does_not_block,
     a_client_id_cannot_be_borrowed,
+    a_reused_mutation_id_is_a_fork_not_a_replay,
+    a_change_resent_under_a_new_client_id_applies_once,
     pull_follows_the_cursor_and_respects_visibility,
     unknown_cursors_answer_with_a_reset,
 );
@@ -169,6 +171,132 @@ fn a_rejection_is_recorded_reported_on_replay_and_does_not_block(store: SyncStor
     assert_eq!(again.rejected, r.rejected);
     let (ts, _) = tickets(w.store.pull(&w.deputy, None).expect("pull"));
     assert_eq!(ts[0].timeline.len(), 2);
+}
+
+/// A restored store: A and B were applied as 1 and 2; the restored copy only
+/// knows A, and files C as 2. C is not a replay of B: the server says where
+/// the histories part, applies nothing from there, and does not let the device
+/// mark C done. A true replay (B itself) is still a replay, and C goes through
+/// under a new client id.
+fn a_reused_mutation_id_is_a_fork_not_a_replay(store: SyncStore) {
+    let w = world(store);
+    let c = ClientId::new();
+    let (a, b, cc) = (TicketId::new(), TicketId::new(), TicketId::new());
+    let ma = create(c, 1, a);
+    let mb = create(c, 2, b);
+    w.store.push(&w.deputy, c, &[ma.clone()], 0).expect("A");
+    let r = w.store.push(&w.deputy, c, &[mb.clone()], 0).expect("B");
+    assert_eq!((r.last_mutation_id, r.forked_at), (2, None));
+
+    // The restored store re-sends A (acknowledged in its copy, but say the
+    // answer was lost) and then C as mutation 2, with a mutation 3 behind it.
+    let mc = create(c, 2, cc);
+    let behind = act(
+        c,
+        3,
+        cc,
+        Action::Answer {
+            text: "补充".into(),
+        },
+    );
+    let r = w
+        .store
+        .push(&w.deputy, c, &[ma.clone(), mc.clone(), behind.clone()], 0)
+        .expect("forked push");
+    assert_eq!(r.forked_at, Some(2), "{r:?}");
+    assert_eq!(r.last_mutation_id, 1, "C must not be marked done");
+    assert!(w.store.ticket(&cc.to_string()).expect("read").is_none());
+
+    // The original store's replay of B is still just a replay.
+    let r = w.store.push(&w.deputy, c, &[mb], 0).expect("replay");
+    assert_eq!((r.last_mutation_id, r.forked_at), (2, None));
+
+    // Under a new client id, numbered from 1, C and what followed it apply.
+    let c2 = ClientId::new();
+    let renumbered = [
+        Mutation {
+            client_id: c2,
+            mutation_id: 1,
+            kind: mc.kind,
+        },
+        Mutation {
+            client_id: c2,
+            mutation_id: 2,
+            kind: behind.kind,
+        },
+    ];
+    let r = w.store.push(&w.deputy, c2, &renumbered, 0).expect("C");
+    assert_eq!((r.last_mutation_id, r.forked_at), (2, None));
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    let (ts, _) = tickets(w.store.pull(&w.deputy, None).expect("pull"));
+    let mut ids: Vec<TicketId> = ts.iter().map(|t| t.id).collect();
+    ids.sort();
+    let mut want = vec![a, b, cc];
+    want.sort();
+    assert_eq!(ids, want, "A, B and C, each once");
+}
+
+/// What a forked store renumbers may include changes the server already holds
+/// under the old client id (a photo's attach numbered differently on each
+/// copy). Sent again under the new id, each applies once and is not refused.
+fn a_change_resent_under_a_new_client_id_applies_once(store: SyncStore) {
+    let w = world(store);
+    let (c, c2) = (ClientId::new(), ClientId::new());
+    let t = TicketId::new();
+    let submit = create(c, 1, t);
+    let answer = act(
+        c,
+        2,
+        t,
+        Action::Answer {
+            text: "移动的".into(),
+        },
+    );
+    w.store
+        .push(&w.deputy, c, &[submit.clone(), answer.clone()], 0)
+        .expect("first copy");
+    let again = [
+        Mutation {
+            client_id: c2,
+            mutation_id: 1,
+            kind: submit.kind,
+        },
+        Mutation {
+            client_id: c2,
+            mutation_id: 2,
+            kind: answer.kind,
+        },
+    ];
+    let r = w.store.push(&w.deputy, c2, &again, 0).expect("second copy");
+    assert_eq!(r.last_mutation_id, 2);
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    let t = w
+        .store
+        .ticket(&t.to_string())
+        .expect("read")
+        .expect("there");
+    assert_eq!(t.timeline.len(), 2, "submitted and answered, once each");
+    // Someone else's submission with the same ticket id is still a duplicate.
+    let other = Actor {
+        user: UserId::new(),
+        ..w.deputy.clone()
+    };
+    let c3 = ClientId::new();
+    let r = w
+        .store
+        .push(
+            &other,
+            c3,
+            &[Mutation {
+                client_id: c3,
+                mutation_id: 1,
+                kind: again[0].kind.clone(),
+            }],
+            0,
+        )
+        .expect("push");
+    assert_eq!(r.rejected.len(), 1);
+    assert_eq!(r.rejected[0].reason, RejectReason::DuplicateTicket);
 }
 
 fn a_client_id_cannot_be_borrowed(store: SyncStore) {

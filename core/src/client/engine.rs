@@ -39,14 +39,14 @@ pub struct SyncReport {
 
 /// Push until the queue has no numbered mutation left. Returns how many.
 async fn push_all(api: &Api<'_>, store: &Store, report: &mut SyncReport) -> Result<u64, NetError> {
-    let client_id = store.read(crate::store::client_id)?;
     let mut gaps = 0;
+    let mut forks = 0;
     let mut pushed = 0;
     loop {
         let batch = sync::prepare_push(store, PUSH_BATCH)?;
-        if batch.is_empty() {
+        let Some(client_id) = batch.first().map(|m| m.client_id) else {
             return Ok(pushed);
-        }
+        };
         let req = PushRequest {
             client_id,
             mutations: batch,
@@ -67,6 +67,18 @@ async fn push_all(api: &Api<'_>, store: &Store, report: &mut SyncReport) -> Resu
                     .count() as u64;
                 pushed += n;
                 report.pushed += n;
+                if let Some(at) = r.forked_at {
+                    // Restored or copied: the server holds other changes under
+                    // our ids. Go on under a new client id (outbox "Numbers").
+                    forks += 1;
+                    if forks > 3 {
+                        return Err(NetError::Protocol(format!(
+                            "the server keeps reporting a fork at mutation {at}"
+                        )));
+                    }
+                    let new = store.write(|tx| outbox::fork(tx, at))?;
+                    tracing::warn!(%client_id, %new, at, "this store forked: new client id");
+                }
             }
             Ok(Pushed::Gap(expected)) => {
                 gaps += 1;

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 9;
+pub const VERSION: u32 = 10;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -176,6 +176,19 @@ CREATE INDEX tickets_open_by_category ON tickets(category) WHERE open = 1;
 CREATE INDEX tickets_by_list ON tickets(assignment_list) WHERE assignment_list IS NOT NULL;
 ";
 
+/// Version 10: which change each client's mutation id was applied as (its
+/// event id), so a replay is told from a new mutation that reuses the id
+/// (`store::sync`, "Forks"). Mutations applied before v10 have no row and are
+/// taken as replays, as before.
+const V10: &str = "
+CREATE TABLE client_mutations (
+    client_id   TEXT NOT NULL,
+    mutation_id INTEGER NOT NULL,
+    event_id    TEXT NOT NULL,
+    PRIMARY KEY (client_id, mutation_id)
+);
+";
+
 pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -229,6 +242,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
     if version < 9 {
         tx.execute_batch(V9)?;
         super::listing::backfill(tx)?;
+    }
+    if version < 10 {
+        tx.execute_batch(V10)?;
     }
     Ok(())
 }

@@ -14,6 +14,19 @@
 //! rejected, the last id advances past it, and later mutations go on. Errors of
 //! the database itself advance nothing (the HTTP layer answers 503 + Retry-After).
 //!
+//! **Forks.** A mutation id names one change only while the device's store is
+//! the only one of its kind. Restored from a backup, or copied to a second
+//! phone, a store reuses ids the server has already applied — for other
+//! changes. So beside the client's last id the server keeps, per applied (or
+//! rejected) mutation, the event id the device made for that change
+//! (`client_mutations`). A mutation at or below the last id whose event id
+//! differs from the recorded one is not a replay: the push stops there and
+//! answers `forked_at`, and the device goes on under a new client id with its
+//! unsent mutations renumbered (`docs/protocol.md`, "Forked client ids").
+//! Because those may include changes the server already has under the old id
+//! (a photo's attach numbered differently on each copy), [`apply`] takes a
+//! submission or action whose event it already holds as done, not again.
+//!
 //! **Pull.** Every ticket write takes the next value of a change sequence. A cursor
 //! is `<epoch>.<seq>`: the epoch is random per database, so a cursor from another
 //! (restored, reset) database is unknown and answers with a reset. Changes and the
@@ -102,6 +115,7 @@ impl Sqlite {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut last = client_last(&tx, actor, client)?;
         let mut gap = None;
+        let mut forked_at = None;
         for m in mutations {
             if m.client_id != client {
                 return Err(PushError::WrongClient {
@@ -110,6 +124,12 @@ impl Sqlite {
                 });
             }
             if m.mutation_id <= last {
+                if applied_as(&tx, client, m.mutation_id)?
+                    .is_some_and(|event| event != m.kind.event_id().to_string())
+                {
+                    forked_at = Some(m.mutation_id);
+                    break;
+                }
                 if let Some(reason) = past_rejection(&tx, client, m.mutation_id)? {
                     rejected.push(Rejection {
                         mutation_id: m.mutation_id,
@@ -146,6 +166,11 @@ impl Sqlite {
                 "UPDATE clients SET last_mutation_id = ?2 WHERE client_id = ?1",
                 params![client.to_string(), m.mutation_id as i64],
             )?;
+            sp.prepare_cached(RECORD_APPLIED)?.execute(params![
+                client.to_string(),
+                m.mutation_id as i64,
+                m.kind.event_id().to_string()
+            ])?;
             sp.commit()?;
             last = m.mutation_id;
         }
@@ -155,8 +180,11 @@ impl Sqlite {
             return Err(g);
         }
         Ok(PushResult {
-            last_mutation_id: last,
+            // Past a fork nothing of this device's is applied: it must not mark
+            // its mutation `forked_at` done (the server's last is another's).
+            last_mutation_id: forked_at.map_or(last, |f| f - 1),
             rejected,
+            forked_at,
         })
     }
 
@@ -257,6 +285,27 @@ fn client_last(tx: &Connection, actor: &Actor, client: ClientId) -> Result<u64, 
             Ok(0)
         }
     }
+}
+
+/// Which change (event id) this client's mutation id was applied as.
+const RECORD_APPLIED: &str =
+    "INSERT INTO client_mutations (client_id, mutation_id, event_id) VALUES (?1, ?2, ?3)";
+
+/// The event id `client`'s mutation `mutation_id` was applied as; `None` when
+/// it was applied before the server kept them (schema v10).
+fn applied_as(
+    conn: &Connection,
+    client: ClientId,
+    mutation_id: u64,
+) -> Result<Option<String>, PushError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT event_id FROM client_mutations WHERE client_id = ?1 AND mutation_id = ?2",
+        )?
+        .query_row(params![client.to_string(), mutation_id as i64], |r| {
+            r.get(0)
+        })
+        .optional()?)
 }
 
 fn past_rejection(
@@ -428,8 +477,20 @@ pub(crate) fn apply(
 ) -> Result<Applied, PushError> {
     match kind {
         MutationKind::CreateTicket { ticket } => {
-            if tx.load(&ticket.id.to_string())?.is_some() {
-                return Ok(Applied::Rejected(RejectReason::DuplicateTicket));
+            if let Some(existing) = tx.load(&ticket.id.to_string())? {
+                // The same submission, re-sent under another client id (a
+                // forked store renumbers what it had not seen acknowledged): it
+                // is here already. Anything else with this id is a duplicate.
+                let same = existing.reporter == actor.user
+                    && existing
+                        .timeline
+                        .first()
+                        .is_some_and(|e| e.id == ticket.event);
+                return Ok(if same {
+                    Applied::Ok
+                } else {
+                    Applied::Rejected(RejectReason::DuplicateTicket)
+                });
             }
             let mut new = ticket.clone();
             // An offline capture made before the device knew its groups is filed
@@ -468,6 +529,14 @@ pub(crate) fn apply(
             if !can_see(actor, &t) {
                 // Deny by default: an invisible ticket does not exist for this user.
                 return Ok(Applied::Rejected(RejectReason::TicketNotFound));
+            }
+            if t.timeline
+                .iter()
+                .any(|e| e.id == *event && e.actor == actor.user)
+            {
+                // This change is in the timeline already (re-sent under another
+                // client id): applied once, and only once.
+                return Ok(Applied::Ok);
             }
             if let Action::AttachPhoto { photo } = action {
                 if !tx.photo_uploaded(actor, *ticket, photo)? {

@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 9;
+pub const VERSION: i32 = 10;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -183,6 +183,17 @@ CREATE INDEX tickets_open_by_category ON tickets(category) WHERE open;
 CREATE INDEX tickets_by_list ON tickets(assignment_list) WHERE assignment_list IS NOT NULL;
 ";
 
+/// Version 10: which change each client's mutation id was applied as (see
+/// the SQLite schema).
+const V10: &str = "
+CREATE TABLE client_mutations (
+    client_id   TEXT NOT NULL,
+    mutation_id BIGINT NOT NULL,
+    event_id    TEXT NOT NULL,
+    PRIMARY KEY (client_id, mutation_id)
+);
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -253,6 +264,9 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     if version < 9 {
         tx.batch_execute(V9)?;
         super::listing::backfill(tx)?;
+    }
+    if version < 10 {
+        tx.batch_execute(V10)?;
     }
     Ok(())
 }

@@ -173,6 +173,21 @@ fn client_last(
     Ok(row.get::<_, i64>(1).max(0) as u64)
 }
 
+/// The event id `client`'s mutation `mutation_id` was applied as (see the
+/// SQLite store's `applied_as`).
+fn applied_as(
+    tx: &mut Transaction<'_>,
+    client: ClientId,
+    mutation_id: u64,
+) -> Result<Option<String>, PushError> {
+    Ok(tx
+        .query_opt(
+            "SELECT event_id FROM client_mutations WHERE client_id = $1 AND mutation_id = $2",
+            &[&client.to_string(), &(mutation_id as i64)],
+        )?
+        .map(|r| r.get(0)))
+}
+
 fn past_rejection(
     tx: &mut Transaction<'_>,
     client: ClientId,
@@ -201,6 +216,7 @@ impl Pg {
         let mut last = client_last(&mut tx, actor, client)?;
         let mut rejected = Vec::new();
         let mut gap = None;
+        let mut forked_at = None;
         let mut locked = false;
         let mut changed = false;
         for m in mutations {
@@ -211,6 +227,12 @@ impl Pg {
                 });
             }
             if m.mutation_id <= last {
+                if applied_as(&mut tx, client, m.mutation_id)?
+                    .is_some_and(|event| event != m.kind.event_id().to_string())
+                {
+                    forked_at = Some(m.mutation_id);
+                    break;
+                }
                 if let Some(reason) = past_rejection(&mut tx, client, m.mutation_id)? {
                     rejected.push(Rejection {
                         mutation_id: m.mutation_id,
@@ -255,6 +277,15 @@ impl Pg {
                 "UPDATE clients SET last_mutation_id = $2 WHERE client_id = $1",
                 &[&client.to_string(), &(m.mutation_id as i64)],
             )?;
+            sp.execute(
+                "INSERT INTO client_mutations (client_id, mutation_id, event_id)
+                 VALUES ($1, $2, $3)",
+                &[
+                    &client.to_string(),
+                    &(m.mutation_id as i64),
+                    &m.kind.event_id().to_string(),
+                ],
+            )?;
             sp.commit()?;
             last = m.mutation_id;
         }
@@ -268,8 +299,10 @@ impl Pg {
             return Err(g);
         }
         Ok(PushResult {
-            last_mutation_id: last,
+            // Past a fork nothing of this device's is applied (see `store::sync`).
+            last_mutation_id: forked_at.map_or(last, |f| f - 1),
             rejected,
+            forked_at,
         })
     }
 
