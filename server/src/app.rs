@@ -10,7 +10,7 @@ use crate::sms::FileGateway;
 use crate::store::{now_ms, Db, DB_FILE};
 use crate::uploads::Uploads;
 use crate::workflow::escalation;
-use crate::workflow::reference::Reference;
+use crate::workflow::reference::{uncovered_years, Reference};
 use minqing_protocol::duplicates::DuplicateRule;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -34,7 +34,8 @@ pub struct Config {
     pub max_json_bytes: usize,
     pub upload_ttl_hours: u64,
     /// A directory of working-day calendar files, one per year (format in
-    /// `minqing_protocol::calendar`). Without it, deadlines count Monday–Friday.
+    /// `minqing_protocol::calendar`); each replaces the shipped State Council
+    /// arrangement for its year (`data/calendar/`), which is used otherwise.
     pub calendar_dir: Option<PathBuf>,
     /// How often the escalation scheduler looks for late items.
     pub escalation_interval_secs: u64,
@@ -172,10 +173,15 @@ impl Server {
             .map_err(|e| StartError::Config(format!("database: {e}")))??
         };
         let years: Vec<i32> = wf.calendar.years().collect();
-        if years.is_empty() {
-            tracing::warn!("no working-day calendar loaded: deadlines count Monday to Friday only");
-        } else {
-            tracing::info!(?years, "working-day calendar loaded");
+        tracing::info!(?years, "working-day calendar loaded");
+        // Only the years nothing covers count Monday to Friday; say which, while
+        // deadlines set now can reach them.
+        for year in uncovered_years(&wf.calendar, now_ms()) {
+            tracing::warn!(
+                year,
+                "no working-day calendar loaded for {year}: deadlines in {year} count Monday to \
+                 Friday only; load the State Council's notice (PUT /v1/admin/calendar/{year})"
+            );
         }
         if config.taxonomy_file.is_none() || config.routing_file.is_none() {
             tracing::warn!("taxonomy / routing rules default to the bundled EXAMPLES (demo data)");

@@ -25,7 +25,8 @@ struct Common {
     /// Address to listen on (port 0: any free port).
     #[arg(long, env = "MINQING_LISTEN")]
     listen: Option<String>,
-    /// Directory of working-day calendar files, one TOML file per year.
+    /// Directory of working-day calendar files, one TOML file per year; each
+    /// replaces the built-in State Council arrangement for its year.
     #[arg(long, env = "MINQING_CALENDAR_DIR")]
     calendar_dir: Option<PathBuf>,
 }

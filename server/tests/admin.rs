@@ -2,7 +2,8 @@
 //! only the admin may write; a unit, a group and a person added through it take
 //! part at once (a new gas company gets the gas items through a routing rule
 //! the admin loaded, and its contact logs in and sees them); a file that would
-//! break another is refused whole and changes nothing; calendar years load.
+//! break another is refused whole and changes nothing; the shipped calendar
+//! years are in effect, an admin's year replaces the shipped one.
 
 mod support;
 
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 use support::TestServer;
 
 const FIXTURE_2020: &str = include_str!("../../protocol/tests/fixtures/calendar-2020.toml");
+const FIXTURE_2008: &str = include_str!("../../protocol/tests/fixtures/calendar-2008.toml");
 
 async fn put(s: &TestServer, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
     let r = s
@@ -237,7 +239,21 @@ async fn admin_edits_reference_data(s: TestServer) {
         .expect("routing")
         .contains(r#"unit = "gas""#));
 
-    // Calendar years.
+    // Calendar years: the State Council's arrangements ship and are in effect…
+    let shipped: Vec<i32> = minqing_protocol::calendar::OFFICIAL_YEARS
+        .iter()
+        .map(|(y, _)| *y)
+        .collect();
+    assert_eq!(now["calendar_years"], json!(shipped));
+    let shipped_text = |year: i32| {
+        minqing_protocol::calendar::OFFICIAL_YEARS
+            .iter()
+            .find(|(y, _)| *y == year)
+            .map(|(_, t)| json!(t))
+            .expect("ships")
+    };
+    assert_eq!(now["files"]["calendar/2020"], shipped_text(2020));
+    // …and an admin's year replaces the shipped one, file for file.
     let (st, summary) = put(
         &s,
         Some(&admin),
@@ -246,7 +262,28 @@ async fn admin_edits_reference_data(s: TestServer) {
     )
     .await;
     assert_eq!(st, StatusCode::OK);
-    assert_eq!(summary["calendar_years"], json!([2020]));
+    assert_eq!(summary["calendar_years"], json!(shipped));
+    assert_eq!(summary["files"]["calendar/2020"], json!(FIXTURE_2020));
+    assert_eq!(summary["files"]["calendar/2021"], shipped_text(2021));
+    // A year's file as its notice states it, reaching into the year before (2008's
+    // New Year holiday from 2007-12-30; the field case once refused) is taken.
+    let (st, summary) = put(
+        &s,
+        Some(&admin),
+        "/v1/admin/calendar/2008",
+        json!({ "toml": FIXTURE_2008 }),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{summary}");
+    assert_eq!(summary["calendar_years"][0], 2008);
+    // Read back: the stored 2020 is the one in effect.
+    let r = s
+        .req(Method::GET, "/v1/admin/reference", Some(&admin))
+        .send()
+        .await
+        .expect("get");
+    let again: Value = r.json().await.expect("json");
+    assert_eq!(again["files"]["calendar/2020"], json!(FIXTURE_2020));
     let wrong_year = put(
         &s,
         Some(&admin),
