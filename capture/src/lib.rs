@@ -3,8 +3,17 @@
 //! original, make an upload rendition and a thumbnail with every tag stripped,
 //! and warn when the photo looks implausible for the report it is attached to.
 //!
-//! - [`inspect`]: metadata, hash and warnings without decoding pixels.
+//! - [`inspect`]: metadata, hash and warnings, having checked that the pixels
+//!   decode — it accepts exactly what [`ingest`] accepts (both go through one
+//!   function, `accept`).
 //! - [`ingest`]: all of that plus the rendition and thumbnail.
+//!
+//! A JPEG's photo is its image up to its end-of-image marker: whatever follows
+//! (the video of a Samsung/Google/Xiaomi "motion photo", a maker's trailer) is
+//! not decoded, nor read for EXIF. The SHA-256 in [`PhotoInfo`] is of the file
+//! as given, trailer included — it names the bytes the deputy picked, so
+//! `sha256sum` of the file agrees; the server never sees that file: what is
+//! uploaded, and checked there against its own SHA-256, is the rendition.
 //! - [`geo`]: WGS-84 → GCJ-02 / BD-09 for display, distances.
 //!
 //! Never panics on input: every failure is a [`CaptureError`], every doubt a
@@ -13,6 +22,7 @@
 mod detect;
 mod error;
 pub mod geo;
+mod jpeg;
 mod metadata;
 mod pixels;
 mod plausibility;
@@ -20,7 +30,7 @@ mod plausibility;
 pub mod testsupport;
 
 pub use detect::ImageFormat;
-pub use error::{CaptureError, CaptureWarning};
+pub use error::{CaptureError, CaptureWarning, JpegFeature};
 pub use metadata::{GpsFix, TakenAt};
 pub use plausibility::{DeviceFix, PlausibilityConfig};
 
@@ -55,7 +65,8 @@ impl Default for IngestOptions {
 /// What the file says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhotoInfo {
-    /// Lowercase hex SHA-256 of the original bytes.
+    /// Lowercase hex SHA-256 of the file as given (a motion photo's video
+    /// included).
     pub sha256: String,
     pub format: ImageFormat,
     /// As stored, before orientation is applied.
@@ -68,6 +79,10 @@ pub struct PhotoInfo {
     pub gps: Option<GpsFix>,
     pub make: Option<String>,
     pub model: Option<String>,
+    /// Bytes after the image's end that are not part of the photo (a motion
+    /// photo's video); 0 for most files.
+    #[serde(default)]
+    pub trailing_bytes: u64,
     pub warnings: Vec<CaptureWarning>,
 }
 
@@ -86,15 +101,45 @@ pub struct IngestedPhoto {
     pub thumbnail: Rendition,
 }
 
-/// Metadata, hash and warnings, without decoding the pixels.
+/// Long edge that [`inspect`] decodes at: the cheapest decode that proves the
+/// pixels are there (1/8 scale for most photos).
+const INSPECT_LONG_EDGE: u32 = 64;
+
+/// Metadata, hash and warnings. The pixels are decoded (at the smallest scale)
+/// and dropped, so that a file inspect accepts is one ingest accepts.
 pub fn inspect(bytes: &[u8]) -> Result<PhotoInfo, CaptureError> {
+    accept(bytes, INSPECT_LONG_EDGE).map(|(info, _)| info)
+}
+
+/// The one gate every photo goes through: format, structure (a JPEG up to its
+/// end-of-image marker), coding we decode, size, metadata, and the pixels
+/// decoded at the cheapest scale that serves a long edge of `long_edge`.
+fn accept(bytes: &[u8], long_edge: u32) -> Result<(PhotoInfo, pixels::Rgb), CaptureError> {
     let format = detect::sniff(bytes)?;
-    let (width, height) = pixels::dimensions(bytes, format)?;
+    let layout = match format {
+        ImageFormat::Jpeg => {
+            let l = jpeg::layout(bytes)?;
+            l.check_supported()?;
+            Some(l)
+        }
+        ImageFormat::Png => None,
+    };
+    let (still, (width, height)) = match &layout {
+        Some(l) => (
+            &bytes[..l.end],
+            (u32::from(l.frame.width), u32::from(l.frame.height)),
+        ),
+        None => (bytes, pixels::png_dimensions(bytes)?),
+    };
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(CaptureError::TooLarge { width, height });
     }
-    let meta = metadata::read(bytes);
-    Ok(PhotoInfo {
+    let rgb = match &layout {
+        Some(l) => pixels::decode_jpeg(still, l, long_edge)?,
+        None => pixels::decode_png(still)?,
+    };
+    let meta = metadata::read(still);
+    let info = PhotoInfo {
         sha256: hex::encode(Sha256::digest(bytes)),
         format,
         width,
@@ -104,26 +149,22 @@ pub fn inspect(bytes: &[u8]) -> Result<PhotoInfo, CaptureError> {
         gps: meta.gps,
         make: meta.make,
         model: meta.model,
+        trailing_bytes: (bytes.len() - still.len()) as u64,
         warnings: meta.warnings,
-    })
+    };
+    Ok((info, rgb))
 }
 
-/// Everything capture does: [`inspect`], then decode (scaled in the DCT domain
-/// where possible), orient, and encode the rendition and the thumbnail.
+/// Everything capture does: [`inspect`]'s checks, then decode (scaled in the
+/// DCT domain where possible), orient, and encode the rendition and the
+/// thumbnail.
 pub fn ingest(
     bytes: &[u8],
     opts: &IngestOptions,
     device_fix: Option<&DeviceFix>,
     now_unix_ms: i64,
 ) -> Result<IngestedPhoto, CaptureError> {
-    let mut info = inspect(bytes)?;
-    let rgb = pixels::decode_for(
-        bytes,
-        info.format,
-        info.width,
-        info.height,
-        opts.rendition_long_edge,
-    )?;
+    let (mut info, rgb) = accept(bytes, opts.rendition_long_edge)?;
     let rgb = pixels::orient(rgb, info.orientation.unwrap_or(1));
     let rendition_px = pixels::fit(rgb, opts.rendition_long_edge)?;
     let thumb_px = pixels::fit_ref(&rendition_px, opts.thumbnail_long_edge)?;

@@ -56,9 +56,9 @@ pub fn read(bytes: &[u8]) -> Metadata {
         .read_from_container(&mut std::io::Cursor::new(bytes))
         .or_else(|e| {
             e.distill_partial_result(|errors| {
-                if let Some(first) = errors.first() {
+                if let Some(lost) = errors.iter().find(|e| loses_fields(e)) {
                     meta.warnings.push(CaptureWarning::ExifUnreadable {
-                        detail: first.to_string(),
+                        detail: lost.to_string(),
                     });
                 }
             })
@@ -90,26 +90,50 @@ pub fn read(bytes: &[u8]) -> Metadata {
     meta.taken_at = taken_at(&exif, &mut meta.warnings);
     meta.gps = gps(&exif, &mut meta.warnings);
     if meta.gps.is_none()
-        && !meta
-            .warnings
-            .iter()
-            .any(|w| matches!(w, CaptureWarning::GpsOutOfRange { .. }))
+        && !meta.warnings.iter().any(|w| {
+            matches!(
+                w,
+                CaptureWarning::GpsOutOfRange { .. } | CaptureWarning::GpsZeroed
+            )
+        })
     {
         meta.warnings.push(CaptureWarning::GpsMissing);
     }
     meta
 }
 
+/// Whether a partial-read error lost fields. Not so for quirks the reader
+/// reports although every entry was read: a sub-IFD (Exif, GPS, Interop)
+/// whose next-IFD link is not zero, an IFD seen twice, more than 8 IFDs, a
+/// cut next-IFD link (only the thumbnail's IFD follows). Errors that cost a
+/// single field (a value beyond the segment, typically a maker note) are not
+/// counted either: a lost GPS or time field shows as its own warning.
+fn loses_fields(e: &exif::Error) -> bool {
+    match e {
+        exif::Error::InvalidFormat(msg) => matches!(
+            *msg,
+            "Truncated IFD" | "Truncated IFD count" | "Invalid pointer"
+        ),
+        exif::Error::Io(_) => true,
+        _ => false,
+    }
+}
+
+/// An EXIF ASCII field: the text up to its first NUL (EXIF text is
+/// NUL-terminated; what follows is leftover memory, e.g. `MAVICA\0 3ghx7y`),
+/// without control characters or surrounding blanks.
 fn ascii(exif: &exif::Exif, tag: Tag) -> Option<String> {
     let field = exif.get_field(tag, In::PRIMARY)?;
     match &field.value {
         Value::Ascii(parts) => {
-            let s: String = parts
-                .iter()
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let s = s.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+            // The reader splits the value at NULs: the first part is the text.
+            let first = parts.first()?;
+            let first = first.split(|&b| b == 0).next().unwrap_or_default();
+            let s: String = String::from_utf8_lossy(first)
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect();
+            let s = s.trim();
             (!s.is_empty()).then(|| s.to_owned())
         }
         _ => None,
@@ -152,6 +176,11 @@ fn gps(exif: &exif::Exif, warnings: &mut Vec<CaptureWarning>) -> Option<GpsFix> 
     }
     if ascii(exif, Tag::GPSLongitudeRef).is_some_and(|r| r.starts_with('W')) {
         lon = -lon;
+    }
+    if lat == 0.0 && lon == 0.0 {
+        // Null Island: no fix, or one an app cleared (Android's photo picker).
+        warnings.push(CaptureWarning::GpsZeroed);
+        return None;
     }
     if !lat.is_finite() || !lon.is_finite() || lat.abs() > 90.0 || lon.abs() > 180.0 {
         warnings.push(CaptureWarning::GpsOutOfRange {
@@ -211,7 +240,11 @@ fn parse_datetime(s: &str) -> Option<PrimitiveDateTime> {
     Some(PrimitiveDateTime::new(day, Time::from_hms(h, mi, se).ok()?))
 }
 
-/// "+08:00" → offset, or `None`.
+/// The largest offset in use anywhere (Kiribati, UTC+14:00; the most negative
+/// is −12:00): anything beyond is no time zone.
+const MAX_OFFSET_MINUTES: i32 = 14 * 60;
+
+/// "+08:00" (or "+0800") → offset, or `None`; only offsets within ±14:00.
 fn parse_offset(s: &str) -> Option<UtcOffset> {
     let s = s.trim();
     let sign = match s.get(..1)? {
@@ -219,19 +252,49 @@ fn parse_offset(s: &str) -> Option<UtcOffset> {
         "-" => -1,
         _ => return None,
     };
-    let (h, m) = s.get(1..)?.split_once(':')?;
-    let h: i8 = h.parse().ok()?;
-    let m: i8 = m.parse().ok()?;
-    UtcOffset::from_hms(sign * h, sign * m, 0).ok()
+    let rest = s.get(1..)?;
+    let (h, m) = rest
+        .split_once(':')
+        .or_else(|| (rest.len() == 4).then(|| rest.split_at(2)))?;
+    if h.len() != 2 || m.len() != 2 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i32 = h.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
+    if m > 59 || h * 60 + m > MAX_OFFSET_MINUTES {
+        return None;
+    }
+    UtcOffset::from_whole_seconds(sign * (h * 3600 + m * 60)).ok()
 }
 
+/// The capture time: DateTimeOriginal, else DateTimeDigitized, each with its
+/// own offset tag. IFD0 DateTime is when the file was last changed (an editor
+/// or a gallery app rewrites it), not when the photo was taken: a file whose
+/// only time is that has no capture time, and says so — whether a proof photo
+/// is fresh depends on it.
 fn taken_at(exif: &exif::Exif, warnings: &mut Vec<CaptureWarning>) -> Option<TakenAt> {
-    let (raw, offset_raw) = match ascii(exif, Tag::DateTimeOriginal) {
-        Some(r) => (r, ascii(exif, Tag::OffsetTimeOriginal)),
-        None => (ascii(exif, Tag::DateTime)?, ascii(exif, Tag::OffsetTime)),
-    };
-    let Some(dt) = parse_datetime(&raw) else {
-        warnings.push(CaptureWarning::BadTimestamp { raw });
+    let candidates = [
+        (Tag::DateTimeOriginal, Tag::OffsetTimeOriginal),
+        (Tag::DateTimeDigitized, Tag::OffsetTimeDigitized),
+    ];
+    let mut found = None;
+    for (tag, offset_tag) in candidates {
+        let Some(raw) = ascii(exif, tag) else {
+            continue;
+        };
+        match parse_datetime(&raw) {
+            Some(dt) => {
+                found = Some((dt, ascii(exif, offset_tag)));
+                break;
+            }
+            None if is_blank_time(&raw) => {}
+            None => warnings.push(CaptureWarning::BadTimestamp { raw }),
+        }
+    }
+    let Some((dt, offset_raw)) = found else {
+        if let Some(raw) = ascii(exif, Tag::DateTime) {
+            warnings.push(CaptureWarning::ModificationTimeOnly { raw });
+        }
         return None;
     };
     let local = format!(
@@ -246,7 +309,7 @@ fn taken_at(exif: &exif::Exif, warnings: &mut Vec<CaptureWarning>) -> Option<Tak
     let offset = offset_raw.as_deref().and_then(parse_offset);
     if offset.is_none() {
         if let Some(raw) = offset_raw {
-            warnings.push(CaptureWarning::BadTimestamp { raw });
+            warnings.push(CaptureWarning::BadTimeOffset { raw });
         }
     }
     Some(TakenAt {
@@ -258,6 +321,11 @@ fn taken_at(exif: &exif::Exif, warnings: &mut Vec<CaptureWarning>) -> Option<Tak
         }),
         unix_ms: offset.map(|o| dt.assume_offset(o).unix_timestamp() * 1000),
     })
+}
+
+/// "Unknown" as EXIF writes it: blanks or zeros with the separators.
+fn is_blank_time(raw: &str) -> bool {
+    raw.chars().all(|c| matches!(c, ' ' | ':' | '0'))
 }
 
 #[cfg(test)]
@@ -275,6 +343,19 @@ mod tests {
             Some(-(3 * 3600 + 1800))
         );
         assert!(parse_offset("08:00").is_none());
+        assert_eq!(
+            parse_offset("+14:00").map(|o| o.whole_seconds()),
+            Some(14 * 3600)
+        );
+        assert_eq!(
+            parse_offset("+0530").map(|o| o.whole_seconds()),
+            Some(5 * 3600 + 1800)
+        );
+        for bad in [
+            "+25:00", "+14:01", "-14:30", "+08:60", "+8:00", "+08:0x", "+", "",
+        ] {
+            assert!(parse_offset(bad).is_none(), "{bad}");
+        }
         assert!(parse_datetime("2020:10:04 08:48:12").is_some());
         assert!(parse_datetime("2020:13:04 08:48:12").is_none());
         assert!(parse_datetime("    :  :     :  :  ").is_none());

@@ -1,8 +1,8 @@
 //! Pixels: decode (JPEG with DCT-domain scaling, PNG), apply EXIF orientation,
 //! resample to a long edge, encode a metadata-free JPEG.
 
-use crate::detect::ImageFormat;
-use crate::error::CaptureError;
+use crate::error::{CaptureError, JpegFeature};
+use crate::jpeg::{self, Colour};
 use crate::Rendition;
 use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use std::io::Cursor;
@@ -14,28 +14,45 @@ pub struct Rgb {
     pub data: Vec<u8>,
 }
 
-fn corrupt(e: impl std::fmt::Display) -> CaptureError {
+/// A decoder's failure. The decoder's own text stays out of the message (it
+/// is often `Debug` output); which stage failed is said in our words.
+fn corrupt(detail: &str) -> CaptureError {
     CaptureError::Corrupt {
-        detail: e.to_string(),
+        detail: detail.to_owned(),
     }
 }
 
-/// Width and height from the header alone.
-pub fn dimensions(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), CaptureError> {
-    match format {
-        ImageFormat::Jpeg => {
-            let mut d = jpeg_decoder::Decoder::new(bytes);
-            d.read_info().map_err(corrupt)?;
-            let info = d.info().ok_or_else(|| corrupt("no frame header"))?;
-            Ok((u32::from(info.width), u32::from(info.height)))
+fn jpeg_error(e: jpeg_decoder::Error) -> CaptureError {
+    use jpeg_decoder::UnsupportedFeature as U;
+    let feature = match e {
+        jpeg_decoder::Error::Unsupported(U::SamplePrecision(bits)) => {
+            JpegFeature::SamplePrecision { bits }
         }
-        ImageFormat::Png => {
-            let d = png::Decoder::new(Cursor::new(bytes));
-            let r = d.read_info().map_err(corrupt)?;
-            let i = r.info();
-            Ok((i.width, i.height))
+        jpeg_decoder::Error::Unsupported(U::ArithmeticEntropyCoding) => {
+            JpegFeature::ArithmeticCoding
         }
-    }
+        jpeg_decoder::Error::Unsupported(U::Hierarchical) => JpegFeature::Hierarchical,
+        jpeg_decoder::Error::Unsupported(U::ComponentCount(count)) => {
+            JpegFeature::Components { count }
+        }
+        jpeg_decoder::Error::Unsupported(U::DNL) => JpegFeature::HeightAfterScan,
+        _ => {
+            return CaptureError::Corrupt {
+                detail: "the JPEG's image data cannot be decoded".into(),
+            }
+        }
+    };
+    CaptureError::UnsupportedJpeg { feature }
+}
+
+/// Width and height of a PNG from its header.
+pub fn png_dimensions(bytes: &[u8]) -> Result<(u32, u32), CaptureError> {
+    let d = png::Decoder::new(Cursor::new(bytes));
+    let r = d
+        .read_info()
+        .map_err(|_| corrupt("the PNG's header cannot be read"))?;
+    let i = r.info();
+    Ok((i.width, i.height))
 }
 
 /// The IDCT scale (1, 2, 4 or 8 = 1/1 … 1/8) for a long edge `long` → `target`:
@@ -58,73 +75,133 @@ pub fn idct_denominator(long: u32, target: u32) -> u32 {
         .unwrap_or(1)
 }
 
-/// Decode at the cheapest resolution that still serves a rendition of long edge
-/// `target` (before orientation; orientation never changes the long edge).
-pub fn decode_for(
-    bytes: &[u8],
-    format: ImageFormat,
-    w: u32,
-    h: u32,
-    target: u32,
-) -> Result<Rgb, CaptureError> {
-    match format {
-        ImageFormat::Jpeg => decode_jpeg(bytes, w, h, target),
-        ImageFormat::Png => decode_png(bytes),
-    }
-}
-
-fn decode_jpeg(bytes: &[u8], w: u32, h: u32, target: u32) -> Result<Rgb, CaptureError> {
-    // A JPEG that stops before its end-of-image marker is incomplete: refuse it
-    // rather than upload a half-grey picture. Trailers after EOI are allowed.
-    if !has_eoi(bytes) {
-        return Err(corrupt("missing end-of-image marker (truncated file)"));
-    }
-    let d = idct_denominator(w.max(h), target);
+/// Decode the JPEG still `bytes` (already cut at its EOI and checked by
+/// [`jpeg::Layout::check_supported`]) at the cheapest resolution that still
+/// serves a long edge of `target` (before orientation; orientation never
+/// changes the long edge).
+pub fn decode_jpeg(bytes: &[u8], layout: &jpeg::Layout, target: u32) -> Result<Rgb, CaptureError> {
+    let (w, h) = (
+        u32::from(layout.frame.width),
+        u32::from(layout.frame.height),
+    );
     let mut dec = jpeg_decoder::Decoder::new(bytes);
-    let (ow, oh) = dec
-        .scale(w.div_ceil(d) as u16, h.div_ceil(d) as u16)
-        .map_err(corrupt)?;
-    let px = dec.decode().map_err(corrupt)?;
-    let info = dec.info().ok_or_else(|| corrupt("no frame header"))?;
-    let (ow, oh) = (u32::from(ow), u32::from(oh));
+    let colour = layout.colour();
+    let (ow, oh) = if layout.frame.lossless() {
+        // The decoder's DCT scaling does not apply to lossless frames.
+        dec.read_info().map_err(jpeg_error)?;
+        (w, h)
+    } else {
+        let d = idct_denominator(w.max(h), target);
+        let (ow, oh) = dec
+            .scale(w.div_ceil(d) as u16, h.div_ceil(d) as u16)
+            .map_err(jpeg_error)?;
+        // Set what libjpeg would choose, so the decoder does not guess otherwise.
+        dec.set_color_transform(match colour {
+            Colour::Grey => jpeg_decoder::ColorTransform::Grayscale,
+            Colour::Rgb => jpeg_decoder::ColorTransform::RGB,
+            Colour::YCbCr => jpeg_decoder::ColorTransform::YCbCr,
+            Colour::Ycck => jpeg_decoder::ColorTransform::YCCK,
+            Colour::Cmyk => jpeg_decoder::ColorTransform::CMYK,
+        });
+        (u32::from(ow), u32::from(oh))
+    };
+    let px = dec.decode().map_err(jpeg_error)?;
     let n = ow as usize * oh as usize;
-    let data = match info.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => px,
-        jpeg_decoder::PixelFormat::L8 => px.iter().flat_map(|&g| [g, g, g]).collect(),
-        jpeg_decoder::PixelFormat::L16 => px
-            .chunks_exact(2)
-            .flat_map(|c| [c[0], c[0], c[0]])
-            .collect(),
-        jpeg_decoder::PixelFormat::CMYK32 => px
-            .chunks_exact(4)
-            .flat_map(|c| {
-                let k = u16::from(c[3]);
-                let f = |v: u8| ((u16::from(v) * k) / 255) as u8;
-                [f(c[0]), f(c[1]), f(c[2])]
-            })
-            .collect(),
+    let short = || CaptureError::Corrupt {
+        detail: "the image holds fewer pixels than its header promises".into(),
+    };
+    let data: Vec<u8> = if layout.frame.lossless() {
+        let comps = layout.frame.component_ids.len();
+        let samples = lossless_samples(&px, layout.frame.precision, n * comps).ok_or_else(short)?;
+        let max = (1u32 << layout.frame.precision) - 1;
+        let to8 = |v: f32| (v * 255.0 / max as f32).round().clamp(0.0, 255.0) as u8;
+        match (comps, colour) {
+            (1, _) => samples
+                .iter()
+                .flat_map(|&g| {
+                    let g = to8(f32::from(g));
+                    [g, g, g]
+                })
+                .collect(),
+            (_, Colour::YCbCr) => {
+                let half = (1u32 << (layout.frame.precision - 1)) as f32;
+                samples
+                    .chunks_exact(3)
+                    .flat_map(|c| {
+                        let (y, cb, cr) = (
+                            f32::from(c[0]),
+                            f32::from(c[1]) - half,
+                            f32::from(c[2]) - half,
+                        );
+                        [
+                            to8(y + 1.402 * cr),
+                            to8(y - 0.344_136 * cb - 0.714_136 * cr),
+                            to8(y + 1.772 * cb),
+                        ]
+                    })
+                    .collect()
+            }
+            _ => samples.iter().map(|&v| to8(f32::from(v))).collect(),
+        }
+    } else {
+        match colour {
+            Colour::Grey => px.iter().flat_map(|&g| [g, g, g]).collect(),
+            Colour::Rgb | Colour::YCbCr => px,
+            Colour::Cmyk | Colour::Ycck => {
+                // The decoder inverts what it reads (Adobe files store 255 −
+                // ink), so with an Adobe marker it hands back ink amounts. A
+                // CMYK file without one stores ink as is (libjpeg and Pillow
+                // read it so): undo the decoder's inversion.
+                let inverted_by_decoder = layout.adobe_transform.is_none();
+                px.chunks_exact(4)
+                    .flat_map(|c| {
+                        let ink = |v: u8| if inverted_by_decoder { 255 - v } else { v };
+                        cmyk_to_rgb(ink(c[0]), ink(c[1]), ink(c[2]), ink(c[3]))
+                    })
+                    .collect()
+            }
+        }
     };
     if data.len() < n * 3 {
-        return Err(corrupt("decoded fewer pixels than the header promised"));
+        return Err(short());
     }
     Ok(Rgb { w: ow, h: oh, data })
 }
 
-fn has_eoi(bytes: &[u8]) -> bool {
-    // Look in the tail: some phones append a trailer after EOI.
-    let tail = &bytes[bytes.len().saturating_sub(64 * 1024)..];
-    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+/// Ink amounts (0 = none, 255 = full) to RGB, as libjpeg's users (Pillow's
+/// `convert("RGB")`) do without a colour profile: (1 − C)(1 − K).
+pub fn cmyk_to_rgb(c: u8, m: u8, y: u8, k: u8) -> [u8; 3] {
+    let nk = 255 - u32::from(k);
+    let f = |v: u8| (((255 - u32::from(v)) * nk + 127) / 255) as u8;
+    [f(c), f(m), f(y)]
 }
 
-fn decode_png(bytes: &[u8]) -> Result<Rgb, CaptureError> {
+/// Lossless samples as the decoder gives them: one byte each at exactly 8
+/// bits, a native-endian u16 at any other precision.
+fn lossless_samples(px: &[u8], precision: u8, count: usize) -> Option<Vec<u16>> {
+    let s: Vec<u16> = if precision == 8 {
+        px.iter().map(|&v| u16::from(v)).collect()
+    } else {
+        px.chunks_exact(2)
+            .map(|c| u16::from_ne_bytes([c[0], c[1]]))
+            .collect()
+    };
+    (s.len() >= count).then_some(s)
+}
+
+pub fn decode_png(bytes: &[u8]) -> Result<Rgb, CaptureError> {
     let mut dec = png::Decoder::new(Cursor::new(bytes));
     dec.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = dec.read_info().map_err(corrupt)?;
+    let mut reader = dec
+        .read_info()
+        .map_err(|_| corrupt("the PNG's header cannot be read"))?;
     let size = reader
         .output_buffer_size()
-        .ok_or_else(|| corrupt("image too large for memory"))?;
+        .ok_or_else(|| corrupt("the image is too large for memory"))?;
     let mut buf = vec![0; size];
-    let frame = reader.next_frame(&mut buf).map_err(corrupt)?;
+    let frame = reader
+        .next_frame(&mut buf)
+        .map_err(|_| corrupt("the PNG's image data cannot be decoded"))?;
     buf.truncate(frame.buffer_size());
     let (w, h) = (frame.width, frame.height);
     let white =
@@ -143,10 +220,12 @@ fn decode_png(bytes: &[u8]) -> Result<Rgb, CaptureError> {
                 [g, g, g]
             })
             .collect(),
-        png::ColorType::Indexed => return Err(corrupt("palette not expanded")),
+        png::ColorType::Indexed => return Err(corrupt("the PNG's palette cannot be read")),
     };
     if data.len() < w as usize * h as usize * 3 {
-        return Err(corrupt("decoded fewer pixels than the header promised"));
+        return Err(corrupt(
+            "the image holds fewer pixels than its header promises",
+        ));
     }
     Ok(Rgb { w, h, data })
 }
@@ -216,7 +295,7 @@ pub fn fit_ref(src: &Rgb, long: u32) -> Result<Rgb, CaptureError> {
     }
     let (dw, dh) = target_dims(src.w, src.h, long);
     let from = fast_image_resize::images::ImageRef::new(src.w, src.h, &src.data, PixelType::U8x3)
-        .map_err(corrupt)?;
+        .map_err(|_| corrupt("the rendition could not be made"))?;
     let mut to = Image::new(dw, dh, PixelType::U8x3);
     Resizer::new()
         .resize(
@@ -224,7 +303,7 @@ pub fn fit_ref(src: &Rgb, long: u32) -> Result<Rgb, CaptureError> {
             &mut to,
             &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)),
         )
-        .map_err(corrupt)?;
+        .map_err(|_| corrupt("the rendition could not be made"))?;
     Ok(Rgb {
         w: dw,
         h: dh,
@@ -247,7 +326,7 @@ pub fn encode(img: &Rgb, quality: u8) -> Result<Rendition, CaptureError> {
     let mut jpeg = Vec::with_capacity(img.data.len() / 8);
     jpeg_encoder::Encoder::new(&mut jpeg, quality)
         .encode(&img.data, w, h, jpeg_encoder::ColorType::Rgb)
-        .map_err(corrupt)?;
+        .map_err(|_| corrupt("the rendition could not be made"))?;
     Ok(Rendition {
         jpeg,
         width: img.w,

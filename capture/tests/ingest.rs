@@ -201,6 +201,19 @@ fn bad_files_get_typed_errors() {
 }
 
 #[test]
+fn bmp_is_an_unsupported_format_not_not_an_image() {
+    let mut bmp = b"BM".to_vec();
+    bmp.extend_from_slice(&[58, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0]);
+    bmp.extend_from_slice(&[0; 40]);
+    assert_eq!(
+        ingest(&bmp, &IngestOptions::default(), None, NOW).unwrap_err(),
+        CaptureError::UnsupportedFormat {
+            format: "bmp".into()
+        }
+    );
+}
+
+#[test]
 fn garbage_exif_still_decodes_with_a_warning() {
     let mut bytes = photo_jpeg(320, 240);
     // Break the TIFF header inside the APP1 segment.
@@ -285,6 +298,8 @@ proptest! {
             let at = i.index(bytes.len());
             bytes[at] = v;
         }
-        let _ = ingest(&bytes, &IngestOptions::default(), None, NOW);
+        // Whatever the damage, inspect and ingest take or refuse it alike.
+        let ingested = ingest(&bytes, &IngestOptions::default(), None, NOW).map(|_| ());
+        prop_assert_eq!(inspect(&bytes).map(|_| ()), ingested);
     }
 }

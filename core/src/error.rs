@@ -121,24 +121,13 @@ fn what_zh(what: &str) -> &'static str {
 }
 
 fn capture_code(e: &CaptureError) -> &'static str {
-    match e {
-        CaptureError::UnsupportedFormat { .. } => "unsupported_format",
-        CaptureError::NotAnImage => "not_an_image",
-        CaptureError::Corrupt { .. } => "corrupt",
-        CaptureError::TooLarge { .. } => "too_large",
-    }
+    e.code()
 }
 
 fn capture_message(e: &CaptureError, zh: bool) -> String {
-    match (e, zh) {
-        (CaptureError::UnsupportedFormat { format }, true) => {
-            format!("不支持的图片格式（{format}），请使用 JPEG 或 PNG")
-        }
-        (CaptureError::NotAnImage, true) => "这个文件不是图片".into(),
-        (CaptureError::Corrupt { .. }, true) => "图片已损坏或不完整，请重新拍摄".into(),
-        (CaptureError::TooLarge { width, height }, true) => {
-            format!("图片过大（{width}×{height}）")
-        }
-        (e, false) => e.to_string(),
+    if zh {
+        e.message_zh()
+    } else {
+        e.message_en()
     }
 }
