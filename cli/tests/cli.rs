@@ -155,3 +155,102 @@ fn report_then_queue() {
     let en = stdout(&minqing(&["--en", "--data-dir", data, "queue"]));
     assert!(en.contains("pending"), "{en}");
 }
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../capture/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// `photo inspect` and `report --photo` take and refuse the same files (they go
+/// through one function): the field photos, a motion photo cut short, a BMP.
+#[test]
+fn photo_inspect_and_report_agree_on_field_photos() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf8");
+    let motion = std::fs::read(fixture("motion-photo.jpg")).expect("fixture");
+    let cut = dir.path().join("motion-cut.jpg");
+    std::fs::write(&cut, &motion[..200_000]).expect("write");
+    let bmp = dir.path().join("scan.bmp");
+    let mut bytes = b"BM".to_vec();
+    bytes.extend_from_slice(&[58, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0]);
+    bytes.extend_from_slice(&[0; 40]);
+    std::fs::write(&bmp, bytes).expect("write");
+    let mut files: Vec<(String, bool)> = [
+        "motion-photo.jpg",
+        "cmyk-adobe.jpg",
+        "lossless-16bit-ramp.jpg",
+        "gps-zeroed.jpg",
+        "offset-25h.jpg",
+        "datetime-only.jpg",
+    ]
+    .iter()
+    .map(|n| (fixture(n), true))
+    .collect();
+    files.push((cut.to_string_lossy().into_owned(), false));
+    files.push((bmp.to_string_lossy().into_owned(), false));
+    for (file, accepted) in files {
+        let inspected = minqing(&["--en", "photo", "inspect", &file, "--json"]);
+        let reported = minqing(&[
+            "--en",
+            "--data-dir",
+            data,
+            "report",
+            "--text",
+            "x",
+            "--photo",
+            &file,
+        ]);
+        assert_eq!(
+            inspected.status.success(),
+            accepted,
+            "inspect {file}: {inspected:?}"
+        );
+        assert_eq!(
+            reported.status.success(),
+            accepted,
+            "report {file}: {reported:?}"
+        );
+        if !accepted {
+            let a = String::from_utf8_lossy(&inspected.stderr);
+            let b = String::from_utf8_lossy(&reported.stderr);
+            for err in [&a, &b] {
+                assert!(!err.contains('{') && !err.contains("::"), "{err}");
+            }
+            if file.ends_with(".bmp") {
+                assert!(a.contains("unsupported format (bmp)"), "{a}");
+                assert!(b.contains("unsupported format (bmp)"), "{b}");
+            }
+        }
+    }
+}
+
+/// A photo whose GPS says 0° N, 0° E leaves the report's place unset.
+#[test]
+fn a_zeroed_gps_leaves_the_place_unset() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf8");
+    let out = minqing(&[
+        "--en",
+        "--data-dir",
+        data,
+        "report",
+        "--text",
+        "x",
+        "--photo",
+        &fixture("gps-zeroed.jpg"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("0° N, 0° E"),
+        "{out:?}"
+    );
+    let id = stdout(&out).trim().to_owned();
+    let shown = minqing(&["--data-dir", data, "show", &id, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&shown)).expect("json");
+    assert!(v["location"].is_null(), "{v}");
+    assert!(v["photos"][0]["location"].is_null(), "{v}");
+}
