@@ -88,16 +88,24 @@ impl Minqing {
         }
     }
 
+    /// A change that stays on the device (a draft): listeners hear it, the
+    /// network does not.
     pub(crate) fn changed<T>(&self, r: Result<T>) -> Result<T, MinqingError> {
         match r {
             Ok(v) => {
                 self.notify();
-                // A local change is something to send: wake the sync loop.
-                self.net.wake.kick();
                 Ok(v)
             }
             Err(e) => Err(self.public(e)),
         }
+    }
+
+    /// A change that queued something for the server (a submit, an action, a
+    /// retry): listeners hear it and the sync loop wakes to send it.
+    pub(crate) fn queued<T>(&self, r: Result<T>) -> Result<T, MinqingError> {
+        let v = self.changed(r)?;
+        self.net.wake.kick();
+        Ok(v)
     }
 
     /// Ingest photo bytes into a draft (blocking; see `add_photo` for the async one).
@@ -247,14 +255,14 @@ impl Minqing {
     /// 完成: submit the draft. Returns once the ticket and its outbox entries are
     /// on disk, online or not.
     pub fn submit(&self, draft_id: String) -> Result<TicketView, MinqingError> {
-        let id = self.changed(tickets::submit(&self.store, &draft_id))?;
+        let id = self.queued(tickets::submit(&self.store, &draft_id))?;
         self.get_ticket(id.to_string())
     }
 
     /// Claim a ticket for the caller's unit (接单). Local echo at once; the
     /// server decides, and a lost race comes back as a rejection.
     pub fn claim(&self, ticket_id: String) -> Result<TicketView, MinqingError> {
-        self.changed(tickets::act(
+        self.queued(tickets::act(
             &self.store,
             &ticket_id,
             minqing_protocol::Action::Claim,
@@ -281,7 +289,7 @@ impl Minqing {
 
     /// Retry a stuck entry now.
     pub fn retry(&self, entry_id: i64) -> Result<(), MinqingError> {
-        self.changed(self.store.write(|tx| outbox::retry(tx, entry_id)))
+        self.queued(self.store.write(|tx| outbox::retry(tx, entry_id)))
     }
 
     /// Be told the outbox now and after every change, until the handle is dropped.

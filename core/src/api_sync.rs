@@ -3,10 +3,11 @@
 //! [`crate::client`]; this file only wires it to the engine object.
 
 use crate::client::engine::{self, SyncReport};
+use crate::client::http::RetryGate;
 use crate::client::http::{self, Api, NetError};
 use crate::client::runner::{
-    classify, pump_pokes, Backoff, StatusBoard, SyncHandle, SyncListener, SyncState, SyncStatus,
-    Wake,
+    classify, pause, pump_pokes, Backoff, Pause, StatusBoard, SyncHandle, SyncListener, SyncState,
+    SyncStatus, Wake,
 };
 use crate::error::{Error, MinqingError};
 use crate::listeners::Subscription;
@@ -29,6 +30,8 @@ pub struct Net {
     pub(crate) pass_lock: tokio::sync::Mutex<()>,
     pub(crate) wake: Arc<Wake>,
     pub(crate) status: StatusBoard,
+    /// The server's `Retry-After`, honoured by every request.
+    pub(crate) gate: RetryGate,
 }
 
 impl Default for Net {
@@ -39,6 +42,7 @@ impl Default for Net {
             pass_lock: Default::default(),
             wake: Default::default(),
             status: Default::default(),
+            gate: Default::default(),
         }
     }
 }
@@ -78,7 +82,12 @@ impl Minqing {
     }
 
     pub(crate) fn api(&self) -> Result<Api<'_>, NetError> {
-        Api::new(&self.store, &self.net.http, &self.net.refresh_lock)
+        Api::new(
+            &self.store,
+            &self.net.http,
+            &self.net.refresh_lock,
+            &self.net.gate,
+        )
     }
 
     fn account_in(&self) -> Result<Option<AccountView>, Error> {
@@ -107,9 +116,14 @@ impl Minqing {
             s.retry_in_ms = None;
         });
         // Every outcome, failing to start included, ends in a status update.
-        let result = match self.api() {
-            Ok(api) => engine::sync_once(&api, &self.store, &|| self.notify()).await,
-            Err(e) => Err(e),
+        // Inside the server's Retry-After nothing is tried (and no attempt
+        // is counted against the queue).
+        let result = match (self.net.gate.remaining(), self.api()) {
+            (Some(left), _) => Err(NetError::Unavailable {
+                retry_after: Some(left),
+            }),
+            (None, Ok(api)) => engine::sync_once(&api, &self.store, &|| self.notify()).await,
+            (None, Err(e)) => Err(e),
         };
         self.notify();
         match &result {
@@ -122,9 +136,11 @@ impl Minqing {
             Err(e) => {
                 let (state, _) = classify(e);
                 let msg = e.to_public(self.lang()).to_string();
+                let left = self.net.gate.remaining();
                 self.net.status.set(|s| {
                     s.state = state;
                     s.message = Some(msg);
+                    s.retry_in_ms = left.map(|d| d.as_millis() as u64);
                 });
             }
         }
@@ -134,27 +150,31 @@ impl Minqing {
     async fn run_loop(self: Arc<Self>) {
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
         loop {
-            let wait = match self.sync_pass().await {
+            // Whatever woke us is served by this pass.
+            self.net.wake.take();
+            let next = match self.sync_pass().await {
                 Ok(_) => {
                     backoff.reset();
-                    IDLE_PASS
+                    Pause::Idle(IDLE_PASS)
                 }
                 Err(e) => match classify(&e) {
                     // Retrying cannot help: wait for a login, an update, a kick.
-                    (SyncState::LoggedOut | SyncState::UpdateRequired, _) => IDLE_PASS * 12,
+                    (SyncState::LoggedOut | SyncState::UpdateRequired, _) => {
+                        Pause::Parked(IDLE_PASS * 12)
+                    }
                     (_, retry_after) => {
-                        let d = backoff.next(retry_after);
+                        let wait = backoff.next(retry_after.or(self.net.gate.remaining()));
                         self.net
                             .status
-                            .set(|s| s.retry_in_ms = Some(d.as_millis() as u64));
-                        d
+                            .set(|s| s.retry_in_ms = Some(wait.as_millis() as u64));
+                        Pause::Backoff {
+                            wait,
+                            gated: self.net.gate.remaining().is_some(),
+                        }
                     }
                 },
             };
-            tokio::select! {
-                _ = self.net.wake.notify.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
-            }
+            pause(&self.net.wake, next).await;
         }
     }
 
@@ -245,7 +265,7 @@ impl Minqing {
     /// The platform says the network changed: try at once when it is back.
     pub fn network_changed(&self, online: bool) {
         if online {
-            self.net.wake.kick();
+            self.net.wake.network_back();
         }
     }
 

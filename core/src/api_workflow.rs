@@ -45,7 +45,7 @@ pub struct DuplicateView {
 
 impl Minqing {
     fn act(&self, ticket_id: String, action: Action) -> Result<TicketView, MinqingError> {
-        self.changed(tickets::act(&self.store, &ticket_id, action))?;
+        self.queued(tickets::act(&self.store, &ticket_id, action))?;
         self.get_ticket(ticket_id)
     }
 }
@@ -236,7 +236,7 @@ impl Minqing {
         } else {
             PhotoKind::Evidence
         };
-        let id = self.changed(tickets::attach_photo(
+        let id = self.queued(tickets::attach_photo(
             &self.store,
             &ticket_id,
             &bytes,

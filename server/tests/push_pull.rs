@@ -184,8 +184,13 @@ fn a_reused_mutation_id_is_a_fork_not_a_replay(store: SyncStore) {
     let (a, b, cc) = (TicketId::new(), TicketId::new(), TicketId::new());
     let ma = create(c, 1, a);
     let mb = create(c, 2, b);
-    w.store.push(&w.deputy, c, &[ma.clone()], 0).expect("A");
-    let r = w.store.push(&w.deputy, c, &[mb.clone()], 0).expect("B");
+    w.store
+        .push(&w.deputy, c, std::slice::from_ref(&ma), 0)
+        .expect("A");
+    let r = w
+        .store
+        .push(&w.deputy, c, std::slice::from_ref(&mb), 0)
+        .expect("B");
     assert_eq!((r.last_mutation_id, r.forked_at), (2, None));
 
     // The restored store re-sends A (acknowledged in its copy, but say the

@@ -29,6 +29,42 @@ pub enum Fault {
         one_way: Duration,
         bytes_per_sec: u64,
     },
+    /// The server is overloaded: every request is answered `503` with
+    /// `Retry-After: <secs>` (and the JSON error body the server sends) by the
+    /// proxy itself, and its connection closed. Answers on connections that
+    /// are already open (a live SSE stream) still flow.
+    Unavailable {
+        retry_after_secs: u64,
+    },
+}
+
+/// One HTTP request the proxy saw begin, client → server.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub at: tokio::time::Instant,
+    /// `METHOD /path`.
+    pub line: String,
+    /// Answered 503 by the proxy (never reached the server).
+    pub refused: bool,
+}
+
+const METHODS: [&str; 7] = [
+    "GET ", "POST ", "PUT ", "PATCH ", "HEAD ", "DELETE ", "OPTIONS ",
+];
+
+/// `METHOD /path` when `chunk` starts a request. Requests start a chunk of
+/// their own (the clients here neither pipeline nor coalesce), and no body
+/// this protocol sends starts with a method name and a space.
+fn request_line(chunk: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&chunk[..chunk.len().min(256)]);
+    let first = head.lines().next()?;
+    METHODS.iter().any(|m| first.starts_with(m)).then(|| {
+        first
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
 }
 
 #[derive(Default)]
@@ -37,8 +73,12 @@ struct Shared {
     target: Mutex<String>,
     /// Client→server bytes relayed since start.
     up: AtomicU64,
+    /// Server→client bytes relayed since start.
+    down: AtomicU64,
     /// Connections accepted.
     connections: AtomicU64,
+    /// Requests seen begin, in order.
+    requests: Mutex<Vec<Seen>>,
 }
 
 #[derive(Clone)]
@@ -90,6 +130,16 @@ impl Proxy {
     pub fn connections(&self) -> u64 {
         self.shared.connections.load(Ordering::Relaxed)
     }
+
+    /// Server→client bytes relayed so far.
+    pub fn bytes_down(&self) -> u64 {
+        self.shared.down.load(Ordering::SeqCst)
+    }
+
+    /// Every request seen so far (relayed or refused), oldest first.
+    pub fn requests(&self) -> Vec<Seen> {
+        self.shared.requests.lock().expect("lock").clone()
+    }
 }
 
 impl Shared {
@@ -122,8 +172,10 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
     };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    let (mut cr, mut cw) = client.into_split();
+    let (mut cr, cw) = client.into_split();
+    let cw = Arc::new(tokio::sync::Mutex::new(cw));
     let (mut sr, mut sw) = server.into_split();
+    let refuse_w = cw.clone();
     let up_s = s.clone();
     let up = async move {
         let mut buf = vec![0u8; 64 * 1024];
@@ -135,7 +187,26 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
             };
             let (fault, since) = up_s.fault();
             let mut n = n;
+            let line = request_line(&buf[..n]);
+            if let Some(line) = &line {
+                up_s.requests.lock().expect("lock").push(Seen {
+                    at: tokio::time::Instant::now(),
+                    line: line.clone(),
+                    refused: matches!(fault, Fault::Unavailable { .. }),
+                });
+            }
             match fault {
+                Fault::Unavailable { retry_after_secs } => {
+                    let body = r#"{"error":"unavailable","message_zh":"服务器繁忙，请稍后再试","message_en":"The server is busy; try again later"}"#;
+                    let answer = format!(
+                        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: {retry_after_secs}\r\n\
+                         Content-Type: application/json\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = refuse_w.lock().await.write_all(answer.as_bytes()).await;
+                    return;
+                }
                 Fault::DropRequest => return,
                 Fault::CutAfter(limit) => {
                     let sent = up_s.up.load(Ordering::SeqCst) - since;
@@ -178,9 +249,10 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
                 } => link_delay(&mut last, one_way, bytes_per_sec, n).await,
                 _ => {}
             }
-            if cw.write_all(&buf[..n]).await.is_err() {
+            if cw.lock().await.write_all(&buf[..n]).await.is_err() {
                 return;
             }
+            down_s.down.fetch_add(n as u64, Ordering::SeqCst);
         }
     };
     // Whichever side ends first ends the connection (both halves drop).

@@ -94,6 +94,7 @@ pub struct Api<'a> {
     http: &'a reqwest::Client,
     base: String,
     refresh_lock: &'a tokio::sync::Mutex<()>,
+    gate: &'a RetryGate,
 }
 
 /// The shared HTTP client: one connection pool per engine.
@@ -105,15 +106,75 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// `Retry-After` as RFC 9110 §10.2.3 defines it: delay-seconds or an
+/// HTTP-date (a date in the past means now).
 fn retry_after(r: &Response) -> Option<Duration> {
-    r.headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+    parse_retry_after(
+        r.headers()
+            .get(reqwest::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?,
+    )
+}
+
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// The server's `Retry-After`, kept for every request of this engine: until it
+/// has passed, no request leaves the device (a server that asks a thousand
+/// phones to wait gets no thundering herd), whatever wakes the sync loop, a
+/// user's "sync now" or the live-update stream's reconnect. A request made
+/// meanwhile fails at once with [`NetError::Unavailable`] carrying the time
+/// left. Later answers can only extend the wait.
+#[derive(Debug, Default)]
+pub struct RetryGate {
+    until: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl RetryGate {
+    /// Time left before requests may go out again; `None` when they may.
+    pub fn remaining(&self) -> Option<Duration> {
+        let until = (*self.until.lock().unwrap_or_else(|p| p.into_inner()))?;
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    /// Hold requests back for `wait` from now (never shortens a longer hold).
+    pub fn hold(&self, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        let mut g = self.until.lock().unwrap_or_else(|p| p.into_inner());
+        if g.is_none_or(|u| u < until) {
+            *g = Some(until);
+        }
+    }
+
+    /// `Err(Unavailable)` while held: the request must not be sent.
+    fn check(&self) -> Result<(), NetError> {
+        match self.remaining() {
+            Some(left) => Err(NetError::Unavailable {
+                retry_after: Some(left),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Note an answer's `Retry-After` (429, 503 and other 5xx).
+    fn note(&self, r: &Response) -> Option<Duration> {
+        let wait = retry_after(r);
+        if let Some(w) = wait {
+            self.hold(w);
+        }
+        wait
+    }
 }
 
 async fn api_error(r: Response) -> NetError {
@@ -137,6 +198,7 @@ impl<'a> Api<'a> {
         store: &'a Store,
         http: &'a reqwest::Client,
         refresh_lock: &'a tokio::sync::Mutex<()>,
+        gate: &'a RetryGate,
     ) -> Result<Self, NetError> {
         let base = store
             .read(|c| meta_get(c, "server_url"))?
@@ -146,6 +208,7 @@ impl<'a> Api<'a> {
             http,
             base: base.trim_end_matches('/').to_owned(),
             refresh_lock,
+            gate,
         })
     }
 
@@ -196,6 +259,7 @@ impl<'a> Api<'a> {
     ) -> Result<Response, NetError> {
         let mut attempt = 0;
         while attempt < 2 {
+            self.gate.check()?;
             let token = self.access_token()?.ok_or(NetError::Unauthorized)?;
             let sent = build(self.http)
                 .bearer_auth(&token)
@@ -219,7 +283,7 @@ impl<'a> Api<'a> {
                 StatusCode::UPGRADE_REQUIRED => return Err(NetError::TooOld),
                 s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => {
                     return Err(NetError::Unavailable {
-                        retry_after: retry_after(&r),
+                        retry_after: self.gate.note(&r),
                     })
                 }
                 _ => return Ok(r),
@@ -239,6 +303,7 @@ impl<'a> Api<'a> {
             .store
             .read(|c| meta_get(c, "refresh_token"))?
             .ok_or(NetError::Unauthorized)?;
+        self.gate.check()?;
         let r = self
             .http
             .post(self.url("/v1/auth/refresh"))
@@ -252,14 +317,17 @@ impl<'a> Api<'a> {
                 let tokens: SessionTokens = r.json().await?;
                 self.save_session(&tokens)
             }
-            s if s.is_server_error() => Err(NetError::Unavailable {
-                retry_after: retry_after(&r),
-            }),
+            s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => {
+                Err(NetError::Unavailable {
+                    retry_after: self.gate.note(&r),
+                })
+            }
             _ => Err(NetError::Unauthorized),
         }
     }
 
     pub async fn request_code(&self, phone: &str) -> Result<(), NetError> {
+        self.gate.check()?;
         let r = self
             .http
             .post(self.url("/v1/auth/sms-code"))
@@ -272,7 +340,7 @@ impl<'a> Api<'a> {
             Ok(())
         } else if r.status().is_server_error() {
             Err(NetError::Unavailable {
-                retry_after: retry_after(&r),
+                retry_after: self.gate.note(&r),
             })
         } else {
             Err(api_error(r).await)
@@ -285,6 +353,7 @@ impl<'a> Api<'a> {
         code: &str,
         device: &str,
     ) -> Result<SessionTokens, NetError> {
+        self.gate.check()?;
         let r = self
             .http
             .post(self.url("/v1/auth/login"))
@@ -512,5 +581,28 @@ impl<'a> Api<'a> {
             return Err(api_error(r).await);
         }
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        assert_eq!(parse_retry_after(" 30 "), Some(Duration::from_secs(30)));
+        let in_a_minute = std::time::SystemTime::now() + Duration::from_secs(61);
+        let d = parse_retry_after(&httpdate::fmt_http_date(in_a_minute)).expect("date");
+        assert!(
+            d > Duration::from_secs(55) && d <= Duration::from_secs(61),
+            "{d:?}"
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
     }
 }

@@ -2,17 +2,27 @@
 //!
 //! # Design
 //! One task runs passes ([`super::engine::sync_once`]); a second keeps an SSE
-//! connection open and turns each poke into a wake-up of the first. A pass also
-//! runs when the app changes something locally (`kick`), when the platform says
-//! the network is back, and every few minutes regardless. After a failure the
-//! loop waits with capped exponential backoff and full jitter, never less than
-//! the server's `Retry-After`. `401` that a refresh cannot cure, and `426`, park
-//! the loop until something changes (login, update): retrying cannot help.
+//! connection open and turns each poke into a wake-up of the first. A pass
+//! runs when there is something to do: the app queued something to send (a
+//! submit, an action, a retry — not a draft edit, which stays on the device),
+//! the server poked, the user logged in, the platform says the network is
+//! back, and every few minutes regardless.
+//!
+//! After a failure the loop waits with capped exponential backoff and full
+//! jitter, never less than the server's `Retry-After`, and **a wake-up does
+//! not cut that wait short**: it is remembered and served by the pass that
+//! ends the wait (a server that asks a thousand phones to wait must not hear
+//! from them at the next poke or keystroke). Only the network coming back ends
+//! a backoff early, and never a `Retry-After`, which holds back every request
+//! of the engine ([`super::http::RetryGate`]). `401` that a refresh cannot
+//! cure, and `426`, park the loop until something changes (login, update):
+//! retrying cannot help, so there any wake-up resumes it.
 //!
 //! [`SyncHandle`] owns both tasks: dropping it (or `cancel()`) stops them.
 
 use super::http::NetError;
 use crate::listeners::Registry;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -125,15 +135,86 @@ impl Backoff {
     }
 }
 
-/// Wake-ups for the loop.
+/// Wake-ups for the loop. A wake-up is a flag, not a count: any number of
+/// them while the loop is busy or waiting make one pass.
 #[derive(Default)]
 pub struct Wake {
-    pub notify: Notify,
+    pending: AtomicBool,
+    notify: Notify,
+    /// The network came back (a separate signal: it may end a backoff).
+    network: AtomicBool,
 }
 
 impl Wake {
+    /// Something to do: run a pass when the loop may.
     pub fn kick(&self) {
+        self.pending.store(true, Ordering::SeqCst);
         self.notify.notify_one();
+    }
+
+    /// The platform says the network is back.
+    pub fn network_back(&self) {
+        self.network.store(true, Ordering::SeqCst);
+        self.kick();
+    }
+
+    /// Take the flags: (a wake-up is pending, the network came back).
+    pub fn take(&self) -> (bool, bool) {
+        (
+            self.pending.swap(false, Ordering::SeqCst),
+            self.network.swap(false, Ordering::SeqCst),
+        )
+    }
+
+    /// Wait for the next wake-up (returns at once if one is pending).
+    pub async fn woken(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.pending.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// How the loop waits after a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pause {
+    /// All is well: the next wake-up runs a pass at once, or `IDLE` passes.
+    Idle(Duration),
+    /// Retrying cannot help: any wake-up (a login) resumes.
+    Parked(Duration),
+    /// After a failure: only the network coming back ends it early, and only
+    /// when the server's `Retry-After` does not hold (`gated`).
+    Backoff { wait: Duration, gated: bool },
+}
+
+/// Wait as `pause` says. Returns when the next pass is due.
+pub async fn pause(wake: &Wake, pause: Pause) {
+    match pause {
+        Pause::Idle(d) | Pause::Parked(d) => {
+            tokio::select! {
+                _ = wake.woken() => {}
+                _ = tokio::time::sleep(d) => {}
+            }
+        }
+        Pause::Backoff { wait, gated } => {
+            let deadline = tokio::time::Instant::now() + wait;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(deadline) => return,
+                    _ = wake.woken() => {
+                        // The pass at the deadline does whatever this asked
+                        // for (it pushes all that is queued, then pulls).
+                        let (_, network) = wake.take();
+                        if network && !gated {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -206,6 +287,65 @@ pub async fn pump_pokes(mut resp: reqwest::Response, wake: &Wake, idle: Duration
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How long `pause(p)` takes when `during` happens 1 s into it (paused
+    /// clock: exact).
+    async fn paused_for(p: Pause, during: impl FnOnce(&Wake)) -> Duration {
+        let wake = Arc::new(Wake::default());
+        let w = wake.clone();
+        let start = tokio::time::Instant::now();
+        let task = tokio::spawn(async move { pause(&w, p).await });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        during(&wake);
+        task.await.expect("pause");
+        start.elapsed()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_and_parked_waits_end_at_a_wake_up() {
+        let idle = paused_for(Pause::Idle(Duration::from_secs(300)), Wake::kick).await;
+        assert_eq!(idle, Duration::from_secs(1));
+        let parked = paused_for(Pause::Parked(Duration::from_secs(3600)), Wake::kick).await;
+        assert_eq!(parked, Duration::from_secs(1));
+        let quiet = paused_for(Pause::Idle(Duration::from_secs(300)), |_| {}).await;
+        assert_eq!(quiet, Duration::from_secs(300));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_backoff_is_not_cut_short_by_kicks_or_pokes() {
+        let wait = Duration::from_secs(30);
+        let p = Pause::Backoff { wait, gated: false };
+        let kicked = paused_for(p, |w| {
+            for _ in 0..50 {
+                w.kick();
+            }
+        })
+        .await;
+        assert_eq!(kicked, wait);
+        // The network coming back ends a plain backoff…
+        let back = paused_for(p, Wake::network_back).await;
+        assert_eq!(back, Duration::from_secs(1));
+        // …but never the server's Retry-After.
+        let gated = Pause::Backoff { wait, gated: true };
+        let back = paused_for(gated, |w| {
+            w.network_back();
+            w.kick();
+        })
+        .await;
+        assert_eq!(back, wait);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_retry_gate_holds_for_the_longest_wait_asked() {
+        let gate = super::super::http::RetryGate::default();
+        assert_eq!(gate.remaining(), None);
+        gate.hold(Duration::from_secs(30));
+        gate.hold(Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(gate.remaining(), Some(Duration::from_secs(20)));
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        assert_eq!(gate.remaining(), None);
+    }
 
     #[test]
     fn backoff_grows_caps_and_honours_retry_after() {
