@@ -19,6 +19,20 @@ pub struct TakenAt {
 }
 
 impl TakenAt {
+    /// The moment, in ms since the Unix epoch: with the recorded offset, or
+    /// else reading the wall time in `zone` (the caller's assumption, e.g.
+    /// China Standard Time for a product used in mainland China). `None` only
+    /// when the local time cannot be read back.
+    pub fn unix_ms_or_in(&self, zone: time::UtcOffset) -> Option<i64> {
+        if self.unix_ms.is_some() {
+            return self.unix_ms;
+        }
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        let dt = time::PrimitiveDateTime::parse(&self.local, fmt).ok()?;
+        Some(dt.assume_offset(zone).unix_timestamp() * 1000)
+    }
+
     /// RFC 3339 with the offset when known; without it otherwise.
     pub fn to_rfc3339(&self) -> String {
         match &self.offset {
@@ -330,6 +344,31 @@ fn is_blank_time(raw: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_time_without_offset_is_read_in_the_zone_given() {
+        let t = TakenAt {
+            local: "2020-10-04T19:09:00".into(),
+            offset: None,
+            unix_ms: None,
+        };
+        // 19:09 China time is 11:09 UTC.
+        assert_eq!(
+            t.unix_ms_or_in(time::macros::offset!(+8)),
+            Some(1_601_809_740_000)
+        );
+        let with = TakenAt {
+            unix_ms: Some(5),
+            ..t.clone()
+        };
+        assert_eq!(with.unix_ms_or_in(time::macros::offset!(+8)), Some(5));
+        let bad = TakenAt {
+            local: "2020-13-40T99:00:00".into(),
+            ..t
+        };
+        assert_eq!(bad.unix_ms_or_in(time::macros::offset!(+8)), None);
+    }
+
     use super::*;
 
     #[test]

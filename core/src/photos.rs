@@ -189,7 +189,7 @@ pub(crate) fn insert_photo_row(
     let taken_at = info
         .taken_at
         .as_ref()
-        .and_then(|t| t.unix_ms)
+        .and_then(|t| t.unix_ms_or_in(minqing_protocol::calendar::CHINA_TIME))
         .or(info.gps.as_ref().and_then(|g| g.gps_time_unix_ms));
     let now = now_ms();
     tx.execute(

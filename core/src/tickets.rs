@@ -246,7 +246,7 @@ pub fn attach_photo(
             taken_at: info
                 .taken_at
                 .as_ref()
-                .and_then(|t| t.unix_ms)
+                .and_then(|t| t.unix_ms_or_in(minqing_protocol::calendar::CHINA_TIME))
                 .or(info.gps.as_ref().and_then(|g| g.gps_time_unix_ms)),
             location: info.gps.as_ref().map(|g| Location {
                 latitude: g.latitude,

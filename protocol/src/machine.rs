@@ -349,8 +349,9 @@ pub const PROOF_CLOCK_SLACK_MS: i64 = 10 * 60 * 1000;
 /// accuracy of both fixes.
 pub const PROOF_MAX_DISTANCE_M: f64 = 300.0;
 
-/// A proof photo must be attached to the ticket as proof, and — when it says
-/// when and where it was taken — taken after the item was reported, near it.
+/// A proof photo must be attached to the ticket as proof, say when it was
+/// taken — after the item was reported (a camera clock may be
+/// [`PROOF_CLOCK_SLACK_MS`] early) — and, when it says where, be near it.
 fn check_proof(ticket: &Ticket, id: &PhotoId) -> Result<(), Denied> {
     let Some(photo) = ticket
         .photos
@@ -359,10 +360,15 @@ fn check_proof(ticket: &Ticket, id: &PhotoId) -> Result<(), Denied> {
     else {
         return Err(Denied::invalid("proof", "proof photo is not attached"));
     };
-    if photo
-        .taken_at
-        .is_some_and(|t| t < ticket.created_at - PROOF_CLOCK_SLACK_MS)
-    {
+    // Proof is "after, with time and place" (DESIGN §3): a photo that does not
+    // say when it was taken cannot show the fix is new.
+    let Some(taken_at) = photo.taken_at else {
+        return Err(Denied::invalid(
+            "proof",
+            "proof photo does not say when it was taken",
+        ));
+    };
+    if taken_at < ticket.created_at - PROOF_CLOCK_SLACK_MS {
         return Err(Denied::invalid(
             "proof",
             "proof photo was taken before the item was reported",

@@ -238,18 +238,27 @@ fn proof_photos_are_checked_against_the_item() {
     t.photos.push(slack.clone());
     assert_eq!(decide(&t, a, &resolve(slack.id)), Ok(TicketState::Resolved));
 
-    // About 1.1 km away: refused. No place or no time on the photo: not checked.
+    // About 1.1 km away: refused. No place on the photo: the place is not
+    // checked. No time (a file whose only time is its modification time):
+    // refused, since nothing shows the fix is new.
     let mut far = fix.clone();
     far.id = PhotoId(uid(24));
     far.location = Some(place(30.5200, 120.6800));
     t.photos.push(far.clone());
     assert!(reason(decide(&t, a, &resolve(far.id))).contains("too far"));
-    let mut bare = fix;
-    bare.id = PhotoId(uid(25));
-    bare.location = None;
-    bare.taken_at = None;
-    t.photos.push(bare.clone());
-    assert_eq!(decide(&t, a, &resolve(bare.id)), Ok(TicketState::Resolved));
+    let mut placeless = fix.clone();
+    placeless.id = PhotoId(uid(25));
+    placeless.location = None;
+    t.photos.push(placeless.clone());
+    assert_eq!(
+        decide(&t, a, &resolve(placeless.id)),
+        Ok(TicketState::Resolved)
+    );
+    let mut timeless = fix;
+    timeless.id = PhotoId(uid(26));
+    timeless.taken_at = None;
+    t.photos.push(timeless.clone());
+    assert!(reason(decide(&t, a, &resolve(timeless.id))).contains("when it was taken"));
 }
 
 #[test]

@@ -199,7 +199,19 @@ fn workflow_verbs_take_an_item_to_closed() {
         ],
     ));
     assert!(why.contains("before the item was reported"), "{why}");
-    // Taken now, in Haining.
+    // A file whose only time is when it was last modified (field case
+    // datetime-only.jpg) does not say when it was taken: refused too.
+    let modified = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../capture/tests/fixtures/datetime-only.jpg"
+    );
+    let why = refused(&minqing(
+        &contact,
+        &url,
+        &["resolve", &id, "--text", "已处理好", "--photo", modified],
+    ));
+    assert!(why.contains("when it was taken"), "{why}");
+    // Taken now, in Haining (the camera writes no offset: read as China time).
     let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
     let taken = format!(
         "{:04}:{:02}:{:02} {:02}:{:02}:{:02}",

@@ -122,7 +122,8 @@ pub fn photo(n: u128, kind: PhotoKind) -> PhotoRef {
         kind,
         width: 100,
         height: 100,
-        taken_at: None,
+        // Proof must say when it was taken; 2100-01-01 is after any test item.
+        taken_at: (kind == PhotoKind::Proof).then_some(4_102_444_800_000),
         location: None,
     }
 }
