@@ -19,7 +19,7 @@ fn bin() -> PathBuf {
 
 struct Rig {
     _dir: tempfile::TempDir,
-    server: ServerProc,
+    _server: ServerProc,
     proxy: Proxy,
     deputy: std::sync::Arc<minqing_core::Minqing>,
     other: std::sync::Arc<minqing_core::Minqing>,
@@ -49,7 +49,7 @@ async fn rig() -> Rig {
     tokio::time::sleep(Duration::from_millis(500)).await;
     Rig {
         _dir: dir,
-        server,
+        _server: server,
         proxy,
         deputy,
         other,
