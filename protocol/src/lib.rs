@@ -17,7 +17,7 @@ pub mod ticket;
 pub mod wire;
 
 pub use ids::{ClientId, EventId, GroupId, PhotoId, TicketId, UnitId, UserId};
-pub use machine::{Action, Actor, Denied};
+pub use machine::{Action, ActionKind, Actor, Denied};
 pub use mutation::{Mutation, MutationKind, NewTicket, PROTOCOL_VERSION};
 pub use role::Role;
 pub use ticket::{

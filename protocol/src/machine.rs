@@ -98,6 +98,149 @@ impl Action {
     }
 }
 
+/// What kind of step an [`Action`] is, without its content: the rows of the
+/// table in `docs/state-machine.md`. A photo's kind and a review's level are
+/// part of the kind, because who may act depends on them. [`allowed`] lists the
+/// kinds an actor may take on a ticket now; a shell offers exactly those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Claim,
+    Decline,
+    Ask,
+    Answer,
+    Reassign,
+    Reply,
+    Resolve,
+    Confirm,
+    Reject,
+    ExplainClose,
+    Merge,
+    Rate,
+    /// Attach a photo of the problem (the reporting deputy).
+    AttachEvidence,
+    /// Attach a photo of the fix (the assigned unit).
+    AttachProof,
+    /// 初审 (town staff).
+    ReviewTown,
+    /// 复审 (city staff).
+    ReviewCity,
+    AssignToGovernment,
+    GovernmentFeedback,
+}
+
+impl ActionKind {
+    /// Every kind, in the table's order.
+    pub const ALL: [ActionKind; 18] = [
+        ActionKind::Claim,
+        ActionKind::Decline,
+        ActionKind::Ask,
+        ActionKind::Answer,
+        ActionKind::Reassign,
+        ActionKind::Reply,
+        ActionKind::Resolve,
+        ActionKind::Confirm,
+        ActionKind::Reject,
+        ActionKind::ExplainClose,
+        ActionKind::Merge,
+        ActionKind::Rate,
+        ActionKind::AttachEvidence,
+        ActionKind::AttachProof,
+        ActionKind::ReviewTown,
+        ActionKind::ReviewCity,
+        ActionKind::AssignToGovernment,
+        ActionKind::GovernmentFeedback,
+    ];
+
+    /// The [`Action::name`] of actions of this kind (both photo kinds are
+    /// `attach_photo`, both review levels `review`).
+    pub fn action_name(self) -> &'static str {
+        match self {
+            ActionKind::Claim => "claim",
+            ActionKind::Decline => "decline",
+            ActionKind::Ask => "ask",
+            ActionKind::Answer => "answer",
+            ActionKind::Reassign => "reassign",
+            ActionKind::Reply => "reply",
+            ActionKind::Resolve => "resolve",
+            ActionKind::Confirm => "confirm",
+            ActionKind::Reject => "reject",
+            ActionKind::ExplainClose => "explain_close",
+            ActionKind::Merge => "merge",
+            ActionKind::Rate => "rate",
+            ActionKind::AttachEvidence | ActionKind::AttachProof => "attach_photo",
+            ActionKind::ReviewTown | ActionKind::ReviewCity => "review",
+            ActionKind::AssignToGovernment => "assign_to_government",
+            ActionKind::GovernmentFeedback => "government_feedback",
+        }
+    }
+
+    /// The button's label, in Chinese.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ActionKind::AttachEvidence => "补充照片",
+            ActionKind::AttachProof => "上传办结照片",
+            ActionKind::ReviewTown => "初审",
+            ActionKind::ReviewCity => "复审",
+            other => action_label_zh(other.action_name()),
+        }
+    }
+
+    /// The button's label, in English.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ActionKind::Claim => "Claim",
+            ActionKind::Decline => "Decline",
+            ActionKind::Ask => "Ask",
+            ActionKind::Answer => "Answer",
+            ActionKind::Reassign => "Reassign",
+            ActionKind::Reply => "Reply",
+            ActionKind::Resolve => "Resolve",
+            ActionKind::Confirm => "Confirm",
+            ActionKind::Reject => "Not satisfied",
+            ActionKind::ExplainClose => "Explained on the spot",
+            ActionKind::Merge => "Merge",
+            ActionKind::Rate => "Rate",
+            ActionKind::AttachEvidence => "Add a photo",
+            ActionKind::AttachProof => "Add a photo of the fix",
+            ActionKind::ReviewTown => "Town review",
+            ActionKind::ReviewCity => "City review",
+            ActionKind::AssignToGovernment => "Assign to the government",
+            ActionKind::GovernmentFeedback => "Record the government's feedback",
+        }
+    }
+}
+
+impl Action {
+    /// The kind of this action (its table row).
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Claim => ActionKind::Claim,
+            Action::Decline { .. } => ActionKind::Decline,
+            Action::Ask { .. } => ActionKind::Ask,
+            Action::Answer { .. } => ActionKind::Answer,
+            Action::Reassign { .. } => ActionKind::Reassign,
+            Action::Reply { .. } => ActionKind::Reply,
+            Action::Resolve { .. } => ActionKind::Resolve,
+            Action::Confirm { .. } => ActionKind::Confirm,
+            Action::Reject { .. } => ActionKind::Reject,
+            Action::ExplainClose { .. } => ActionKind::ExplainClose,
+            Action::Merge { .. } => ActionKind::Merge,
+            Action::Rate { .. } => ActionKind::Rate,
+            Action::AttachPhoto { photo } => match photo.kind {
+                PhotoKind::Evidence => ActionKind::AttachEvidence,
+                PhotoKind::Proof => ActionKind::AttachProof,
+            },
+            Action::Review { level, .. } => match level {
+                ReviewLevel::Town => ActionKind::ReviewTown,
+                ReviewLevel::City => ActionKind::ReviewCity,
+            },
+            Action::AssignToGovernment { .. } => ActionKind::AssignToGovernment,
+            Action::GovernmentFeedback { .. } => ActionKind::GovernmentFeedback,
+        }
+    }
+}
+
 /// Why an action was refused. Permanent: pushing it again gives the same answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -189,56 +332,76 @@ fn relation(ticket: &Ticket, actor: &Actor) -> Relation {
 
 /// The part of the rules that depends only on state: from which states may anyone
 /// do this at all?
-fn state_allows(action: &Action, state: TicketState) -> bool {
+fn state_allows(kind: ActionKind, state: TicketState) -> bool {
     use TicketState::*;
-    match action {
-        Action::Claim => matches!(state, Pool | Routed),
-        Action::Decline { .. } => matches!(state, Routed | Accepted | Reopened),
-        Action::Ask { .. } | Action::Answer { .. } => !state.is_terminal(),
-        Action::Reassign { .. } => matches!(state, Pool | Routed | Accepted | Reopened),
-        Action::Reply { .. } => matches!(state, Accepted | Reopened),
-        Action::Resolve { .. } => matches!(state, Accepted | Reopened | Replied),
-        Action::Confirm { .. } | Action::Reject { .. } => matches!(state, Replied | Resolved),
-        Action::ExplainClose { .. } => matches!(state, Pool | Routed),
-        Action::Merge { .. } => !state.is_terminal(),
-        Action::Rate { .. } => state == Closed,
-        Action::AttachPhoto { photo } => match photo.kind {
-            PhotoKind::Evidence => !state.is_terminal(),
-            PhotoKind::Proof => matches!(state, Accepted | Reopened | Replied),
-        },
+    match kind {
+        ActionKind::Claim => matches!(state, Pool | Routed),
+        ActionKind::Decline => matches!(state, Routed | Accepted | Reopened),
+        ActionKind::Ask | ActionKind::Answer => !state.is_terminal(),
+        ActionKind::Reassign => matches!(state, Pool | Routed | Accepted | Reopened),
+        ActionKind::Reply => matches!(state, Accepted | Reopened),
+        ActionKind::Resolve => matches!(state, Accepted | Reopened | Replied),
+        ActionKind::Confirm | ActionKind::Reject => matches!(state, Replied | Resolved),
+        ActionKind::ExplainClose => matches!(state, Pool | Routed),
+        ActionKind::Merge => !state.is_terminal(),
+        ActionKind::Rate => state == Closed,
+        ActionKind::AttachEvidence => !state.is_terminal(),
+        ActionKind::AttachProof => matches!(state, Accepted | Reopened | Replied),
         // Reviews and the government's feedback cover closed items too (the
         // monthly clear-out looks at every item of the month).
-        Action::Review { .. } | Action::GovernmentFeedback { .. } => state != Merged,
-        Action::AssignToGovernment { .. } => !state.is_terminal(),
+        ActionKind::ReviewTown | ActionKind::ReviewCity | ActionKind::GovernmentFeedback => {
+            state != Merged
+        }
+        ActionKind::AssignToGovernment => !state.is_terminal(),
     }
 }
 
 /// The part of the rules that depends on who acts.
-fn actor_allows(action: &Action, state: TicketState, rel: Relation) -> bool {
-    match action {
-        Action::Claim => match state {
+fn actor_allows(kind: ActionKind, state: TicketState, rel: Relation) -> bool {
+    match kind {
+        ActionKind::Claim => match state {
             TicketState::Pool => rel.unit_in_group,
             _ => rel.assigned_unit,
         },
-        Action::Decline { .. } | Action::Reply { .. } | Action::Resolve { .. } => rel.assigned_unit,
-        Action::Ask { .. } => {
+        ActionKind::Decline | ActionKind::Reply | ActionKind::Resolve => rel.assigned_unit,
+        ActionKind::Ask => {
             rel.assigned_unit || rel.supervisor || (state == TicketState::Pool && rel.unit_in_group)
         }
-        Action::Answer { .. }
-        | Action::Confirm { .. }
-        | Action::Reject { .. }
-        | Action::ExplainClose { .. }
-        | Action::Rate { .. } => rel.reporter,
-        Action::Reassign { .. } | Action::Merge { .. } => rel.supervisor,
-        Action::AttachPhoto { photo } => match photo.kind {
-            PhotoKind::Evidence => rel.reporter,
-            PhotoKind::Proof => rel.assigned_unit,
-        },
-        Action::Review { level, .. } => match level {
-            ReviewLevel::Town => rel.town_staff,
-            ReviewLevel::City => rel.city_staff,
-        },
-        Action::AssignToGovernment { .. } | Action::GovernmentFeedback { .. } => rel.city_staff,
+        ActionKind::Answer
+        | ActionKind::Confirm
+        | ActionKind::Reject
+        | ActionKind::ExplainClose
+        | ActionKind::Rate
+        | ActionKind::AttachEvidence => rel.reporter,
+        ActionKind::Reassign | ActionKind::Merge => rel.supervisor,
+        ActionKind::AttachProof => rel.assigned_unit,
+        ActionKind::ReviewTown => rel.town_staff,
+        ActionKind::ReviewCity => rel.city_staff,
+        ActionKind::AssignToGovernment | ActionKind::GovernmentFeedback => rel.city_staff,
+    }
+}
+
+/// What the ticket and the actor must be for an action of this kind,
+/// whatever its content: a claim needs a unit to claim for, a level reviews
+/// once, an item goes on one assignment list, feedback needs the list.
+fn preconditions(ticket: &Ticket, actor: &Actor, kind: ActionKind) -> Result<(), Denied> {
+    match kind {
+        ActionKind::Claim if actor.unit.is_none() => {
+            Err(Denied::invalid("unit", "the actor speaks for no unit"))
+        }
+        ActionKind::ReviewTown if ticket.reviewed(ReviewLevel::Town) => {
+            Err(Denied::invalid("level", "already reviewed at this level"))
+        }
+        ActionKind::ReviewCity if ticket.reviewed(ReviewLevel::City) => {
+            Err(Denied::invalid("level", "already reviewed at this level"))
+        }
+        ActionKind::AssignToGovernment if ticket.assignment_list().is_some() => {
+            Err(Denied::invalid("list", "already on an assignment list"))
+        }
+        ActionKind::GovernmentFeedback if ticket.assignment_list().is_none() => {
+            Err(Denied::invalid("list", "not on an assignment list"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -255,14 +418,10 @@ fn non_empty(field: &str, text: &str) -> Result<(), Denied> {
 /// Longest text accepted in any field (characters, not bytes).
 pub const MAX_TEXT_CHARS: usize = 4000;
 
-fn validate(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<(), Denied> {
+/// The action's own content (text, reason, rating, proof photos …).
+fn validate(ticket: &Ticket, action: &Action) -> Result<(), Denied> {
     match action {
-        Action::Claim => {
-            if actor.unit.is_none() {
-                return Err(Denied::invalid("unit", "the actor speaks for no unit"));
-            }
-            Ok(())
-        }
+        Action::Claim => Ok(()),
         Action::Decline { reason } | Action::Reject { reason } => non_empty("reason", reason),
         Action::Ask { text } | Action::Answer { text } | Action::ExplainClose { text } => {
             non_empty("text", text)
@@ -315,29 +474,14 @@ fn validate(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<(), Denie
             }
             Ok(())
         }
-        Action::Review { level, note } => {
+        Action::Review { note, .. } => {
             if note.chars().count() > MAX_TEXT_CHARS {
                 return Err(Denied::invalid("note", "too long"));
             }
-            if ticket.reviewed(*level) {
-                return Err(Denied::invalid("level", "already reviewed at this level"));
-            }
             Ok(())
         }
-        Action::AssignToGovernment { list } => {
-            non_empty("list", list)?;
-            if ticket.assignment_list().is_some() {
-                return Err(Denied::invalid("list", "already on an assignment list"));
-            }
-            Ok(())
-        }
-        Action::GovernmentFeedback { text, .. } => {
-            non_empty("text", text)?;
-            if ticket.assignment_list().is_none() {
-                return Err(Denied::invalid("list", "not on an assignment list"));
-            }
-            Ok(())
-        }
+        Action::AssignToGovernment { list } => non_empty("list", list),
+        Action::GovernmentFeedback { text, .. } => non_empty("text", text),
     }
 }
 
@@ -404,23 +548,40 @@ fn stars(s: u8) -> Result<(), Denied> {
     }
 }
 
-/// May `actor` do `action` to `ticket` now? Returns the state it would lead to.
-pub fn decide(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<TicketState, Denied> {
+/// May `actor` take a step of this kind on `ticket` now, given content that
+/// is itself acceptable? The part of [`decide`] that does not look at the
+/// content: a screen offers the kinds this allows ([`allowed`]), and [`decide`]
+/// still checks what the user typed.
+pub fn permitted(ticket: &Ticket, actor: &Actor, kind: ActionKind) -> Result<(), Denied> {
     let state = ticket.state;
-    if !state_allows(action, state) {
+    if !state_allows(kind, state) {
         return Err(Denied::WrongState {
-            action: action.name().to_owned(),
+            action: kind.action_name().to_owned(),
             state,
         });
     }
-    if !actor_allows(action, state, relation(ticket, actor)) {
+    if !actor_allows(kind, state, relation(ticket, actor)) {
         return Err(Denied::Forbidden {
-            action: action.name().to_owned(),
+            action: kind.action_name().to_owned(),
             role: actor.role,
         });
     }
-    validate(ticket, actor, action)?;
-    Ok(next_state(state, action))
+    preconditions(ticket, actor, kind)
+}
+
+/// Every kind of step `actor` may take on `ticket` now, in the table's order.
+pub fn allowed(ticket: &Ticket, actor: &Actor) -> Vec<ActionKind> {
+    ActionKind::ALL
+        .into_iter()
+        .filter(|k| permitted(ticket, actor, *k).is_ok())
+        .collect()
+}
+
+/// May `actor` do `action` to `ticket` now? Returns the state it would lead to.
+pub fn decide(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<TicketState, Denied> {
+    permitted(ticket, actor, action.kind())?;
+    validate(ticket, action)?;
+    Ok(next_state(ticket.state, action))
 }
 
 /// The state `action` leads to from `state` (assuming [`decide`] allowed it).

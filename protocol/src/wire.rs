@@ -329,6 +329,86 @@ pub struct Jurisdiction {
     pub parent: Option<String>,
 }
 
+/// `GET /v1/reference?since=<version>`: the reference data a device keeps to
+/// work offline — names for the ids in tickets, the category picker, the
+/// working-day calendar and the clock rules. `since` is the `version` the
+/// device holds (absent on the first fetch); an unchanged copy answers
+/// [`ReferenceResponse::Unchanged`], anything else the whole current data.
+///
+/// What is in it is the caller's to know: units, groups and jurisdictions
+/// (public within the deployment), and of people only id, name, role and
+/// unit — never a phone number — for those the caller may meet on an item:
+/// members of the caller's groups, the contacts and heads of units, and
+/// coordinators and staff. The calendar is every year in effect (shipped,
+/// configured or stored by the admin), so a device computes the same
+/// deadlines as the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReferenceResponse {
+    /// The device's copy (`since`) is current.
+    Unchanged { version: String },
+    /// The current data, whole.
+    Changed { reference: ReferenceData },
+}
+
+/// The reference data of a deployment, as a device keeps it. See
+/// [`ReferenceResponse`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceData {
+    /// Opaque; equal versions mean equal data. The device sends it back as
+    /// `since`.
+    pub version: String,
+    pub units: Vec<UnitRef>,
+    pub groups: Vec<GroupRef>,
+    pub people: Vec<PersonRef>,
+    #[serde(default)]
+    pub jurisdictions: Vec<Jurisdiction>,
+    /// The taxonomy in effect, as its TOML file (format:
+    /// [`crate::taxonomy::Taxonomy::from_toml`]).
+    pub taxonomy_toml: String,
+    /// One calendar file per year in effect (format: [`crate::calendar`]).
+    pub calendar_years: Vec<CalendarYear>,
+    /// The clock rules (reply span, cut-off, warning share, ladder); the
+    /// per-category spans come from the taxonomy.
+    pub policy: crate::clocks::Policy,
+}
+
+/// A unit (部门、镇街、企业) as devices name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRef {
+    pub id: UnitId,
+    pub name_zh: String,
+    pub name_en: String,
+    /// `department`, `town`, `street`, `company` or `other`.
+    pub kind: String,
+}
+
+/// A direct-line group (民情直通车群).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRef {
+    pub id: GroupId,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The jurisdiction code the group covers.
+    pub jurisdiction: String,
+}
+
+/// A person as others see them on an item: name, role and unit, no contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRef {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub unit: Option<UnitId>,
+}
+
+/// One year's working-day calendar file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarYear {
+    pub year: i32,
+    pub toml: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +447,47 @@ mod tests {
             let back: PushResponse = serde_json::from_str(&json).expect(&json);
             assert_eq!(back, r);
         }
+    }
+
+    /// The reference answer's two shapes, as a device reads them.
+    #[test]
+    fn reference_answers_round_trip() {
+        let unchanged: ReferenceResponse =
+            serde_json::from_str(r#"{"type":"unchanged","version":"v7"}"#).expect("decode");
+        assert_eq!(
+            unchanged,
+            ReferenceResponse::Unchanged {
+                version: "v7".into()
+            }
+        );
+        let data = ReferenceData {
+            version: "v8".into(),
+            units: vec![UnitRef {
+                id: UnitId(uuid::Uuid::from_u128(1)),
+                name_zh: "中国移动海宁分公司".into(),
+                name_en: "China Mobile Haining".into(),
+                kind: "company".into(),
+            }],
+            groups: vec![],
+            people: vec![PersonRef {
+                id: UserId(uuid::Uuid::from_u128(2)),
+                name: "陆靖英".into(),
+                role: Role::CityDeputy,
+                unit: None,
+            }],
+            jurisdictions: vec![],
+            taxonomy_toml: String::new(),
+            calendar_years: vec![CalendarYear {
+                year: 2020,
+                toml: "year = 2020".into(),
+            }],
+            policy: crate::clocks::Policy::default(),
+        };
+        let changed = ReferenceResponse::Changed { reference: data };
+        let json = serde_json::to_string(&changed).expect("encode");
+        assert!(json.starts_with(r#"{"type":"changed","reference":{"version":"v8""#));
+        let back: ReferenceResponse = serde_json::from_str(&json).expect(&json);
+        assert_eq!(back, changed);
     }
 
     /// A fork is told only when there is one, so a device built before forks

@@ -322,3 +322,46 @@ fn apply_records_each_step_and_reject_reopens() {
     assert!(t.apply(a, Action::Claim, EventId::new(), 99).is_err());
     assert_eq!(t, before);
 }
+
+/// What a screen offers ([`machine::allowed`], content aside) is exactly what
+/// `decide` accepts with valid content, for every state × actor × kind; and
+/// every sample action's kind is its table row.
+#[test]
+fn allowed_kinds_are_what_decide_accepts() {
+    use minqing_protocol::machine::{allowed, permitted};
+    let cast = cast();
+    let actions = sample_actions(&cast);
+    let mut checked = 0;
+    for state in TicketState::ALL {
+        for on_a_list in [false, true] {
+            let ticket = if on_a_list {
+                on_list(&cast, state)
+            } else {
+                in_state(&cast, state)
+            };
+            for (tag, actor) in &cast.actors {
+                let offered = allowed(&ticket, actor);
+                for (name, action) in &actions {
+                    let kind = action.kind();
+                    assert_eq!(
+                        offered.contains(&kind),
+                        decide(&ticket, actor, action).is_ok(),
+                        "{name} by {tag} from {state:?} (on a list: {on_a_list})"
+                    );
+                    assert_eq!(
+                        permitted(&ticket, actor, kind).is_ok(),
+                        offered.contains(&kind)
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 8 * 2 * 10 * 18);
+    let kinds: Vec<ActionKind> = actions.iter().map(|(_, a)| a.kind()).collect();
+    assert_eq!(
+        kinds,
+        ActionKind::ALL.to_vec(),
+        "one sample per kind, in order"
+    );
+}
