@@ -348,7 +348,7 @@ pub enum ReferenceResponse {
     /// The device's copy (`since`) is current.
     Unchanged { version: String },
     /// The current data, whole.
-    Changed { reference: ReferenceData },
+    Changed { reference: Box<ReferenceData> },
 }
 
 /// The reference data of a deployment, as a device keeps it. See
@@ -483,7 +483,9 @@ mod tests {
             }],
             policy: crate::clocks::Policy::default(),
         };
-        let changed = ReferenceResponse::Changed { reference: data };
+        let changed = ReferenceResponse::Changed {
+            reference: Box::new(data),
+        };
         let json = serde_json::to_string(&changed).expect("encode");
         assert!(json.starts_with(r#"{"type":"changed","reference":{"version":"v8""#));
         let back: ReferenceResponse = serde_json::from_str(&json).expect(&json);
