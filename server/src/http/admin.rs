@@ -8,31 +8,36 @@
 //! Other server processes sharing a PostgreSQL database read stored reference
 //! files when they start; a running one keeps its copy until restarted.
 
-use super::error::{json_rejection, Failure};
-use super::{path_uuid, AppState};
+use super::error::{ErrorCode, Failure};
+use super::extract::{Admin, Id, Json, Path};
+use super::AppState;
 use crate::auth::Caller;
 use crate::store::directory::{NewGroup, NewUnit, NewUser};
 use crate::workflow::reference::{year_of, CALENDAR_PREFIX, ROUTING, TAXONOMY};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::Json;
+use axum::extract::State;
+use axum::routing::{get, put};
+use axum::Router;
 use minqing_protocol::{GroupId, Role, UnitId};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-fn admin_only(caller: &Caller) -> Result<(), Failure> {
-    if caller.me.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(Failure::forbidden(
-            "只有系统管理员可以维护基础数据",
-            "Only an administrator edits reference data",
-        ))
-    }
+/// The admin's routes, and the list of jurisdictions every signed-in user reads.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/jurisdictions", get(jurisdictions))
+        .route("/v1/admin/jurisdictions/{code}", put(put_jurisdiction))
+        .route("/v1/admin/units/{id}", put(put_unit))
+        .route("/v1/admin/groups/{id}", put(put_group))
+        .route("/v1/admin/users/{id}", put(put_user))
+        .route("/v1/admin/reference", get(get_reference))
+        .route("/v1/admin/taxonomy", put(put_taxonomy))
+        .route("/v1/admin/routing", put(put_routing))
+        .route("/v1/admin/calendar/{year}", put(put_calendar))
 }
 
-fn invalid(zh: &str, en: &str) -> Failure {
-    Failure::bad_request("invalid", zh, en)
+fn invalid(zh: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Failure {
+    Failure::bad_request(ErrorCode::Invalid, zh, en)
 }
 
 fn name_ok(s: &str) -> bool {
@@ -56,13 +61,11 @@ pub struct Saved {
 
 pub async fn put_unit(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Result<Json<UnitBody>, JsonRejection>,
+    _: Admin,
+    Id(id): Id,
+    Json(u): Json<UnitBody>,
 ) -> Result<Json<Saved>, Failure> {
-    admin_only(&caller)?;
-    let id = UnitId(path_uuid(&id)?);
-    let Json(u) = body.map_err(json_rejection)?;
+    let id = UnitId(id);
     if !name_ok(&u.name_zh) || !name_ok(&u.name_en) {
         return Err(invalid(
             "单位名称不能为空或过长",
@@ -108,13 +111,11 @@ pub struct GroupBody {
 
 pub async fn put_group(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Result<Json<GroupBody>, JsonRejection>,
+    _: Admin,
+    Id(id): Id,
+    Json(g): Json<GroupBody>,
 ) -> Result<Json<Saved>, Failure> {
-    admin_only(&caller)?;
-    let id = GroupId(path_uuid(&id)?);
-    let Json(g) = body.map_err(json_rejection)?;
+    let id = GroupId(id);
     if !name_ok(&g.name_zh) || !name_ok(&g.name_en) || !name_ok(&g.jurisdiction) {
         return Err(invalid(
             "群名称或辖区不能为空或过长",
@@ -151,13 +152,11 @@ pub struct UserBody {
 
 pub async fn put_user(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Result<Json<UserBody>, JsonRejection>,
+    _: Admin,
+    Id(id): Id,
+    Json(u): Json<UserBody>,
 ) -> Result<Json<Saved>, Failure> {
-    admin_only(&caller)?;
-    let id = minqing_protocol::UserId(path_uuid(&id)?);
-    let Json(u) = body.map_err(json_rejection)?;
+    let id = minqing_protocol::UserId(id);
     if u.phone.len() != 11 || !u.phone.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid("手机号应为11位数字", "phone: 11 digits"));
     }
@@ -244,9 +243,8 @@ fn summary(files: BTreeMap<String, String>, wf: &crate::workflow::Workflow) -> R
 
 pub async fn get_reference(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
 ) -> Result<Json<ReferenceSummary>, Failure> {
-    admin_only(&caller)?;
     let defaults = state.reference.clone();
     state
         .db(move |db| {
@@ -272,9 +270,9 @@ async fn put_file(
                 .with([(name.clone(), toml.clone())]);
             let wf = candidate.build().map_err(|e| {
                 Failure::bad_request(
-                    "invalid_reference",
-                    &format!("文件未通过检查：{e}"),
-                    &format!("Refused, nothing changed: {e}"),
+                    ErrorCode::InvalidReference,
+                    format!("文件未通过检查：{e}"),
+                    format!("Refused, nothing changed: {e}"),
                 )
             })?;
             db.put_reference(&name, &toml, now)?;
@@ -286,45 +284,39 @@ async fn put_file(
 
 pub async fn put_taxonomy(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Json<FileBody>, JsonRejection>,
+    _: Admin,
+    Json(f): Json<FileBody>,
 ) -> Result<Json<ReferenceSummary>, Failure> {
-    admin_only(&caller)?;
-    let Json(f) = body.map_err(json_rejection)?;
     put_file(state, TAXONOMY.to_owned(), f.toml).await
 }
 
 pub async fn put_routing(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Json<FileBody>, JsonRejection>,
+    _: Admin,
+    Json(f): Json<FileBody>,
 ) -> Result<Json<ReferenceSummary>, Failure> {
-    admin_only(&caller)?;
-    let Json(f) = body.map_err(json_rejection)?;
     put_file(state, ROUTING.to_owned(), f.toml).await
 }
 
 pub async fn put_calendar(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     Path(year): Path<i32>,
-    body: Result<Json<FileBody>, JsonRejection>,
+    Json(f): Json<FileBody>,
 ) -> Result<Json<ReferenceSummary>, Failure> {
-    admin_only(&caller)?;
-    let Json(f) = body.map_err(json_rejection)?;
     match year_of(&f.toml) {
         Ok(y) if y == year => {}
         Ok(y) => {
             return Err(invalid(
-                &format!("文件是{y}年的，不是{year}年的"),
-                &format!("the file describes {y}, not {year}"),
+                format!("文件是{y}年的，不是{year}年的"),
+                format!("the file describes {y}, not {year}"),
             ))
         }
         Err(e) => {
             return Err(Failure::bad_request(
-                "invalid_reference",
-                &format!("日历文件未通过检查：{e}"),
-                &format!("Refused, nothing changed: {e}"),
+                ErrorCode::InvalidReference,
+                format!("日历文件未通过检查：{e}"),
+                format!("Refused, nothing changed: {e}"),
             ))
         }
     }
@@ -333,12 +325,10 @@ pub async fn put_calendar(
 
 pub async fn put_jurisdiction(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     Path(code): Path<String>,
-    body: Result<Json<JurisdictionBody>, JsonRejection>,
+    Json(j): Json<JurisdictionBody>,
 ) -> Result<Json<Saved>, Failure> {
-    admin_only(&caller)?;
-    let Json(j) = body.map_err(json_rejection)?;
     let code_ok = !code.is_empty()
         && code.len() <= 32
         && code

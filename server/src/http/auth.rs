@@ -1,43 +1,54 @@
 //! Login routes: SMS code, code login, staff password login, refresh, logout, me.
 
-use super::error::{json_rejection, Failure};
+use super::error::{ErrorCode, Failure};
+use super::extract::Json;
 use super::AppState;
 use crate::auth::{AuthError, Caller};
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
+use axum::routing::{get, post};
+use axum::Router;
 use minqing_protocol::wire::{
     LoginRequest, Me, PasswordLoginRequest, RefreshRequest, SessionTokens, SmsCodeRequest,
     SmsCodeResponse,
 };
 
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/auth/sms-code", post(sms_code))
+        .route("/v1/auth/login", post(login))
+        .route("/v1/auth/password", post(password))
+        .route("/v1/auth/refresh", post(refresh))
+        .route("/v1/auth/logout", post(logout))
+        .route("/v1/me", get(me))
+}
+
 fn failure(e: AuthError) -> Failure {
     match e {
         AuthError::BadCode => Failure::new(
             StatusCode::UNAUTHORIZED,
-            "bad_code",
+            ErrorCode::BadCode,
             "验证码错误或已过期",
             "Wrong or expired code",
         ),
         AuthError::BadPassword => Failure::new(
             StatusCode::UNAUTHORIZED,
-            "bad_password",
+            ErrorCode::BadPassword,
             "手机号或密码错误",
             "Wrong phone number or password",
         ),
         AuthError::BadToken => Failure::unauthorized(),
         AuthError::BadPhone => Failure::bad_request(
-            "bad_phone",
+            ErrorCode::BadPhone,
             "请输入 11 位手机号",
             "Enter an 11-digit mobile number",
         ),
         AuthError::RateLimited(s) => {
             let mut f = Failure::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                &format!("发送过于频繁，请 {s} 秒后再试"),
-                &format!("Too many codes; try again in {s} s"),
+                ErrorCode::RateLimited,
+                format!("发送过于频繁，请 {s} 秒后再试"),
+                format!("Too many codes; try again in {s} s"),
             );
             f.retry_after_s = Some(s);
             f
@@ -49,9 +60,8 @@ fn failure(e: AuthError) -> Failure {
 
 pub async fn sms_code(
     State(state): State<AppState>,
-    body: Result<Json<SmsCodeRequest>, JsonRejection>,
+    Json(req): Json<SmsCodeRequest>,
 ) -> Result<(StatusCode, Json<SmsCodeResponse>), Failure> {
-    let Json(req) = body.map_err(json_rejection)?;
     let auth = state.auth.clone();
     let policy = auth.policy;
     state
@@ -68,9 +78,8 @@ pub async fn sms_code(
 
 pub async fn login(
     State(state): State<AppState>,
-    body: Result<Json<LoginRequest>, JsonRejection>,
+    Json(req): Json<LoginRequest>,
 ) -> Result<Json<SessionTokens>, Failure> {
-    let Json(req) = body.map_err(json_rejection)?;
     let auth = state.auth.clone();
     let tokens = state
         .db(move |db| {
@@ -83,9 +92,8 @@ pub async fn login(
 
 pub async fn password(
     State(state): State<AppState>,
-    body: Result<Json<PasswordLoginRequest>, JsonRejection>,
+    Json(req): Json<PasswordLoginRequest>,
 ) -> Result<Json<SessionTokens>, Failure> {
-    let Json(req) = body.map_err(json_rejection)?;
     let auth = state.auth.clone();
     let tokens = state
         .db(move |db| {
@@ -98,9 +106,8 @@ pub async fn password(
 
 pub async fn refresh(
     State(state): State<AppState>,
-    body: Result<Json<RefreshRequest>, JsonRejection>,
+    Json(req): Json<RefreshRequest>,
 ) -> Result<Json<SessionTokens>, Failure> {
-    let Json(req) = body.map_err(json_rejection)?;
     let auth = state.auth.clone();
     let tokens = state
         .db(move |db| auth.refresh(db, &req.refresh_token).map_err(failure))

@@ -1,37 +1,152 @@
-//! Every error answer is JSON: a stable code plus a message in Chinese and in
-//! English (`ApiError`). Storage failures are 503 with `Retry-After`, so a
+//! The one error type of the HTTP layer, [`Failure`]: every handler, extractor
+//! and middleware answers with it, and every error answer is JSON
+//! (`minqing_protocol::wire::ApiError`): a stable [`ErrorCode`] plus a message
+//! in Chinese and in English. Storage failures are 503 with `Retry-After`, so a
 //! client retries later and nothing is lost.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use minqing_protocol::wire::ApiError;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
+/// Declares [`ErrorCode`] and its complete list, so a new code cannot be left
+/// out of [`ErrorCode::ALL`] (and so of the check against `openapi.json`).
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident => $code:literal,)*) => {
+        /// The stable, machine-readable `error` of every error answer. Clients
+        /// branch on it; it is listed in `openapi.json` (`ApiError.error`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as it goes on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// A body or query that does not parse, or has the wrong types.
+    Malformed => "malformed",
+    /// A body over the limit (JSON: from `Content-Length`, before it is read).
+    TooLarge => "too_large",
+    /// Not JSON where JSON is expected; not `image/jpeg` for a photo.
+    UnsupportedMediaType => "unsupported_media_type",
+    /// No access token, or one that is expired or revoked.
+    Unauthorized => "unauthorized",
+    /// Nothing there, or nothing the caller may see.
+    NotFound => "not_found",
+    /// The caller's role may not do this.
+    Forbidden => "forbidden",
+    /// A push skipped a mutation id (`expected` names the next one).
+    Gap => "gap",
+    /// The client's protocol version is below the server's minimum (426).
+    TooOld => "too_old",
+    /// Storage or another dependency failed; retry after `Retry-After`.
+    Unavailable => "unavailable",
+    /// Too many SMS codes; retry after `Retry-After`.
+    RateLimited => "rate_limited",
+    /// A wrong, expired or used-up login code.
+    BadCode => "bad_code",
+    /// A wrong phone number or password (staff login).
+    BadPassword => "bad_password",
+    /// Not an 11-digit mobile number.
+    BadPhone => "bad_phone",
+    /// More mutations in one push than the server takes.
+    TooMany => "too_many",
+    /// An admin's reference data that does not pass its checks.
+    Invalid => "invalid",
+    /// A reference file (taxonomy, routing, calendar) that does not build.
+    InvalidReference => "invalid_reference",
+    /// Not a week (`2020-W40`) or month (`2020-10`).
+    BadPeriod => "bad_period",
+    /// tus: no or another `Tus-Resumable` version (412).
+    TusVersion => "tus_version",
+    /// tus: no `Upload-Length`.
+    BadLength => "bad_length",
+    /// tus: `Upload-Metadata` missing, not base64, or without a field it needs.
+    BadMetadata => "bad_metadata",
+    /// tus: `Upload-Checksum` not `sha256 <base64>`.
+    BadChecksum => "bad_checksum",
+    /// tus: the photo id is another user's upload.
+    PhotoIdTaken => "photo_id_taken",
+    /// tus: the request body broke off (what arrived is kept unless checksummed).
+    Interrupted => "interrupted",
+    /// tus: a chunk's `Upload-Checksum` does not match (460).
+    ChecksumMismatch => "checksum_mismatch",
+    /// tus: the whole photo's SHA-256 differs from the one recorded at capture (460).
+    PhotoChecksumMismatch => "photo_checksum_mismatch",
+    /// tus: the finished upload is not a JPEG.
+    NotJpeg => "not_jpeg",
+    /// tus: more bytes than `Upload-Length`.
+    TooLong => "too_long",
+    /// tus: an unfinished upload past its expiry (410).
+    Expired => "expired",
+    /// tus: another request is still writing to this upload (423).
+    Busy => "busy",
+    /// tus: a finished upload cannot be terminated.
+    Completed => "completed",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error answer: status, code, messages, and what goes with them.
 #[derive(Debug)]
 pub struct Failure {
     pub status: StatusCode,
-    pub body: ApiError,
+    pub code: ErrorCode,
+    pub message_zh: Cow<'static, str>,
+    pub message_en: Cow<'static, str>,
+    /// For [`ErrorCode::Gap`]: the mutation id the server expects next.
+    pub expected: Option<u64>,
+    /// Sent as `Retry-After` (seconds).
     pub retry_after_s: Option<u64>,
+    /// Further headers the answer carries (tus: `Tus-Version` with 412).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Failure {
-    pub fn new(status: StatusCode, code: &str, zh: &str, en: &str) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: ErrorCode,
+        zh: impl Into<Cow<'static, str>>,
+        en: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Failure {
             status,
-            body: ApiError {
-                error: code.to_owned(),
-                message_zh: zh.to_owned(),
-                message_en: en.to_owned(),
-                expected: None,
-            },
+            code,
+            message_zh: zh.into(),
+            message_en: en.into(),
+            expected: None,
             retry_after_s: None,
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "登录已失效，请重新登录",
             "Not logged in, or the session has expired",
         )
@@ -40,30 +155,53 @@ impl Failure {
     pub fn not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             "找不到，或无权查看",
             "Not found, or not yours to see",
         )
     }
 
-    pub fn forbidden(zh: &str, en: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", zh, en)
+    pub fn forbidden(zh: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, zh, en)
     }
 
-    pub fn bad_request(code: &str, zh: &str, en: &str) -> Self {
+    pub fn bad_request(
+        code: ErrorCode,
+        zh: impl Into<Cow<'static, str>>,
+        en: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, zh, en)
+    }
+
+    pub fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
+            "请求内容过大",
+            "Request body too large",
+        )
     }
 
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         tracing::warn!(%detail, "transient failure, answering 503");
         let mut f = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "服务器繁忙，稍后自动重试",
             "The server is busy; the app will retry",
         );
         f.retry_after_s = Some(2);
         f
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> ApiError {
+        ApiError {
+            error: self.code.as_str().to_owned(),
+            message_zh: self.message_zh.clone().into_owned(),
+            message_en: self.message_en.clone().into_owned(),
+            expected: self.expected,
+        }
     }
 }
 
@@ -75,36 +213,14 @@ impl From<crate::store::StoreError> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let mut r = (self.status, Json(self.body)).into_response();
+        let mut r = (self.status, axum::Json(self.body())).into_response();
+        let h = r.headers_mut();
         if let Some(s) = self.retry_after_s {
-            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        for (name, value) in self.headers {
+            h.insert(name, value);
         }
         r
-    }
-}
-
-/// A JSON body that could not be taken: say why, in our own format.
-pub fn json_rejection(rej: axum::extract::rejection::JsonRejection) -> Failure {
-    use axum::extract::rejection::JsonRejection as J;
-    match rej {
-        J::MissingJsonContentType(_) => Failure::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "请求须为 JSON（Content-Type: application/json）",
-            "Expected Content-Type: application/json",
-        ),
-        J::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => Failure::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "请求内容过大",
-            "Request body too large",
-        ),
-        other => Failure::bad_request(
-            "malformed",
-            "请求内容格式不正确",
-            &format!("Malformed request body: {}", other.body_text()),
-        ),
     }
 }

@@ -6,10 +6,16 @@ use super::AppState;
 use crate::auth::Caller;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use axum::Router;
 use futures_util::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio_stream::wrappers::BroadcastStream;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/events", get(sse))
+}
 
 pub async fn sse(
     State(state): State<AppState>,

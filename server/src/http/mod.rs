@@ -1,30 +1,41 @@
-//! The HTTP API (protocol v1) on axum. One file per area: [`auth`] (login and
-//! sessions), [`sync`] (push and pull), [`tus`] (photo uploads), [`events`]
-//! (SSE pokes). Deny by default: every `/v1` route except login needs a bearer
-//! token, and what a caller may see is decided in `crate::access`.
+//! The HTTP API (protocol v1) on axum, one router per area, merged here:
+//! [`auth`] (login and sessions), [`sync`] (push and pull), [`events`] (SSE
+//! pokes), [`tickets`] (one ticket, its duplicates and clocks, the inbox),
+//! [`review`] (weekly summaries, review queues, assignment lists), [`admin`]
+//! (reference data), [`photos`] (finished photos) and [`tus`] (uploads).
+//!
+//! One error type, [`error::Failure`] (an [`error::ErrorCode`] and messages),
+//! answers every failure as JSON; the extractors in [`extract`] reject with it
+//! (`Json`, `Query`, `Path`, `Id`, the bearer token's `Caller`, `Admin`).
+//! Deny by default: every `/v1` route except login needs a bearer token, and
+//! what a caller may see is decided in `crate::access`.
 
 pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod extract;
+pub mod photos;
 pub mod review;
 pub mod sync;
+pub mod tickets;
 pub mod tus;
-pub mod workflow;
 
-use crate::auth::{Auth, Caller};
+use crate::auth::Auth;
 use crate::pokes::Pokes;
 use crate::store::Db;
 use crate::uploads::Uploads;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
-use axum::http::{header, request::Parts, StatusCode};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::Router;
-use error::Failure;
+use error::{ErrorCode, Failure};
 use minqing_protocol::wire::{MIN_PROTOCOL_VERSION, PROTOCOL_HEADER};
 use std::sync::Arc;
+
+pub use extract::path_uuid;
 
 /// Limits a deployment may tune.
 #[derive(Debug, Clone)]
@@ -76,29 +87,6 @@ impl AppState {
     }
 }
 
-/// The authenticated caller of a `/v1` route.
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = Failure;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::to_owned)
-            .ok_or_else(Failure::unauthorized)?;
-        let auth = state.auth.clone();
-        state
-            .db(move |db| match auth.authenticate(db, &token) {
-                Ok(c) => Ok(c),
-                Err(crate::auth::AuthError::Store(e)) => Err(e.into()),
-                Err(_) => Err(Failure::unauthorized()),
-            })
-            .await
-    }
-}
-
 /// Sync routes need the client's protocol version; too old gets 426, and the
 /// client keeps its outbox until it is updated.
 async fn require_version(req: Request, next: Next) -> Response {
@@ -111,7 +99,7 @@ async fn require_version(req: Request, next: Next) -> Response {
         Some(v) if v >= MIN_PROTOCOL_VERSION => next.run(req).await,
         _ => Failure::new(
             StatusCode::UPGRADE_REQUIRED,
-            "too_old",
+            ErrorCode::TooOld,
             "应用版本过旧，请升级；未发送的内容会保留",
             "This app is too old for the server; update it (nothing unsent is lost)",
         )
@@ -128,13 +116,7 @@ async fn refuse_oversize(State(state): State<AppState>, req: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     match declared {
-        Some(n) if n > state.limits.max_json_bytes => Failure::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "请求内容过大",
-            "Request body too large",
-        )
-        .into_response(),
+        Some(n) if n > state.limits.max_json_bytes => Failure::too_large().into_response(),
         _ => next.run(req).await,
     }
 }
@@ -157,78 +139,27 @@ async fn fallback() -> Failure {
     Failure::not_found()
 }
 
+/// Every route, with its limits.
 pub fn router(state: AppState) -> Router {
-    let json_limit = DefaultBodyLimit::max(state.limits.max_json_bytes);
-    let versioned = Router::new()
-        .route("/v1/sync/push", post(sync::push))
-        .route("/v1/sync/pull", get(sync::pull))
-        .route("/v1/events", get(events::sse))
-        .route_layer(middleware::from_fn(require_version))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            refuse_oversize,
-        ))
-        .layer(json_limit);
-    let uploads = Router::new()
-        .route("/v1/uploads", post(tus::create).options(tus::options))
-        .route(
-            "/v1/uploads/{id}",
-            axum::routing::head(tus::head)
-                .patch(tus::patch)
-                .delete(tus::terminate)
-                .options(tus::options),
-        )
-        .layer(DefaultBodyLimit::disable());
-    Router::new()
+    // Every area but uploads takes JSON bodies: refused over the limit.
+    let json = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
-        .route("/v1/auth/sms-code", post(auth::sms_code))
-        .route("/v1/auth/login", post(auth::login))
-        .route("/v1/auth/password", post(auth::password))
-        .route("/v1/auth/refresh", post(auth::refresh))
-        .route("/v1/auth/logout", post(auth::logout))
-        .route("/v1/me", get(auth::me))
-        .route("/v1/tickets/{id}", get(sync::ticket))
-        .route("/v1/tickets/{id}/duplicates", get(workflow::duplicates))
-        .route("/v1/tickets/{id}/clocks", get(workflow::clocks))
-        .route("/v1/notifications", get(workflow::notifications))
-        .route("/v1/notifications/read", post(workflow::mark_read))
-        .route(
-            "/v1/weekly/{week}",
-            get(review::weekly).put(review::file_weekly),
-        )
-        .route("/v1/weekly/{week}/all", get(review::weekly_all))
-        .route("/v1/review/{level}/{month}", get(review::queue))
-        .route("/v1/assignments/{list}", get(review::assignments))
-        .route("/v1/jurisdictions", get(admin::jurisdictions))
-        .route(
-            "/v1/admin/jurisdictions/{code}",
-            put(admin::put_jurisdiction),
-        )
-        .route("/v1/admin/units/{id}", put(admin::put_unit))
-        .route("/v1/admin/groups/{id}", put(admin::put_group))
-        .route("/v1/admin/users/{id}", put(admin::put_user))
-        .route("/v1/admin/reference", get(admin::get_reference))
-        .route("/v1/admin/taxonomy", put(admin::put_taxonomy))
-        .route("/v1/admin/routing", put(admin::put_routing))
-        .route("/v1/admin/calendar/{year}", put(admin::put_calendar))
-        .route("/v1/photos/{id}", get(tus::photo))
+        .merge(auth::router())
+        .merge(sync::router().route_layer(middleware::from_fn(require_version)))
+        .merge(events::router().route_layer(middleware::from_fn(require_version)))
+        .merge(tickets::router())
+        .merge(review::router())
+        .merge(admin::router())
+        .merge(photos::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_oversize,
         ))
-        .layer(json_limit)
-        .merge(versioned)
-        .merge(uploads)
+        .layer(DefaultBodyLimit::max(state.limits.max_json_bytes));
+    Router::new()
+        .merge(json)
+        .merge(tus::router().layer(DefaultBodyLimit::disable()))
         .fallback(fallback)
         .with_state(state)
-}
-
-/// Parse an id from a path: only a canonical UUID gets through (no `..`, no
-/// slashes, no surprises).
-pub fn path_uuid(s: &str) -> Result<uuid::Uuid, Failure> {
-    uuid::Uuid::parse_str(s)
-        .ok()
-        .filter(|u| u.hyphenated().to_string() == s.to_ascii_lowercase())
-        .ok_or_else(Failure::not_found)
 }

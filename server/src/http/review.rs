@@ -11,15 +11,16 @@
 //! timeline; these routes are views over them. Deny by default: each route
 //! names the roles it serves, and items are filtered by `crate::access`.
 
-use super::error::{json_rejection, Failure};
+use super::error::{ErrorCode, Failure};
+use super::extract::{Json, Path};
 use super::AppState;
 use crate::access::can_see;
 use crate::auth::Caller;
 use crate::store::review::WeeklyRow;
 use crate::store::Db;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::Json;
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
 use minqing_protocol::calendar::{month_range, week_range};
 use minqing_protocol::wire::{
     AssignedItem, AssignmentList, GovernmentFeedback, Me, ReviewItem, ReviewQueue, WeeklyFiling,
@@ -27,11 +28,19 @@ use minqing_protocol::wire::{
 };
 use minqing_protocol::{Action, EventKind, ReviewLevel, Role, Ticket};
 
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/weekly/{week}", get(weekly).put(file_weekly))
+        .route("/v1/weekly/{week}/all", get(weekly_all))
+        .route("/v1/review/{level}/{month}", get(queue))
+        .route("/v1/assignments/{list}", get(assignments))
+}
+
 fn bad_period(what: &str) -> Failure {
     Failure::bad_request(
-        "bad_period",
-        &format!("时间段格式不对（{what}）"),
-        &format!("Not a period: expected {what}"),
+        ErrorCode::BadPeriod,
+        format!("时间段格式不对（{what}）"),
+        format!("Not a period: expected {what}"),
     )
 }
 
@@ -60,9 +69,8 @@ pub async fn file_weekly(
     State(state): State<AppState>,
     caller: Caller,
     Path(week): Path<String>,
-    body: Result<Json<WeeklyFiling>, JsonRejection>,
+    Json(filing): Json<WeeklyFiling>,
 ) -> Result<Json<WeeklySummary>, Failure> {
-    let Json(filing) = body.map_err(json_rejection)?;
     if !caller.me.role.is_deputy() {
         return Err(Failure::forbidden(
             "只有代表提交一周一结报",
@@ -74,7 +82,7 @@ pub async fn file_weekly(
         || filing.note.chars().count() > minqing_protocol::machine::MAX_TEXT_CHARS
     {
         return Err(Failure::bad_request(
-            "invalid",
+            ErrorCode::Invalid,
             "接待人数或说明超出范围",
             "contacts or note out of range",
         ));

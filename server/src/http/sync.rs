@@ -1,33 +1,41 @@
-//! Push and pull (see `store::sync` for the semantics), and one ticket by id.
+//! Push and pull (see `store::sync` for the semantics). Both need the
+//! client's protocol version (`require_version`, in `super::router`).
 
-use super::error::{json_rejection, Failure};
-use super::{path_uuid, AppState};
-use crate::access::can_see;
+use super::error::{ErrorCode, Failure};
+use super::extract::{Json, Query};
+use super::AppState;
 use crate::auth::Caller;
 use crate::store::{PullResult, PushError};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
+use axum::routing::{get, post};
+use axum::Router;
 use minqing_protocol::wire::{PullResponse, PushRequest, PushResponse};
-use minqing_protocol::Ticket;
 use serde::Deserialize;
 
 /// At most this many mutations in one push.
 pub const MAX_PUSH: usize = 500;
 
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/sync/push", post(push))
+        .route("/v1/sync/pull", get(pull))
+}
+
+/// Apply a device's mutations: one database transaction, so a push is
+/// applied whole or not at all (also when the server is shutting down: the
+/// transaction, once begun, runs to its commit before the process exits).
 pub async fn push(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Json<PushRequest>, JsonRejection>,
+    Json(req): Json<PushRequest>,
 ) -> Result<Json<PushResponse>, Failure> {
-    let Json(req) = body.map_err(json_rejection)?;
     if req.mutations.len() > MAX_PUSH {
         return Err(Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_many",
-            &format!("一次最多推送 {MAX_PUSH} 条"),
-            &format!("At most {MAX_PUSH} mutations per push"),
+            ErrorCode::TooMany,
+            format!("一次最多推送 {MAX_PUSH} 条"),
+            format!("At most {MAX_PUSH} mutations per push"),
         ));
     }
     let actor = caller.me.actor();
@@ -40,11 +48,11 @@ pub async fn push(
                 Err(PushError::Gap { expected, got }) => {
                     let mut f = Failure::new(
                         StatusCode::CONFLICT,
-                        "gap",
+                        ErrorCode::Gap,
                         "同步顺序有缺口，将自动重发",
-                        &format!("Mutation {got} arrived before {expected}"),
+                        format!("Mutation {got} arrived before {expected}"),
                     );
-                    f.body.expected = Some(expected);
+                    f.expected = Some(expected);
                     Err(f)
                 }
                 Err(PushError::NotYourClient) | Err(PushError::WrongClient { .. }) => {
@@ -91,20 +99,4 @@ pub async fn pull(
         },
         PullResult::Reset { cursor } => PullResponse::Reset { cursor },
     }))
-}
-
-pub async fn ticket(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Ticket>, Failure> {
-    let id = path_uuid(&id)?.to_string();
-    let actor = caller.me.actor();
-    let t = state
-        .db(move |db| db.ticket(&id).map_err(Failure::from))
-        .await?;
-    match t {
-        Some(t) if can_see(&actor, &t) => Ok(Json(t)),
-        _ => Err(Failure::not_found()),
-    }
 }

@@ -15,9 +15,8 @@
 // Early returns carry a ready `Response`; boxing them would only add noise.
 #![allow(clippy::result_large_err)]
 
-use super::error::Failure;
+use super::error::{ErrorCode, Failure};
 use super::{path_uuid, AppState};
-use crate::access::can_see;
 use crate::auth::Caller;
 use crate::store::now_ms;
 use crate::store::uploads::UploadRecord;
@@ -26,6 +25,8 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
 use base64::Engine;
 use minqing_protocol::wire::upload_meta;
 use std::collections::HashMap;
@@ -36,6 +37,18 @@ pub const EXTENSIONS: &str = "creation,creation-with-upload,checksum,termination
 const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// tus: "460 Checksum Mismatch".
 pub const CHECKSUM_MISMATCH: u16 = 460;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/uploads", post(create).options(options))
+        .route(
+            "/v1/uploads/{id}",
+            axum::routing::head(head)
+                .patch(patch)
+                .delete(terminate)
+                .options(options),
+        )
+}
 
 fn with_tus(mut r: Response) -> Response {
     r.headers_mut()
@@ -57,7 +70,7 @@ fn check_resumable(h: &HeaderMap) -> Result<(), Response> {
     }
     let mut r = fail(Failure::new(
         StatusCode::PRECONDITION_FAILED,
-        "tus_version",
+        ErrorCode::TusVersion,
         "不支持的上传协议版本",
         "Unsupported tus version (need Tus-Resumable: 1.0.0)",
     ));
@@ -88,9 +101,9 @@ fn parse_metadata(s: &str) -> Option<HashMap<String, String>> {
 
 fn bad_meta(what: &str) -> Response {
     fail(Failure::bad_request(
-        "bad_metadata",
+        ErrorCode::BadMetadata,
         "上传信息不完整",
-        &format!("Upload-Metadata: {what}"),
+        format!("Upload-Metadata: {what}"),
     ))
 }
 
@@ -118,7 +131,7 @@ pub async fn create(
     let Some(length) = header_str(&headers, "upload-length").and_then(|v| v.parse::<u64>().ok())
     else {
         return fail(Failure::bad_request(
-            "bad_length",
+            ErrorCode::BadLength,
             "缺少上传大小",
             "Upload-Length is required (deferred length is not supported)",
         ));
@@ -126,12 +139,12 @@ pub async fn create(
     if length > state.limits.max_photo_bytes || length == 0 {
         return fail(Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            &format!(
+            ErrorCode::TooLarge,
+            format!(
                 "照片过大（上限 {} MB）",
                 state.limits.max_photo_bytes / (1024 * 1024)
             ),
-            &format!(
+            format!(
                 "Photo size must be 1 to {} bytes",
                 state.limits.max_photo_bytes
             ),
@@ -162,7 +175,7 @@ pub async fn create(
     if meta.get(upload_meta::FILETYPE).map(String::as_str) != Some("image/jpeg") {
         return fail(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "只接受 JPEG 照片",
             "Only image/jpeg photos are accepted",
         ));
@@ -191,7 +204,7 @@ pub async fn create(
     if got.user_id != user {
         return fail(Failure::new(
             StatusCode::CONFLICT,
-            "photo_id_taken",
+            ErrorCode::PhotoIdTaken,
             "照片编号冲突",
             "This photo id is already used",
         ));
@@ -254,7 +267,7 @@ async fn own_upload(
     if !rec.completed && rec.expires_at <= now_ms() {
         return Err(fail(Failure::new(
             StatusCode::GONE,
-            "expired",
+            ErrorCode::Expired,
             "上传已过期，将重新上传",
             "This upload has expired; start a new one",
         )));
@@ -331,7 +344,7 @@ fn parse_checksum(h: &HeaderMap) -> Result<Option<[u8; 32]>, Response> {
     };
     let bad = || {
         fail(Failure::bad_request(
-            "bad_checksum",
+            ErrorCode::BadChecksum,
             "校验信息格式不正确",
             "Upload-Checksum must be `sha256 <base64>`",
         ))
@@ -363,7 +376,7 @@ pub async fn patch(
     if header_str(&headers, "content-type") != Some("application/offset+octet-stream") {
         return fail(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "上传内容类型不正确",
             "PATCH needs Content-Type: application/offset+octet-stream",
         ));
@@ -396,7 +409,7 @@ async fn receive_body(
     let Some(_busy) = state.uploads.claim(uid) else {
         return fail(Failure::new(
             StatusCode::LOCKED,
-            "busy",
+            ErrorCode::Busy,
             "上一段仍在接收，稍后重试",
             "Another PATCH to this upload is still running",
         ));
@@ -424,7 +437,7 @@ async fn receive_body(
                 })
                 .await;
             return fail(Failure::bad_request(
-                "interrupted",
+                ErrorCode::Interrupted,
                 "连接中断",
                 "The request body broke off",
             ));
@@ -432,7 +445,7 @@ async fn receive_body(
         Err(UploadError::ChunkChecksum) => {
             return fail(Failure::new(
                 StatusCode::from_u16(CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
-                "checksum_mismatch",
+                ErrorCode::ChecksumMismatch,
                 "数据校验失败，将重新发送这一段",
                 "Checksum Mismatch",
             ))
@@ -440,7 +453,7 @@ async fn receive_body(
         Err(UploadError::TooLong) => {
             return fail(Failure::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "too_long",
+                ErrorCode::TooLong,
                 "上传内容超出声明的大小",
                 "More bytes than Upload-Length",
             ))
@@ -479,13 +492,13 @@ async fn receive_body(
                 return fail(match e {
                     UploadError::NotJpeg => Failure::new(
                         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "not_jpeg",
+                        ErrorCode::NotJpeg,
                         "照片文件已损坏或不是 JPEG",
                         "The uploaded file is not a JPEG photo",
                     ),
                     _ => Failure::new(
                         StatusCode::from_u16(CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
-                        "photo_checksum_mismatch",
+                        ErrorCode::PhotoChecksumMismatch,
                         "照片与拍摄时记录的不一致，将重新上传",
                         "The photo's SHA-256 differs from the one recorded at capture",
                     ),
@@ -539,7 +552,7 @@ pub async fn terminate(
     if rec.completed {
         return fail(Failure::new(
             StatusCode::CONFLICT,
-            "completed",
+            ErrorCode::Completed,
             "照片已上传完成，不能撤销",
             "A finished upload cannot be terminated",
         ));
@@ -552,41 +565,4 @@ pub async fn terminate(
         Ok(()) => with_tus(StatusCode::NO_CONTENT.into_response()),
         Err(f) => fail(f),
     }
-}
-
-/// A finished photo, for the uploader and everyone who may see its ticket.
-pub async fn photo(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, Failure> {
-    let pid = path_uuid(&id)?.to_string();
-    let user = caller.me.user.to_string();
-    let actor = caller.me.actor();
-    let key = pid.clone();
-    let allowed = state
-        .db(move |db| {
-            let Some(rec) = db.upload_by_photo(&key)? else {
-                return Ok(false);
-            };
-            if !rec.completed {
-                return Ok(false);
-            }
-            if rec.user_id == user {
-                return Ok(true);
-            }
-            Ok(db.ticket(&rec.ticket_id)?.is_some_and(|t| {
-                can_see(&actor, &t) && t.photos.iter().any(|p| p.id.to_string() == key)
-            }))
-        })
-        .await?;
-    if !allowed {
-        return Err(Failure::not_found());
-    }
-    let bytes = state
-        .uploads
-        .photo(&pid)
-        .await
-        .map_err(Failure::unavailable)?;
-    Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
 }

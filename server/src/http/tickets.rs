@@ -1,23 +1,56 @@
-//! Workflow reads beyond sync: possible duplicates of an item (for the
-//! coordinator's and the reviewers' merge decision; rules in
-//! `minqing_protocol::duplicates`, only items the caller may see are listed),
-//! and the caller's inbox of notices (`crate::workflow::notify`).
+//! Tickets and the workflow around them, beyond sync: one ticket by id, the
+//! possible duplicates of an item (for the coordinator's and the reviewers'
+//! merge decision; rules in `minqing_protocol::duplicates`, only items the
+//! caller may see are listed), the deadlines running on it, and the caller's
+//! inbox of notices (`crate::workflow::notify`).
 
 use super::error::Failure;
-use super::{path_uuid, AppState};
+use super::extract::{Id, Json, Query};
+use super::AppState;
 use crate::access::can_see;
 use crate::auth::Caller;
-use axum::extract::{Path, State};
-use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
 use minqing_protocol::duplicates::{candidates, Probe};
-use minqing_protocol::wire::{DuplicateCandidate, DuplicatesResponse};
+use minqing_protocol::wire::{
+    ClockView, ClocksResponse, DuplicateCandidate, DuplicatesResponse, NotificationsResponse,
+};
+use minqing_protocol::Ticket;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/tickets/{id}", get(ticket))
+        .route("/v1/tickets/{id}/duplicates", get(duplicates))
+        .route("/v1/tickets/{id}/clocks", get(clocks))
+        .route("/v1/notifications", get(notifications))
+        .route("/v1/notifications/read", post(mark_read))
+}
+
+/// One ticket, if the caller may see it (else 404).
+pub async fn ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<Ticket>, Failure> {
+    let id = id.to_string();
+    let actor = caller.me.actor();
+    let t = state
+        .db(move |db| db.ticket(&id).map_err(Failure::from))
+        .await?;
+    match t {
+        Some(t) if can_see(&actor, &t) => Ok(Json(t)),
+        _ => Err(Failure::not_found()),
+    }
+}
 
 pub async fn duplicates(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Json<DuplicatesResponse>, Failure> {
-    let id = path_uuid(&id)?.to_string();
+    let id = id.to_string();
     let actor = caller.me.actor();
     let rule = state.duplicate_rule;
     state
@@ -61,13 +94,13 @@ pub struct InboxQuery {
 pub async fn notifications(
     State(state): State<AppState>,
     caller: Caller,
-    axum::extract::Query(q): axum::extract::Query<InboxQuery>,
-) -> Result<Json<minqing_protocol::wire::NotificationsResponse>, Failure> {
+    Query(q): Query<InboxQuery>,
+) -> Result<Json<NotificationsResponse>, Failure> {
     let user = caller.me.user;
     state
         .db(move |db| {
             let (notifications, unread) = db.notifications(user, q.after, 100)?;
-            Ok(Json(minqing_protocol::wire::NotificationsResponse {
+            Ok(Json(NotificationsResponse {
                 notifications,
                 unread,
             }))
@@ -84,15 +117,14 @@ pub struct ReadBody {
 pub async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Json<ReadBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<axum::http::StatusCode, Failure> {
-    let Json(b) = body.map_err(super::error::json_rejection)?;
+    Json(b): Json<ReadBody>,
+) -> Result<StatusCode, Failure> {
     let user = caller.me.user;
     let now = state.clock.now();
     state
         .db(move |db| {
             db.mark_read(user, b.up_to, now)?;
-            Ok(axum::http::StatusCode::NO_CONTENT)
+            Ok(StatusCode::NO_CONTENT)
         })
         .await
 }
@@ -101,9 +133,9 @@ pub async fn mark_read(
 pub async fn clocks(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<minqing_protocol::wire::ClocksResponse>, Failure> {
-    let id = path_uuid(&id)?.to_string();
+    Id(id): Id,
+) -> Result<Json<ClocksResponse>, Failure> {
+    let id = id.to_string();
     let actor = caller.me.actor();
     let now = state.clock.now();
     state
@@ -122,7 +154,7 @@ pub async fn clocks(
             });
             let clocks = running
                 .into_iter()
-                .map(|c| minqing_protocol::wire::ClockView {
+                .map(|c| ClockView {
                     kind: c.kind,
                     label_zh: c.kind.label_zh().to_owned(),
                     started_at: c.started_at,
@@ -130,7 +162,7 @@ pub async fn clocks(
                     colour: c.colour(now),
                 })
                 .collect();
-            Ok(Json(minqing_protocol::wire::ClocksResponse {
+            Ok(Json(ClocksResponse {
                 clocks,
                 calendar_covers,
             }))

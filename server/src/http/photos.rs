@@ -1,0 +1,53 @@
+//! `GET /v1/photos/{id}`: a finished photo, for its uploader and everyone who
+//! may see its ticket (else 404). Uploads themselves are `super::tus`.
+
+use super::error::Failure;
+use super::extract::Id;
+use super::AppState;
+use crate::access::can_see;
+use crate::auth::Caller;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/photos/{id}", get(photo))
+}
+
+pub async fn photo(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Response, Failure> {
+    let pid = id.to_string();
+    let user = caller.me.user.to_string();
+    let actor = caller.me.actor();
+    let key = pid.clone();
+    let allowed = state
+        .db(move |db| {
+            let Some(rec) = db.upload_by_photo(&key)? else {
+                return Ok(false);
+            };
+            if !rec.completed {
+                return Ok(false);
+            }
+            if rec.user_id == user {
+                return Ok(true);
+            }
+            Ok(db.ticket(&rec.ticket_id)?.is_some_and(|t| {
+                can_see(&actor, &t) && t.photos.iter().any(|p| p.id.to_string() == key)
+            }))
+        })
+        .await?;
+    if !allowed {
+        return Err(Failure::not_found());
+    }
+    let bytes = state
+        .uploads
+        .photo(&pid)
+        .await
+        .map_err(Failure::unavailable)?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
+}

@@ -1,0 +1,149 @@
+//! The HTTP layer's own rules, over real HTTP: every error code the server can
+//! answer is the list `openapi.json` documents; every rejection of an extractor
+//! (body, query, path, token, role) is the JSON error body.
+
+mod support;
+
+use minqing_protocol::wire::ApiError;
+use minqing_server::http::error::ErrorCode;
+use reqwest::Method;
+use std::collections::BTreeSet;
+use support::start;
+
+#[test]
+fn error_codes_are_the_ones_openapi_lists() {
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json");
+    let listed: Vec<String> = doc["components"]["schemas"]["ApiError"]["properties"]["error"]
+        ["enum"]
+        .as_array()
+        .expect("ApiError.error has an enum")
+        .iter()
+        .map(|v| v.as_str().expect("a string").to_owned())
+        .collect();
+    let ours: Vec<String> = ErrorCode::ALL
+        .iter()
+        .map(|c| {
+            // The wire form is serde's, and `as_str` says the same.
+            let wire = serde_json::to_value(c).expect("serialize");
+            assert_eq!(wire, c.as_str(), "{c:?}");
+            c.as_str().to_owned()
+        })
+        .collect();
+    let listed_set: BTreeSet<_> = listed.iter().collect();
+    let ours_set: BTreeSet<_> = ours.iter().collect();
+    assert_eq!(
+        listed_set.len(),
+        listed.len(),
+        "openapi.json lists a code twice"
+    );
+    assert_eq!(ours_set.len(), ours.len(), "ErrorCode has a code twice");
+    assert_eq!(
+        ours_set, listed_set,
+        "ErrorCode and openapi.json's ApiError.error enum differ"
+    );
+}
+
+async fn error_of(r: reqwest::Response) -> (u16, ApiError) {
+    let status = r.status().as_u16();
+    let body = r.text().await.expect("body");
+    let e: ApiError = serde_json::from_str(&body)
+        .unwrap_or_else(|_| panic!("status {status}: not an ApiError: {body}"));
+    assert!(!e.message_zh.is_empty() && !e.message_en.is_empty());
+    assert!(
+        ErrorCode::ALL.iter().any(|c| c.as_str() == e.error),
+        "{} is not an ErrorCode",
+        e.error
+    );
+    (status, e)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rejection_is_a_json_error() {
+    let s = start().await;
+    let deputy = s.login("陆靖英").await.access_token;
+    let admin = s.login("系统管理员").await.access_token;
+    let calendar = serde_json::json!({ "toml": "" });
+
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
+        (
+            "a query of the wrong type",
+            s.req(Method::GET, "/v1/notifications?after=soon", Some(&deputy)),
+            400,
+            "malformed",
+        ),
+        (
+            "a path of the wrong type",
+            s.req(Method::PUT, "/v1/admin/calendar/next", Some(&admin))
+                .json(&calendar),
+            400,
+            "malformed",
+        ),
+        (
+            "a body of the wrong type",
+            s.req(Method::POST, "/v1/notifications/read", Some(&deputy))
+                .json(&serde_json::json!({ "up_to": "all" })),
+            400,
+            "malformed",
+        ),
+        (
+            "a body that is not JSON",
+            s.req(Method::POST, "/v1/notifications/read", Some(&deputy))
+                .header("content-type", "text/plain")
+                .body("{\"up_to\": 1}"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "an admin route without a token",
+            s.req(Method::PUT, "/v1/admin/calendar/2027", None)
+                .json(&calendar),
+            401,
+            "unauthorized",
+        ),
+        (
+            "an admin route for a deputy",
+            s.req(Method::PUT, "/v1/admin/calendar/2027", Some(&deputy))
+                .json(&calendar),
+            403,
+            "forbidden",
+        ),
+        (
+            "the admin's reference for a deputy",
+            s.req(Method::GET, "/v1/admin/reference", Some(&deputy)),
+            403,
+            "forbidden",
+        ),
+        (
+            "a ticket id that is not one",
+            s.req(Method::GET, "/v1/tickets/42", Some(&deputy)),
+            404,
+            "not_found",
+        ),
+        (
+            "no such route",
+            s.req(Method::GET, "/v1/nothing", Some(&deputy)),
+            404,
+            "not_found",
+        ),
+        (
+            "an upload without Tus-Resumable",
+            s.req(Method::POST, "/v1/uploads", Some(&deputy))
+                .header("upload-length", "10"),
+            412,
+            "tus_version",
+        ),
+    ];
+    for (what, req, status, code) in cases {
+        let r = req.send().await.expect("send");
+        let (st, e) = error_of(r).await;
+        assert_eq!((st, e.error.as_str()), (status, code), "{what}");
+    }
+    // The admin passes the same extractor.
+    let r = s
+        .req(Method::GET, "/v1/admin/reference", Some(&admin))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+}
