@@ -26,7 +26,17 @@
 //! The local store does not fsync by itself, so when its root is known
 //! ([`Uploads::durable_local_root`]) the photo and its directory are fsynced
 //! before the upload counts as finished.
+//!
+//! # A request's body, and the offset
+//! [`Uploads::receive_body`] is what one tus request with bytes does (a PATCH,
+//! or a creation with upload), between the HTTP layer's checks and its answer:
+//! become the upload's one writer, take the body in, and record the offset
+//! reached — or, at the last byte, verify and store the photo and complete the
+//! record in one write. [`Uploads::vouched`] keeps the recorded offset honest
+//! on a process that does not hold the bytes (see there).
 
+use crate::store::uploads::UploadRecord;
+use crate::store::{now_ms, Db, StoreError};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use object_store::path::Path as ObjectPath;
@@ -53,6 +63,24 @@ pub enum UploadError {
     Io(#[from] std::io::Error),
     #[error("object store: {0}")]
     Store(#[from] object_store::Error),
+    #[error("another request is still writing to this upload")]
+    Busy,
+    #[error("{0}")]
+    Db(#[from] StoreError),
+}
+
+/// Run blocking database work on tokio's blocking pool, in the caller's span.
+async fn on_db<T: Send + 'static>(
+    db: &Arc<Db>,
+    f: impl FnOnce(&Db) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, UploadError> {
+    let db = db.clone();
+    let span = tracing::Span::current();
+    Ok(
+        tokio::task::spawn_blocking(move || span.in_scope(|| f(&db)))
+            .await
+            .map_err(std::io::Error::other)??,
+    )
 }
 
 /// Whole-photo PATCHes up to this size are received in memory.
@@ -410,6 +438,98 @@ impl Uploads {
         self.store_photo(id, photo_id, bytes).await
     }
 
+    /// `rec` with an offset this process can vouch for. Unfinished bytes live
+    /// in this process's part file: an upload begun on another server process
+    /// (or whose part file was lost) goes on from what is here, usually from 0,
+    /// and the record says so before anyone relies on it.
+    pub async fn vouched(
+        &self,
+        db: &Arc<Db>,
+        uid: uuid::Uuid,
+        mut rec: UploadRecord,
+    ) -> Result<UploadRecord, UploadError> {
+        if rec.completed || rec.offset == 0 {
+            return Ok(rec);
+        }
+        let held = self.held(&uid).await;
+        if held < rec.offset {
+            tracing::warn!(upload = %uid, recorded = rec.offset, held, "upload bytes not here; going on from what is");
+            let key = rec.id.clone();
+            on_db(db, move |db| db.set_upload_offset(&key, held)).await?;
+            rec.offset = held;
+        }
+        Ok(rec)
+    }
+
+    /// Take a request body into upload `rec` (already checked by the caller:
+    /// the caller's, live, unfinished, at the offset the client claimed) and
+    /// record where it got to. Returns the record as it now stands: its new
+    /// offset, and `completed` when this body brought the last byte and the
+    /// photo was verified and stored. Errors: [`UploadError::Busy`] (another
+    /// request is writing to it), `Interrupted` (the body broke off; what it
+    /// kept is recorded), `ChunkChecksum`, `TooLong` (nothing kept),
+    /// `WholeChecksum` and `NotJpeg` (the upload is deleted, bytes and record),
+    /// anything else transient.
+    pub async fn receive_body<S, E>(
+        &self,
+        db: &Arc<Db>,
+        uid: uuid::Uuid,
+        mut rec: UploadRecord,
+        checksum: Option<[u8; 32]>,
+        body: S,
+    ) -> Result<UploadRecord, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+    {
+        let Some(_busy) = self.claim(uid) else {
+            return Err(UploadError::Busy);
+        };
+        let key = rec.id.clone();
+        let (new_offset, whole) = match self
+            .receive(&uid, rec.offset, rec.length, checksum, body)
+            .await
+        {
+            Ok(Appended::Partial(n)) => (n, None),
+            Ok(Appended::Whole { bytes, sha256 }) => {
+                (rec.length, Some(Whole::Memory(bytes, sha256)))
+            }
+            Ok(Appended::WholeOnDisk { sha256 }) => (rec.length, Some(Whole::Disk(sha256))),
+            Err(UploadError::Interrupted { kept }) => {
+                let offset = rec.offset + kept;
+                let _ = on_db(db, move |db| db.set_upload_offset(&key, offset)).await;
+                return Err(UploadError::Interrupted { kept });
+            }
+            Err(e) => return Err(e),
+        };
+        if new_offset < rec.length {
+            on_db(db, move |db| db.set_upload_offset(&key, new_offset)).await?;
+            rec.offset = new_offset;
+            return Ok(rec);
+        }
+        let finished = match whole {
+            Some(Whole::Memory(bytes, sha256)) => {
+                self.finish_whole(&uid, &rec.photo_id, &rec.sha256, bytes, sha256)
+                    .await
+            }
+            Some(Whole::Disk(sha256)) => {
+                self.finish(&uid, &rec.photo_id, &rec.sha256, Some(sha256))
+                    .await
+            }
+            None => self.finish(&uid, &rec.photo_id, &rec.sha256, None).await,
+        };
+        if let Err(e) = finished {
+            if matches!(e, UploadError::WholeChecksum | UploadError::NotJpeg) {
+                let _ = on_db(db, move |db| db.delete_upload(&key)).await;
+            }
+            return Err(e);
+        }
+        // Offset and completion in one write.
+        on_db(db, move |db| db.complete_upload(&key, now_ms())).await?;
+        rec.offset = new_offset;
+        rec.completed = true;
+        Ok(rec)
+    }
+
     /// Forget an unfinished upload's bytes.
     pub async fn discard(&self, id: &uuid::Uuid) {
         let _ = tokio::fs::remove_file(self.part(id)).await;
@@ -418,4 +538,10 @@ impl Uploads {
     pub async fn photo(&self, photo_id: &str) -> Result<Bytes, UploadError> {
         Ok(self.store.get(&object_key(photo_id)).await?.bytes().await?)
     }
+}
+
+/// A whole upload that arrived in one request, hashed on the way.
+enum Whole {
+    Memory(Bytes, [u8; 32]),
+    Disk([u8; 32]),
 }

@@ -11,21 +11,29 @@
 //! common case, answered `201` with `Location` and `Upload-Offset`. If the
 //! photo's upload already exists, its body is not read and the answer gives
 //! the offset the server holds, from which the client goes on with `PATCH`.
-
-// Early returns carry a ready `Response`; boxing them would only add noise.
-#![allow(clippy::result_large_err)]
+//!
+//! The handlers check the request and answer; what a body does to an upload
+//! (one writer, the part file, the offset, verification at the last byte) is
+//! `crate::uploads` ([`Uploads::receive_body`], [`Uploads::vouched`]). Errors
+//! are the service's [`Failure`] like everywhere else; every answer on these
+//! routes carries `Tus-Resumable` (a layer on [`router`]).
+//!
+//! [`Uploads::receive_body`]: crate::uploads::Uploads::receive_body
+//! [`Uploads::vouched`]: crate::uploads::Uploads::vouched
 
 use super::error::{ErrorCode, Failure};
+use super::extract::Path;
 use super::{path_uuid, AppState};
 use crate::auth::Caller;
 use crate::store::now_ms;
 use crate::store::uploads::UploadRecord;
-use crate::uploads::{Appended, UploadError};
+use crate::uploads::UploadError;
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{FromRequestParts, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{head, post};
 use axum::Router;
 use base64::Engine;
 use minqing_protocol::wire::upload_meta;
@@ -38,45 +46,101 @@ const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// tus: "460 Checksum Mismatch".
 pub const CHECKSUM_MISMATCH: u16 = 460;
 
+const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
+const TUS_VERSION_HEADER: HeaderName = HeaderName::from_static("tus-version");
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/uploads", post(create).options(options))
         .route(
             "/v1/uploads/{id}",
-            axum::routing::head(head)
+            head(head_offset)
                 .patch(patch)
                 .delete(terminate)
                 .options(options),
         )
+        .layer(map_response(with_tus))
 }
 
-fn with_tus(mut r: Response) -> Response {
+/// Every answer on the tus routes says which tus it speaks.
+async fn with_tus(mut r: Response) -> Response {
     r.headers_mut()
-        .insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+        .insert(TUS_RESUMABLE, HeaderValue::from_static(TUS_VERSION));
     r
-}
-
-fn fail(f: Failure) -> Response {
-    with_tus(f.into_response())
 }
 
 fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn check_resumable(h: &HeaderMap) -> Result<(), Response> {
-    if header_str(h, "tus-resumable") == Some(TUS_VERSION) {
-        return Ok(());
+fn checksum_mismatch() -> StatusCode {
+    StatusCode::from_u16(CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+/// A request that speaks tus 1.0.0 (`Tus-Resumable`); 412 otherwise.
+pub struct Resumable;
+
+impl<S: Send + Sync> FromRequestParts<S> for Resumable {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Failure> {
+        if header_str(&parts.headers, "tus-resumable") == Some(TUS_VERSION) {
+            return Ok(Resumable);
+        }
+        Err(Failure::new(
+            StatusCode::PRECONDITION_FAILED,
+            ErrorCode::TusVersion,
+            "不支持的上传协议版本",
+            "Unsupported tus version (need Tus-Resumable: 1.0.0)",
+        )
+        .with_header(TUS_VERSION_HEADER, HeaderValue::from_static(TUS_VERSION)))
     }
-    let mut r = fail(Failure::new(
-        StatusCode::PRECONDITION_FAILED,
-        ErrorCode::TusVersion,
-        "不支持的上传协议版本",
-        "Unsupported tus version (need Tus-Resumable: 1.0.0)",
-    ));
-    r.headers_mut()
-        .insert("tus-version", HeaderValue::from_static(TUS_VERSION));
-    Err(r)
+}
+
+/// What became of an upload's bytes, as an answer.
+impl From<UploadError> for Failure {
+    fn from(e: UploadError) -> Self {
+        match e {
+            UploadError::Busy => Failure::new(
+                StatusCode::LOCKED,
+                ErrorCode::Busy,
+                "上一段仍在接收，稍后重试",
+                "Another PATCH to this upload is still running",
+            ),
+            UploadError::Interrupted { .. } => Failure::bad_request(
+                ErrorCode::Interrupted,
+                "连接中断",
+                "The request body broke off",
+            ),
+            UploadError::ChunkChecksum => Failure::new(
+                checksum_mismatch(),
+                ErrorCode::ChecksumMismatch,
+                "数据校验失败，将重新发送这一段",
+                "Checksum Mismatch",
+            ),
+            UploadError::TooLong => Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::TooLong,
+                "上传内容超出声明的大小",
+                "More bytes than Upload-Length",
+            ),
+            UploadError::NotJpeg => Failure::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::NotJpeg,
+                "照片文件已损坏或不是 JPEG",
+                "The uploaded file is not a JPEG photo",
+            ),
+            UploadError::WholeChecksum => Failure::new(
+                checksum_mismatch(),
+                ErrorCode::PhotoChecksumMismatch,
+                "照片与拍摄时记录的不一致，将重新上传",
+                "The photo's SHA-256 differs from the one recorded at capture",
+            ),
+            e @ (UploadError::Io(_) | UploadError::Store(_) | UploadError::Db(_)) => {
+                Failure::unavailable(e)
+            }
+        }
+    }
 }
 
 fn http_date(ms: i64) -> String {
@@ -99,45 +163,44 @@ fn parse_metadata(s: &str) -> Option<HashMap<String, String>> {
     Some(out)
 }
 
-fn bad_meta(what: &str) -> Response {
-    fail(Failure::bad_request(
+fn bad_meta(what: &str) -> Failure {
+    Failure::bad_request(
         ErrorCode::BadMetadata,
         "上传信息不完整",
         format!("Upload-Metadata: {what}"),
-    ))
+    )
 }
 
 pub async fn options(State(state): State<AppState>) -> Response {
-    let mut r = with_tus(StatusCode::NO_CONTENT.into_response());
+    let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();
-    h.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    h.insert(TUS_VERSION_HEADER, HeaderValue::from_static(TUS_VERSION));
     h.insert("tus-extension", HeaderValue::from_static(EXTENSIONS));
     h.insert("tus-checksum-algorithm", HeaderValue::from_static("sha256"));
-    if let Ok(v) = HeaderValue::from_str(&state.limits.max_photo_bytes.to_string()) {
-        h.insert("tus-max-size", v);
-    }
+    h.insert(
+        "tus-max-size",
+        HeaderValue::from(state.limits.max_photo_bytes),
+    );
     r
 }
 
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    _: Resumable,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    if let Err(r) = check_resumable(&headers) {
-        return r;
-    }
+) -> Result<Response, Failure> {
     let Some(length) = header_str(&headers, "upload-length").and_then(|v| v.parse::<u64>().ok())
     else {
-        return fail(Failure::bad_request(
+        return Err(Failure::bad_request(
             ErrorCode::BadLength,
             "缺少上传大小",
             "Upload-Length is required (deferred length is not supported)",
         ));
     };
     if length > state.limits.max_photo_bytes || length == 0 {
-        return fail(Failure::new(
+        return Err(Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::TooLarge,
             format!(
@@ -150,30 +213,24 @@ pub async fn create(
             ),
         ));
     }
-    let Some(meta) = header_str(&headers, "upload-metadata").and_then(parse_metadata) else {
-        return bad_meta("missing or not base64");
-    };
-    let Some(photo_id) = meta
+    let meta = header_str(&headers, "upload-metadata")
+        .and_then(parse_metadata)
+        .ok_or_else(|| bad_meta("missing or not base64"))?;
+    let photo_id = meta
         .get(upload_meta::PHOTO_ID)
         .and_then(|v| uuid::Uuid::parse_str(v).ok())
-    else {
-        return bad_meta("photo_id must be a UUID");
-    };
-    let Some(ticket_id) = meta
+        .ok_or_else(|| bad_meta("photo_id must be a UUID"))?;
+    let ticket_id = meta
         .get(upload_meta::TICKET_ID)
         .and_then(|v| uuid::Uuid::parse_str(v).ok())
-    else {
-        return bad_meta("ticket_id must be a UUID");
-    };
-    let Some(sha256) = meta
+        .ok_or_else(|| bad_meta("ticket_id must be a UUID"))?;
+    let sha256 = meta
         .get(upload_meta::SHA256)
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(|v| v.to_ascii_lowercase())
-    else {
-        return bad_meta("sha256 must be 64 hex digits");
-    };
+        .ok_or_else(|| bad_meta("sha256 must be 64 hex digits"))?;
     if meta.get(upload_meta::FILETYPE).map(String::as_str) != Some("image/jpeg") {
-        return fail(Failure::new(
+        return Err(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnsupportedMediaType,
             "只接受 JPEG 照片",
@@ -194,15 +251,11 @@ pub async fn create(
         completed: false,
     };
     let user = rec.user_id.clone();
-    let got = match state
+    let got = state
         .db(move |db| db.create_upload(&rec, now).map_err(Failure::from))
-        .await
-    {
-        Ok(r) => r,
-        Err(f) => return fail(f),
-    };
+        .await?;
     if got.user_id != user {
-        return fail(Failure::new(
+        return Err(Failure::new(
             StatusCode::CONFLICT,
             ErrorCode::PhotoIdTaken,
             "照片编号冲突",
@@ -213,103 +266,65 @@ pub async fn create(
     let with_upload =
         header_str(&headers, "content-type") == Some("application/offset+octet-stream");
     let mut r = if !with_upload {
-        let mut r = with_tus(StatusCode::CREATED.into_response());
+        let mut r = StatusCode::CREATED.into_response();
         if !got.completed {
             if let Ok(v) = HeaderValue::from_str(&http_date(got.expires_at)) {
                 r.headers_mut().insert("upload-expires", v);
             }
         }
         r
-    } else if got.id == new_id && !got.completed && got.offset == 0 {
-        let checksum = match parse_checksum(&headers) {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
-        let Ok(uid) = uuid::Uuid::parse_str(&got.id) else {
-            return fail(Failure::not_found());
-        };
-        receive_body(&state, uid, got, checksum, body, StatusCode::CREATED).await
     } else {
-        // Created before (an answer lost, an app killed): where it stands.
-        let got = match uuid::Uuid::parse_str(&got.id) {
-            Ok(uid) => match vouched(&state, uid, got).await {
-                Ok(g) => g,
-                Err(f) => return fail(f),
-            },
-            Err(_) => return fail(Failure::not_found()),
-        };
-        let offset = got.offset;
-        offset_response(StatusCode::CREATED, &got, offset)
+        let uid = uuid::Uuid::parse_str(&got.id).map_err(|_| Failure::not_found())?;
+        if got.id == new_id && !got.completed && got.offset == 0 {
+            let checksum = parse_checksum(&headers)?;
+            receive_body(&state, uid, got, checksum, body, StatusCode::CREATED).await?
+        } else {
+            // Created before (an answer lost, an app killed): where it stands.
+            let got = state.uploads.vouched(&state.db, uid, got).await?;
+            offset_response(StatusCode::CREATED, &got)
+        }
     };
     if r.status() == StatusCode::CREATED {
         if let Ok(v) = location {
             r.headers_mut().insert(header::LOCATION, v);
         }
     }
-    r
+    Ok(r)
 }
 
-/// The caller's live upload `id`, or the response to give instead.
+/// The caller's live upload `id`, at an offset this process vouches for.
 async fn own_upload(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> Result<(uuid::Uuid, UploadRecord), Response> {
-    let uid = path_uuid(id).map_err(fail)?;
+) -> Result<(uuid::Uuid, UploadRecord), Failure> {
+    let uid = path_uuid(id)?;
     let key = uid.to_string();
     let rec = state
         .db(move |db| db.upload(&key).map_err(Failure::from))
-        .await
-        .map_err(fail)?;
+        .await?;
     let Some(rec) = rec.filter(|r| r.user_id == caller.me.user.to_string()) else {
-        return Err(fail(Failure::not_found()));
+        return Err(Failure::not_found());
     };
     if !rec.completed && rec.expires_at <= now_ms() {
-        return Err(fail(Failure::new(
+        return Err(Failure::new(
             StatusCode::GONE,
             ErrorCode::Expired,
             "上传已过期，将重新上传",
             "This upload has expired; start a new one",
-        )));
+        ));
     }
-    let rec = vouched(state, uid, rec).await.map_err(fail)?;
+    let rec = state.uploads.vouched(&state.db, uid, rec).await?;
     Ok((uid, rec))
 }
 
-/// `rec` with an offset this process can vouch for. Unfinished bytes live in
-/// this process's part file: an upload begun on another server process (or
-/// whose part file was lost) goes on from what is here, usually from 0, and
-/// the record says so before anyone relies on it.
-async fn vouched(
-    state: &AppState,
-    uid: uuid::Uuid,
-    mut rec: UploadRecord,
-) -> Result<UploadRecord, Failure> {
-    if rec.completed || rec.offset == 0 {
-        return Ok(rec);
-    }
-    let held = state.uploads.held(&uid).await;
-    if held < rec.offset {
-        tracing::warn!(upload = %uid, recorded = rec.offset, held, "upload bytes not here; going on from what is");
-        let key = rec.id.clone();
-        state
-            .db(move |db| db.set_upload_offset(&key, held).map_err(Failure::from))
-            .await?;
-        rec.offset = held;
-    }
-    Ok(rec)
-}
-
-fn offset_response(status: StatusCode, rec: &UploadRecord, offset: u64) -> Response {
-    let mut r = with_tus(status.into_response());
+/// An answer giving where upload `rec` stands.
+fn offset_response(status: StatusCode, rec: &UploadRecord) -> Response {
+    let mut r = status.into_response();
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&offset.to_string()) {
-        h.insert("upload-offset", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&rec.length.to_string()) {
-        h.insert("upload-length", v);
-    }
+    h.insert("upload-offset", HeaderValue::from(rec.offset));
+    h.insert("upload-length", HeaderValue::from(rec.length));
     if !rec.completed {
         if let Ok(v) = HeaderValue::from_str(&http_date(rec.expires_at)) {
             h.insert("upload-expires", v);
@@ -318,36 +333,31 @@ fn offset_response(status: StatusCode, rec: &UploadRecord, offset: u64) -> Respo
     r
 }
 
-pub async fn head(
+pub async fn head_offset(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    _: Resumable,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = check_resumable(&headers) {
-        return r;
-    }
+) -> Result<Response, Failure> {
     // A PATCH still running for this upload (its client may already have
     // given up on it) settles first, so the offset includes what it kept.
     if let Ok(uid) = path_uuid(&id) {
         state.uploads.settled(uid, SETTLE_LIMIT).await;
     }
-    match own_upload(&state, &caller, &id).await {
-        Ok((_, rec)) => offset_response(StatusCode::OK, &rec, rec.offset),
-        Err(r) => r,
-    }
+    let (_, rec) = own_upload(&state, &caller, &id).await?;
+    Ok(offset_response(StatusCode::OK, &rec))
 }
 
-fn parse_checksum(h: &HeaderMap) -> Result<Option<[u8; 32]>, Response> {
+fn parse_checksum(h: &HeaderMap) -> Result<Option<[u8; 32]>, Failure> {
     let Some(v) = header_str(h, "upload-checksum") else {
         return Ok(None);
     };
     let bad = || {
-        fail(Failure::bad_request(
+        Failure::bad_request(
             ErrorCode::BadChecksum,
             "校验信息格式不正确",
             "Upload-Checksum must be `sha256 <base64>`",
-        ))
+        )
     };
     let (algo, b64) = v.split_once(' ').ok_or_else(bad)?;
     if algo != "sha256" {
@@ -362,42 +372,33 @@ fn parse_checksum(h: &HeaderMap) -> Result<Option<[u8; 32]>, Response> {
 pub async fn patch(
     State(state): State<AppState>,
     caller: Caller,
+    _: Resumable,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Body,
-) -> Response {
-    if let Err(r) = check_resumable(&headers) {
-        return r;
-    }
-    let (uid, rec) = match own_upload(&state, &caller, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, Failure> {
+    let (uid, rec) = own_upload(&state, &caller, &id).await?;
     if header_str(&headers, "content-type") != Some("application/offset+octet-stream") {
-        return fail(Failure::new(
+        return Err(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnsupportedMediaType,
             "上传内容类型不正确",
             "PATCH needs Content-Type: application/offset+octet-stream",
         ));
     }
-    let checksum = match parse_checksum(&headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let checksum = parse_checksum(&headers)?;
     let claimed = header_str(&headers, "upload-offset").and_then(|v| v.parse::<u64>().ok());
     if claimed != Some(rec.offset) {
-        return offset_response(StatusCode::CONFLICT, &rec, rec.offset);
+        return Ok(offset_response(StatusCode::CONFLICT, &rec));
     }
     if rec.completed {
-        return offset_response(StatusCode::NO_CONTENT, &rec, rec.offset);
+        return Ok(offset_response(StatusCode::NO_CONTENT, &rec));
     }
     receive_body(&state, uid, rec, checksum, body, StatusCode::NO_CONTENT).await
 }
 
-/// Take a request body into upload `rec` (already checked: the caller's, live,
-/// at the offset the client claimed) and answer with the offset reached. At
-/// the end the photo is verified and stored, and the record completed.
+/// Take the body into the upload (`crate::uploads`) and answer with the offset
+/// reached; a finished photo pokes the devices waiting for it.
 async fn receive_body(
     state: &AppState,
     uid: uuid::Uuid,
@@ -405,152 +406,28 @@ async fn receive_body(
     checksum: Option<[u8; 32]>,
     body: Body,
     status: StatusCode,
-) -> Response {
-    let Some(_busy) = state.uploads.claim(uid) else {
-        return fail(Failure::new(
-            StatusCode::LOCKED,
-            ErrorCode::Busy,
-            "上一段仍在接收，稍后重试",
-            "Another PATCH to this upload is still running",
-        ));
-    };
-    let received = state
+) -> Result<Response, Failure> {
+    let rec = state
         .uploads
-        .receive(
-            &uid,
-            rec.offset,
-            rec.length,
-            checksum,
-            body.into_data_stream(),
-        )
-        .await;
-    let key = rec.id.clone();
-    let (new_offset, whole) = match received {
-        Ok(Appended::Partial(n)) => (n, None),
-        Ok(Appended::Whole { bytes, sha256 }) => (rec.length, Some(Whole::Memory(bytes, sha256))),
-        Ok(Appended::WholeOnDisk { sha256 }) => (rec.length, Some(Whole::Disk(sha256))),
-        Err(UploadError::Interrupted { kept }) => {
-            let _ = state
-                .db(move |db| {
-                    db.set_upload_offset(&key, rec.offset + kept)
-                        .map_err(Failure::from)
-                })
-                .await;
-            return fail(Failure::bad_request(
-                ErrorCode::Interrupted,
-                "连接中断",
-                "The request body broke off",
-            ));
-        }
-        Err(UploadError::ChunkChecksum) => {
-            return fail(Failure::new(
-                StatusCode::from_u16(CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
-                ErrorCode::ChecksumMismatch,
-                "数据校验失败，将重新发送这一段",
-                "Checksum Mismatch",
-            ))
-        }
-        Err(UploadError::TooLong) => {
-            return fail(Failure::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::TooLong,
-                "上传内容超出声明的大小",
-                "More bytes than Upload-Length",
-            ))
-        }
-        Err(e) => return fail(Failure::unavailable(e)),
-    };
-    let mut rec = rec;
-    if new_offset == rec.length {
-        let finished = match whole {
-            Some(Whole::Memory(bytes, sha256)) => {
-                state
-                    .uploads
-                    .finish_whole(&uid, &rec.photo_id, &rec.sha256, bytes, sha256)
-                    .await
-            }
-            Some(Whole::Disk(sha256)) => {
-                state
-                    .uploads
-                    .finish(&uid, &rec.photo_id, &rec.sha256, Some(sha256))
-                    .await
-            }
-            None => {
-                state
-                    .uploads
-                    .finish(&uid, &rec.photo_id, &rec.sha256, None)
-                    .await
-            }
-        };
-        match finished {
-            Ok(()) => {}
-            Err(e @ (UploadError::WholeChecksum | UploadError::NotJpeg)) => {
-                let k = key.clone();
-                let _ = state
-                    .db(move |db| db.delete_upload(&k).map_err(Failure::from))
-                    .await;
-                return fail(match e {
-                    UploadError::NotJpeg => Failure::new(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        ErrorCode::NotJpeg,
-                        "照片文件已损坏或不是 JPEG",
-                        "The uploaded file is not a JPEG photo",
-                    ),
-                    _ => Failure::new(
-                        StatusCode::from_u16(CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
-                        ErrorCode::PhotoChecksumMismatch,
-                        "照片与拍摄时记录的不一致，将重新上传",
-                        "The photo's SHA-256 differs from the one recorded at capture",
-                    ),
-                });
-            }
-            Err(e) => return fail(Failure::unavailable(e)),
-        }
-        // Offset and completion in one write.
-        let k = key.clone();
-        if let Err(f) = state
-            .db(move |db| db.complete_upload(&k, now_ms()).map_err(Failure::from))
-            .await
-        {
-            return fail(f);
-        }
-        rec.completed = true;
+        .receive_body(&state.db, uid, rec, checksum, body.into_data_stream())
+        .await?;
+    if rec.completed {
         // Devices waiting for this photo fetch it on their next pass (other
         // processes hear of it through the store's NOTIFY, on PostgreSQL).
         state.pokes.poke();
-    } else {
-        let k = key.clone();
-        if let Err(f) = state
-            .db(move |db| db.set_upload_offset(&k, new_offset).map_err(Failure::from))
-            .await
-        {
-            return fail(f);
-        }
     }
-    offset_response(status, &rec, new_offset)
-}
-
-/// A whole upload that arrived in one request, hashed on the way.
-enum Whole {
-    Memory(bytes::Bytes, [u8; 32]),
-    Disk([u8; 32]),
+    Ok(offset_response(status, &rec))
 }
 
 pub async fn terminate(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    _: Resumable,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = check_resumable(&headers) {
-        return r;
-    }
-    let (uid, rec) = match own_upload(&state, &caller, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, Failure> {
+    let (uid, rec) = own_upload(&state, &caller, &id).await?;
     if rec.completed {
-        return fail(Failure::new(
+        return Err(Failure::new(
             StatusCode::CONFLICT,
             ErrorCode::Completed,
             "照片已上传完成，不能撤销",
@@ -558,11 +435,8 @@ pub async fn terminate(
         ));
     }
     state.uploads.discard(&uid).await;
-    match state
+    state
         .db(move |db| db.delete_upload(&rec.id).map_err(Failure::from))
-        .await
-    {
-        Ok(()) => with_tus(StatusCode::NO_CONTENT.into_response()),
-        Err(f) => fail(f),
-    }
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
