@@ -1,6 +1,7 @@
 //! The HTTP layer's own rules, over real HTTP: every error code the server can
 //! answer is the list `openapi.json` documents; every rejection of an extractor
-//! (body, query, path, token, role) is the JSON error body.
+//! (body, query, path, token, role) is the JSON error body; every answer
+//! carries a request id, and every log line of the request says it.
 
 mod support;
 
@@ -8,6 +9,7 @@ use minqing_protocol::wire::ApiError;
 use minqing_server::http::error::ErrorCode;
 use reqwest::Method;
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use support::start;
 
 #[test]
@@ -146,4 +148,78 @@ async fn every_rejection_is_a_json_error() {
         .await
         .expect("send");
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_a_request_id() {
+    let s = start().await;
+    let r = s.http.get(s.u("/health")).send().await.expect("health");
+    assert_eq!(r.status(), 200);
+    let id = r.headers()["x-request-id"].to_str().expect("ascii");
+    uuid::Uuid::parse_str(id).expect("a made-up id is a UUID");
+    // A caller's own id (a proxy's, a client's) goes through and comes back.
+    let r = s
+        .http
+        .get(s.u("/v1/me"))
+        .header("x-request-id", "phone-7f3a-0001")
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["x-request-id"], "phone-7f3a-0001");
+}
+
+/// Log lines as the server's subscriber writes them, kept for the test.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A failure logged deep inside a request — on tokio's blocking pool, where
+/// the database work runs — still names the request it belongs to, and so
+/// does the request's own line when it is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_name_their_request() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("info")
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .init();
+    let s = start().await;
+    let phone = s.person("陆靖英").phone.clone();
+    // The SMS gateway cannot write its log: texting a code fails inside the
+    // database work, and the server answers 503.
+    std::fs::remove_file(s.data_dir.join("sms.log")).ok();
+    std::fs::create_dir_all(s.data_dir.join("sms.log")).expect("a directory in the way");
+    let r = s
+        .http
+        .post(s.u("/v1/auth/sms-code"))
+        .header("x-request-id", "req-sms-0042")
+        .json(&serde_json::json!({ "phone": phone }))
+        .send()
+        .await
+        .expect("sms-code");
+    assert_eq!(r.headers()["x-request-id"], "req-sms-0042");
+    let (st, e) = error_of(r).await;
+    assert_eq!((st, e.error.as_str()), (503, "unavailable"));
+    let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("req-sms-0042")).collect();
+    assert!(
+        lines.iter().any(|l| l.contains("transient failure")),
+        "the failure's line names the request:\n{log}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("503")),
+        "the answer's line names the request:\n{log}"
+    );
 }

@@ -9,6 +9,11 @@
 //! (`Json`, `Query`, `Path`, `Id`, the bearer token's `Caller`, `Admin`).
 //! Deny by default: every `/v1` route except login needs a bearer token, and
 //! what a caller may see is decided in `crate::access`.
+//!
+//! Every request gets an id (`x-request-id`: the caller's, or a new UUID),
+//! echoed in the answer; `tower_http`'s trace layer opens a span with it, so
+//! every log line of the request names it — also from the database work on
+//! tokio's blocking pool ([`AppState::db`] enters the span there).
 
 pub mod admin;
 pub mod auth;
@@ -34,6 +39,9 @@ use axum::Router;
 use error::{ErrorCode, Failure};
 use minqing_protocol::wire::{MIN_PROTOCOL_VERSION, PROTOCOL_HEADER};
 use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use extract::path_uuid;
 
@@ -75,13 +83,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Run blocking database work on tokio's blocking pool.
+    /// Run blocking database work on tokio's blocking pool (in the request's
+    /// span, so what it logs carries the request id).
     pub async fn db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Db) -> Result<T, Failure> + Send + 'static,
     ) -> Result<T, Failure> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || f(&db))
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| f(&db)))
             .await
             .map_err(Failure::unavailable)?
     }
@@ -162,4 +172,30 @@ pub fn router(state: AppState) -> Router {
         .merge(tus::router().layer(DefaultBodyLimit::disable()))
         .fallback(fallback)
         .with_state(state)
+        // Outermost last: the id is set, then the span opened with it.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // 5xx are transient here (503 + Retry-After), and logged where they arise.
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The span of one request: its id, method and path (never the query, the
+/// headers or the body — tokens and codes stay out of the log).
+fn request_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+    )
 }
