@@ -4,6 +4,7 @@
 use crate::net;
 use clap::{Parser, Subcommand};
 use minqing_core::{LocationInput, Minqing, MinqingError};
+use minqing_protocol::LocationSource;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,7 +32,8 @@ enum Command {
         #[command(subcommand)]
         command: PhotoCommand,
     },
-    /// Create and submit (完成) a ticket, offline; prints its id.
+    /// Create and submit (完成) a ticket, offline; prints its id (for scripts;
+    /// every verb also takes the short #handle that `list` shows).
     Report {
         #[arg(long)]
         text: String,
@@ -69,14 +71,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// One item.
+    /// One item: names, the timeline, the clocks, what you may do now.
     Show {
         id: String,
         #[arg(long)]
         json: bool,
     },
-    /// Claim an item for your unit (接单).
-    Claim { id: String },
     #[command(flatten)]
     Verb(crate::verbs::Verb),
     /// Sync in the background and print items as they appear or change (Ctrl-C ends).
@@ -137,7 +137,6 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             | Command::Sync { .. }
             | Command::List { .. }
             | Command::Show { .. }
-            | Command::Claim { .. }
             | Command::Watch { .. }
     );
     if networked {
@@ -163,26 +162,27 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             lon,
         } => {
             let core = open(&cli)?;
-            let draft = core.create_draft()?;
-            core.set_draft_text(draft.id.clone(), text.clone())?;
+            let drafts = core.drafts();
+            let draft = drafts.create()?;
+            drafts.set_text(draft.id.clone(), text.clone())?;
             if category.is_some() {
-                core.set_draft_category(draft.id.clone(), category.clone(), None)?;
+                drafts.set_category(draft.id.clone(), category.clone(), None)?;
             }
             if let (Some(latitude), Some(longitude)) = (lat, lon) {
-                core.set_draft_location(
+                drafts.set_location(
                     draft.id.clone(),
                     Some(LocationInput {
                         latitude: *latitude,
                         longitude: *longitude,
                         accuracy_m: None,
-                        from_device: false,
+                        source: LocationSource::Manual,
                         address: None,
                     }),
                 )?;
             }
             for p in photos {
                 let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-                match core.add_photo_bytes(&draft.id, &bytes) {
+                match drafts.add_photo_bytes(draft.id.clone(), bytes) {
                     Ok(view) => {
                         for w in view
                             .photos
@@ -196,17 +196,17 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     }
                     Err(e) => {
                         // Nothing half-done stays behind: the draft goes too.
-                        let _ = core.delete_draft(draft.id.clone());
+                        let _ = drafts.delete(draft.id.clone());
                         return Err(format!("{}: {e}", p.display()).into());
                     }
                 }
             }
-            let ticket = core.submit(draft.id)?;
+            let ticket = drafts.submit(draft.id)?;
             println!("{}", ticket.id);
         }
         Command::Queue { json } => {
             let core = open(&cli)?;
-            let entries = core.outbox()?;
+            let entries = core.sync().outbox()?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else if entries.is_empty() {
@@ -227,7 +227,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                             .map(|m| m.to_string())
                             .unwrap_or_else(|| "-".into()),
                         e.kind,
-                        e.ticket_id,
+                        crate::net::handle(&e.ticket_id),
                         if cli.en {
                             e.state.as_str()
                         } else {
@@ -254,15 +254,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 async fn run_net(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let core = std::sync::Arc::new(open(&cli)?);
     if let Some(url) = &cli.server {
-        core.set_server(url.clone())?;
+        core.sync().set_server(url.clone())?;
     }
     let en = cli.en;
     match &cli.command {
         Command::Login { phone, code } => net::login(&core, en, phone, code.as_deref()).await,
         Command::Sync { json } => net::sync(&core, en, *json).await,
         Command::List { json } => net::list(&core, en, *json),
-        Command::Show { id, json } => net::show(&core, id, *json),
-        Command::Claim { id } => net::claim(&core, id),
+        Command::Show { id, json } => net::show(&core, id, en, *json),
         Command::Watch { json } => net::watch(core.clone(), *json).await,
         _ => Ok(()),
     }

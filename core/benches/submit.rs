@@ -29,11 +29,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut submit = Vec::with_capacity(n);
     for i in 0..n + 20 {
-        let draft = core.create_draft()?;
-        core.set_draft_text(draft.id.clone(), format!("第{i}条：水月亭路窨井盖松动"))?;
-        core.add_photo_bytes(&draft.id, &photo)?;
+        let draft = core.drafts().create()?;
+        core.drafts()
+            .set_text(draft.id.clone(), format!("第{i}条：水月亭路窨井盖松动"))?;
+        core.drafts().add_photo_bytes(draft.id.clone(), photo.clone())?;
         let t = Instant::now();
-        core.submit(draft.id)?;
+        core.drafts().submit(draft.id)?;
         if i >= 20 {
             submit.push(t.elapsed());
         }

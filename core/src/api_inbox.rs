@@ -1,111 +1,130 @@
-//! What the server watches for the user, fetched on demand (online only): the
-//! inbox of notices (a decline told to the coordinator, a chase told to the
-//! people it names) and the deadlines running on an item with their colours.
-//! Nothing here is stored on the device; a shell shows it when asked.
+//! The inbox service (notices kept on the device, unread count, mark read) and
+//! the reference service (what the pickers offer: units, categories).
 
-use crate::error::Lang;
-use crate::Minqing;
+use crate::api::Engine;
+use crate::inbox::{self, InboxView};
+use crate::listeners::Subscription;
+use crate::live::{Change, InboxListener, InboxSub, Outlet};
+use crate::reference::pick;
 use crate::MinqingError;
-use minqing_protocol::clocks::Colour;
-use minqing_protocol::wire::{ClocksResponse, NotificationsResponse};
+use std::sync::Arc;
 
-/// One notice, in the user's language.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct NotificationView {
-    pub id: i64,
-    pub ticket_id: String,
-    /// `declined` or `chased`.
-    pub kind: String,
-    pub text: String,
-    pub created_at: i64,
-    pub read: bool,
+/// The inbox screen.
+#[derive(uniffi::Object)]
+pub struct InboxService {
+    pub(crate) e: Arc<Engine>,
 }
 
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct InboxView {
-    pub notifications: Vec<NotificationView>,
-    pub unread: u32,
-}
-
-/// A deadline running on an item.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct ClockView {
-    /// 受理时限 / 答复时限 (or English).
-    pub label: String,
-    pub started_at: i64,
-    pub due_at: i64,
-    /// `green`, `yellow` or `red`.
-    pub colour: String,
-}
-
-#[uniffi::export(async_runtime = "tokio")]
-impl Minqing {
-    /// The inbox, newest first (at most 100), with the unread count.
-    pub async fn notifications(&self) -> Result<InboxView, MinqingError> {
-        let api = self.api().map_err(|e| self.net_public(e))?;
-        let r: NotificationsResponse = api
-            .get_json("/v1/notifications")
-            .await
-            .map_err(|e| self.net_public(e))?;
-        let en = self.lang() == Lang::En;
-        Ok(InboxView {
-            unread: r.unread,
-            notifications: r
-                .notifications
-                .into_iter()
-                .map(|n| NotificationView {
-                    id: n.id,
-                    ticket_id: n.ticket.to_string(),
-                    kind: n.kind,
-                    text: if en { n.text_en } else { n.text_zh },
-                    created_at: n.created_at,
-                    read: n.read,
-                })
-                .collect(),
-        })
+#[uniffi::export]
+impl InboxService {
+    /// The notices on this device (pulled with every sync), newest first,
+    /// with the unread count. Works offline.
+    pub fn view(&self) -> Result<InboxView, MinqingError> {
+        self.e
+            .store
+            .read(|c| inbox::view(c, self.e.lang()))
+            .map_err(|e| self.e.public(e))
     }
 
-    /// Mark the notices up to `up_to` (an id) read.
-    pub async fn mark_notifications_read(&self, up_to: i64) -> Result<(), MinqingError> {
-        let api = self.api().map_err(|e| self.net_public(e))?;
-        api.post_json(
-            "/v1/notifications/read",
-            &serde_json::json!({ "up_to": up_to }),
+    /// Hear the inbox now and whenever it changes.
+    pub fn subscribe(&self, listener: Arc<dyn InboxListener>) -> Arc<Subscription> {
+        let sub = Arc::new(InboxSub {
+            listener,
+            outlet: Outlet::default(),
+        });
+        let handle = {
+            let _one = self.e.live.lock_compute();
+            if let Ok(v) = self.e.store.read(|c| inbox::view(c, self.e.lang())) {
+                sub.outlet.offer(v, |_, v| Some(v.clone()));
+            }
+            self.e.live.inbox.add(sub.clone())
+        };
+        sub.outlet.drain(|v| sub.listener.on_inbox(v));
+        handle
+    }
+
+    /// Mark the notices up to `up_to` (an id) read: at once here, on the
+    /// server with the next pass.
+    pub fn mark_read(&self, up_to: i64) -> Result<(), MinqingError> {
+        self.e.queued(
+            inbox::mark_read(&self.e.store, up_to),
+            &[Change::Inbox, Change::Tickets],
         )
-        .await
-        .map_err(|e| self.net_public(e))
+    }
+}
+
+/// A unit to pick (@-mention, reassign).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UnitChoice {
+    /// What to pass back; not shown.
+    pub id: String,
+    pub name: String,
+}
+
+/// An item (小类) of a category.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ItemChoice {
+    pub code: String,
+    pub name: String,
+}
+
+/// A category (大类) with its items, for the category picker.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CategoryChoice {
+    pub code: String,
+    pub name: String,
+    pub items: Vec<ItemChoice>,
+}
+
+/// Reference data on the device, for pickers.
+#[derive(uniffi::Object)]
+pub struct ReferenceService {
+    pub(crate) e: Arc<Engine>,
+}
+
+#[uniffi::export]
+impl ReferenceService {
+    /// The version held (`None`: built-ins only, never synced).
+    pub fn version(&self) -> Result<Option<String>, MinqingError> {
+        self.e
+            .reference()
+            .map(|r| r.version.clone())
+            .map_err(|e| self.e.public(e))
     }
 
-    /// The deadlines running on an item now, with their colours.
-    pub async fn ticket_clocks(&self, ticket_id: String) -> Result<Vec<ClockView>, MinqingError> {
-        let id: minqing_protocol::TicketId = ticket_id.parse().map_err(|_| {
-            self.public(crate::Error::Invalid {
-                field: "ticket_id",
-                reason: ticket_id.chars().take(64).collect(),
+    /// Units in the server's order.
+    pub fn units(&self) -> Result<Vec<UnitChoice>, MinqingError> {
+        let lang = self.e.lang();
+        let r = self.e.reference().map_err(|e| self.e.public(e))?;
+        Ok(r.unit_order
+            .iter()
+            .filter_map(|id| {
+                Some(UnitChoice {
+                    id: id.to_string(),
+                    name: r.unit_name(*id, lang)?,
+                })
             })
-        })?;
-        let api = self.api().map_err(|e| self.net_public(e))?;
-        let r: ClocksResponse = api
-            .get_json(&format!("/v1/tickets/{id}/clocks"))
-            .await
-            .map_err(|e| self.net_public(e))?;
-        let en = self.lang() == Lang::En;
-        Ok(r.clocks
-            .into_iter()
-            .map(|c| ClockView {
-                label: if en {
-                    c.kind.label_en().to_owned()
-                } else {
-                    c.label_zh
-                },
-                started_at: c.started_at,
-                due_at: c.due_at,
-                colour: match c.colour {
-                    Colour::Green => "green",
-                    Colour::Yellow => "yellow",
-                    Colour::Red => "red",
-                }
-                .to_owned(),
+            .collect())
+    }
+
+    /// The taxonomy for the category picker, in the user's language.
+    pub fn categories(&self) -> Result<Vec<CategoryChoice>, MinqingError> {
+        let lang = self.e.lang();
+        let r = self.e.reference().map_err(|e| self.e.public(e))?;
+        Ok(r.taxonomy
+            .categories
+            .iter()
+            .map(|c| CategoryChoice {
+                code: c.code.clone(),
+                name: pick(lang, &c.name_zh, &c.name_en),
+                items: c
+                    .items
+                    .iter()
+                    .map(|i| ItemChoice {
+                        code: i.code.clone(),
+                        name: pick(lang, &i.name_zh, &i.name_en),
+                    })
+                    .collect(),
             })
             .collect())
     }

@@ -1,7 +1,10 @@
-//! The network half of the [`Minqing`] API: server address, login, sync passes
-//! and the background loop, sync status for listeners. The work itself is in
-//! [`crate::client`]; this file only wires it to the engine object.
+//! The network half of the API: [`SyncService`] (server address, sync passes,
+//! the background loop, status and queue listeners, and the platform hooks:
+//! network changes, foreground/background, push wake-ups) and
+//! [`AccountService`] (login, logout, the push token). The work itself is in
+//! [`crate::client`]; this file only wires it to the engine.
 
+use crate::api::Engine;
 use crate::client::engine::{self, SyncReport};
 use crate::client::http::RetryGate;
 use crate::client::http::{self, Api, NetError};
@@ -11,10 +14,13 @@ use crate::client::runner::{
 };
 use crate::error::{Error, MinqingError};
 use crate::listeners::Subscription;
+use crate::live::{Change, Outlet, QueueListener, QueueSub};
+use crate::outbox::{self, OutboxEntry};
 use crate::store::{meta_get, meta_set, now_ms};
-use crate::Minqing;
 use minqing_protocol::wire::Me;
-use std::sync::{Arc, OnceLock};
+use minqing_protocol::Role;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// How long a clean loop sleeps when nothing pokes it.
@@ -32,6 +38,12 @@ pub struct Net {
     pub(crate) status: StatusBoard,
     /// The server's `Retry-After`, honoured by every request.
     pub(crate) gate: RetryGate,
+    /// The app is in the foreground (the live stream runs only then).
+    pub(crate) foreground: AtomicBool,
+    /// The background loop runs (between `start` and its handle's end).
+    pub(crate) running: AtomicBool,
+    /// The live stream's task, while it runs.
+    pub(crate) events: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Default for Net {
@@ -43,6 +55,9 @@ impl Default for Net {
             wake: Default::default(),
             status: Default::default(),
             gate: Default::default(),
+            foreground: AtomicBool::new(true),
+            running: AtomicBool::new(false),
+            events: Mutex::new(None),
         }
     }
 }
@@ -50,10 +65,42 @@ impl Default for Net {
 /// Who is logged in on this device.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
 pub struct AccountView {
-    pub user_id: String,
     pub name: String,
+    pub role: Role,
     pub role_label: String,
-    pub unit_id: Option<String>,
+    /// The unit a contact or head speaks for, by name.
+    pub unit_name: Option<String>,
+    /// The direct-line groups, by name.
+    pub group_names: Vec<String>,
+}
+
+/// A phone's push channel (mainland China has no single one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum PushProvider {
+    /// Huawei HMS Push.
+    Hms,
+    /// Xiaomi MiPush.
+    MiPush,
+    Oppo,
+    Vivo,
+    Honor,
+    /// Firebase Cloud Messaging (phones outside the mainland).
+    Fcm,
+    /// Apple Push Notification service.
+    Apns,
+}
+
+/// The push registration this device keeps for the server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+pub struct PushRegistration {
+    pub provider: PushProvider,
+    pub token: String,
+    /// Device time it was registered, ms.
+    pub registered_at: i64,
+    /// Whether the server has it. Always false until the server has a route
+    /// for push tokens (the push issue); the device keeps it until then.
+    pub sent: bool,
 }
 
 /// Runtime for the background loop when the caller has none (Kotlin, Swift).
@@ -76,7 +123,7 @@ fn runtime() -> Result<tokio::runtime::Handle, MinqingError> {
     }
 }
 
-impl Minqing {
+impl Engine {
     pub(crate) fn net_public(&self, e: NetError) -> MinqingError {
         e.to_public(self.lang())
     }
@@ -97,14 +144,17 @@ impl Minqing {
             .map(|s| serde_json::from_str(&s))
             .transpose()?;
         let lang = self.lang();
+        let reference = self.reference()?;
         Ok(me.map(|m| AccountView {
-            user_id: m.user.to_string(),
             name: m.name,
-            role_label: match lang {
-                crate::Lang::ZhCn => m.role.label_zh().to_owned(),
-                crate::Lang::En => m.role.label_en().to_owned(),
-            },
-            unit_id: m.unit.map(|u| u.to_string()),
+            role: m.role,
+            role_label: crate::reference::role_label(m.role, lang),
+            unit_name: m.unit.and_then(|u| reference.unit_name(u, lang)),
+            group_names: m
+                .groups
+                .iter()
+                .filter_map(|g| reference.group_name(*g, lang))
+                .collect(),
         }))
     }
 
@@ -122,10 +172,10 @@ impl Minqing {
             (Some(left), _) => Err(NetError::Unavailable {
                 retry_after: Some(left),
             }),
-            (None, Ok(api)) => engine::sync_once(&api, &self.store, &|| self.notify()).await,
+            (None, Ok(api)) => engine::sync_once(&api, &self.store, &|c| self.notify(&[c])).await,
             (None, Err(e)) => Err(e),
         };
-        self.notify();
+        self.notify(&[Change::Outbox, Change::Tickets]);
         match &result {
             Ok(r) => self.net.status.set(|s| {
                 s.state = SyncState::UpToDate;
@@ -197,86 +247,240 @@ impl Minqing {
             tokio::time::sleep(backoff.next(retry_after)).await;
         }
     }
+
+    /// Start the live stream (SSE pokes) if the loop runs, the app is in the
+    /// foreground and no stream runs yet.
+    fn ensure_events(self: &Arc<Self>) {
+        if !self.net.running.load(Ordering::SeqCst) || !self.net.foreground.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(rt) = runtime() else { return };
+        let mut slot = self.net.events.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        *slot = Some(rt.spawn(self.clone().run_events()));
+    }
+
+    fn stop_events(&self) {
+        if let Some(h) = self
+            .net
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            h.abort();
+        }
+    }
+}
+
+/// Sync: the server, passes, the background loop and the platform's hooks.
+#[derive(uniffi::Object)]
+pub struct SyncService {
+    pub(crate) e: Arc<Engine>,
 }
 
 #[uniffi::export(async_runtime = "tokio")]
-impl Minqing {
+impl SyncService {
     /// The server to sync with, e.g. `https://minqing.example.cn`.
     pub fn set_server(&self, url: String) -> Result<(), MinqingError> {
         let url = url.trim().trim_end_matches('/').to_owned();
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(MinqingError::Invalid {
-                reason: "服务器地址须以 https:// 开头".into(),
+                reason: match self.e.lang() {
+                    crate::Lang::ZhCn => "服务器地址须以 https:// 开头".into(),
+                    crate::Lang::En => "The server address must start with https://".into(),
+                },
             });
         }
-        self.store
+        self.e
+            .store
             .write(|tx| meta_set(tx, "server_url", &url))
-            .map_err(|e| self.public(e))
+            .map_err(|e| self.e.public(e))
     }
 
+    /// The server address, if set.
+    pub fn server(&self) -> Result<Option<String>, MinqingError> {
+        self.e
+            .store
+            .read(|c| meta_get(c, "server_url"))
+            .map_err(|e| self.e.public(e))
+    }
+
+    /// Sync once now: push, upload, pull, inbox, reference data.
+    pub async fn now(&self) -> Result<SyncReport, MinqingError> {
+        self.e.sync_pass().await.map_err(|e| self.e.net_public(e))
+    }
+
+    /// Keep syncing in the background (and, in the foreground, listen for
+    /// pokes) until the returned handle is cancelled or dropped.
+    pub fn start(&self) -> Result<Arc<SyncHandle>, MinqingError> {
+        let rt = runtime()?;
+        self.e.net.running.store(true, Ordering::SeqCst);
+        let a = rt.spawn(self.e.clone().run_loop());
+        self.e.ensure_events();
+        let e = self.e.clone();
+        Ok(Arc::new(SyncHandle::new(
+            vec![a],
+            Box::new(move || {
+                e.net.running.store(false, Ordering::SeqCst);
+                e.stop_events();
+            }),
+        )))
+    }
+
+    /// The platform says the network changed: try at once when it is back.
+    pub fn network_changed(&self, online: bool) {
+        if online {
+            self.e.net.wake.network_back();
+        }
+    }
+
+    /// The app came to the foreground (true) or went to the background
+    /// (false). The live stream runs only in the foreground; coming back
+    /// syncs at once and refreshes clock colours.
+    pub fn set_foreground(&self, foreground: bool) {
+        self.e.net.foreground.store(foreground, Ordering::SeqCst);
+        if foreground {
+            self.e.ensure_events();
+            self.e.net.wake.kick();
+            self.e.notify(&[Change::Tickets]);
+        } else {
+            self.e.stop_events();
+        }
+    }
+
+    /// A push message arrived (HMS, MiPush, APNs …). Pushes are data-free
+    /// pokes: whatever `payload` says, the device syncs now.
+    pub fn on_push(&self, payload: String) {
+        tracing::debug!(bytes = payload.len(), "push: syncing");
+        self.e.net.wake.kick();
+    }
+
+    /// Sync status; the listener hears the current status at once.
+    pub fn subscribe(&self, listener: Arc<dyn SyncListener>) -> Arc<Subscription> {
+        listener.on_sync_status(self.e.net.status.get());
+        self.e.net.status.listeners.add(listener)
+    }
+
+    /// The current sync status.
+    pub fn status(&self) -> SyncStatus {
+        self.e.net.status.get()
+    }
+
+    /// The outbox: one entry per mutation or upload, with its state.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, MinqingError> {
+        self.e
+            .store
+            .read(outbox::list)
+            .map_err(|e| self.e.public(e))
+    }
+
+    /// Retry a stuck entry now.
+    pub fn retry(&self, entry_id: i64) -> Result<(), MinqingError> {
+        self.e.queued(
+            self.e.store.write(|tx| outbox::retry(tx, entry_id)),
+            &[Change::Outbox, Change::Tickets],
+        )
+    }
+
+    /// Hear the outbox now and whenever it changes.
+    pub fn subscribe_queue(&self, listener: Arc<dyn QueueListener>) -> Arc<Subscription> {
+        let sub = Arc::new(QueueSub {
+            listener,
+            outlet: Outlet::default(),
+        });
+        let handle = {
+            let _one = self.e.live.lock_compute();
+            if let Ok(v) = self.e.store.read(outbox::list) {
+                sub.outlet.offer(v, |_, v| Some(v.clone()));
+            }
+            self.e.live.queue.add(sub.clone())
+        };
+        sub.outlet.drain(|v| sub.listener.on_queue_changed(v));
+        handle
+    }
+}
+
+/// The signed-in account: login, logout, the push token.
+#[derive(uniffi::Object)]
+pub struct AccountService {
+    pub(crate) e: Arc<Engine>,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl AccountService {
     /// Ask the server to text a login code to `phone`.
     pub async fn request_code(&self, phone: String) -> Result<(), MinqingError> {
-        let api = self.api().map_err(|e| self.net_public(e))?;
+        let api = self.e.api().map_err(|e| self.e.net_public(e))?;
         api.request_code(&phone)
             .await
-            .map_err(|e| self.net_public(e))
+            .map_err(|e| self.e.net_public(e))
     }
 
-    /// Log in with the texted code; the device then acts as this account.
+    /// Log in with the texted code; the device then acts as this account and
+    /// fetches its reference data on the next pass.
     pub async fn login(&self, phone: String, code: String) -> Result<AccountView, MinqingError> {
-        let api = self.api().map_err(|e| self.net_public(e))?;
+        let api = self.e.api().map_err(|e| self.e.net_public(e))?;
         api.login(&phone, &code, "minqing-app")
             .await
-            .map_err(|e| self.net_public(e))?;
-        self.notify();
-        self.net.wake.kick();
-        self.account_in()
-            .map_err(|e| self.public(e))?
+            .map_err(|e| self.e.net_public(e))?;
+        self.e
+            .store
+            .write(|tx| crate::reference::mark_due(tx))
+            .map_err(|e| self.e.public(e))?;
+        self.e.notify(&[Change::Account]);
+        self.e.net.wake.kick();
+        self.e
+            .account_in()
+            .map_err(|e| self.e.public(e))?
             .ok_or_else(|| MinqingError::NotLoggedIn {
                 reason: "登录未完成".into(),
             })
     }
 
     /// The logged-in account, if any.
-    pub fn account(&self) -> Result<Option<AccountView>, MinqingError> {
-        self.account_in().map_err(|e| self.public(e))
+    pub fn current(&self) -> Result<Option<AccountView>, MinqingError> {
+        self.e.account_in().map_err(|e| self.e.public(e))
     }
 
     /// End this device's session. Unsent items stay queued for the next login.
     pub async fn logout(&self) -> Result<(), MinqingError> {
-        let api = self.api().map_err(|e| self.net_public(e))?;
-        api.logout().await.map_err(|e| self.net_public(e))
+        let api = self.e.api().map_err(|e| self.e.net_public(e))?;
+        let r = api.logout().await.map_err(|e| self.e.net_public(e));
+        self.e.notify(&[Change::Account]);
+        r
     }
 
-    /// Sync once now: push, upload, pull.
-    pub async fn sync_now(&self) -> Result<SyncReport, MinqingError> {
-        self.sync_pass().await.map_err(|e| self.net_public(e))
+    /// Keep the push token the platform gave (HMS, MiPush, APNs …). It is
+    /// sent to the server once the server has a route for it (the push
+    /// issue); until then the device keeps it, and pushes are not sent.
+    pub fn register_push_token(
+        &self,
+        provider: PushProvider,
+        token: String,
+    ) -> Result<(), MinqingError> {
+        let reg = PushRegistration {
+            provider,
+            token,
+            registered_at: now_ms(),
+            sent: false,
+        };
+        let json = serde_json::to_string(&reg).map_err(|e| self.e.public(Error::Json(e)))?;
+        self.e
+            .store
+            .write(|tx| meta_set(tx, "push_registration", &json))
+            .map_err(|e| self.e.public(e))
     }
 
-    /// Keep syncing in the background (and listen for pokes) until the
-    /// returned handle is cancelled or dropped.
-    pub fn start_sync(self: Arc<Self>) -> Result<Arc<SyncHandle>, MinqingError> {
-        let rt = runtime()?;
-        let a = rt.spawn(self.clone().run_loop());
-        let b = rt.spawn(self.run_events());
-        Ok(Arc::new(SyncHandle::new(vec![a, b])))
-    }
-
-    /// The platform says the network changed: try at once when it is back.
-    pub fn network_changed(&self, online: bool) {
-        if online {
-            self.net.wake.network_back();
-        }
-    }
-
-    /// Sync status; the listener hears the current status at once.
-    pub fn subscribe_sync(&self, listener: Arc<dyn SyncListener>) -> Arc<Subscription> {
-        listener.on_sync_status(self.net.status.get());
-        self.net.status.listeners.add(listener)
-    }
-
-    /// The current sync status.
-    pub fn sync_status(&self) -> SyncStatus {
-        self.net.status.get()
+    /// The push registration kept on this device, if any.
+    pub fn push_registration(&self) -> Result<Option<PushRegistration>, MinqingError> {
+        self.e
+            .store
+            .read(|c| meta_get(c, "push_registration"))
+            .map_err(|e| self.e.public(e))?
+            .map(|s| serde_json::from_str(&s).map_err(|e| self.e.public(Error::Json(e))))
+            .transpose()
     }
 }

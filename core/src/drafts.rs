@@ -74,7 +74,7 @@ pub fn set_constituent(
     contact: Option<&ConstituentContact>,
 ) -> Result<()> {
     let json = contact.map(serde_json::to_string).transpose()?;
-    store.write(|tx| touch(tx, id, "constituent = ?3", &[&json]))
+    store.write(|tx| touch(tx, id, "constituent = seal(?3)", &[&json]))
 }
 
 /// Set (or clear) the place. Coordinates are WGS-84 and range-checked.
@@ -168,7 +168,7 @@ pub fn load(conn: &Connection, id: &str) -> Result<DraftRow> {
     let raw: Option<Raw> = conn
         .query_row(
             "SELECT id, text, category, item, latitude, longitude, accuracy_m, location_source,
-                    address, channel, mentioned_unit, constituent, created_at, updated_at
+                    address, channel, mentioned_unit, unseal(constituent), created_at, updated_at
              FROM drafts WHERE id = ?1",
             [id],
             |r| {
@@ -237,22 +237,40 @@ pub fn load(conn: &Connection, id: &str) -> Result<DraftRow> {
     })
 }
 
-pub fn view(conn: &Connection, store: &Store, id: &str, en: bool) -> Result<DraftView> {
+pub fn view(
+    conn: &Connection,
+    store: &Store,
+    id: &str,
+    reference: &crate::reference::Reference,
+    lang: crate::error::Lang,
+) -> Result<DraftView> {
     let row = load(conn, id)?;
     let photos = crate::photos::list(
         conn,
         &store.photo_dir(),
         crate::photos::Owner::Draft,
         id,
-        en,
+        lang == crate::error::Lang::En,
     )?;
     Ok(DraftView {
         can_submit: !row.text.trim().is_empty() || !photos.is_empty(),
         id: row.id,
         text: row.text,
+        category_label: reference.category_label(
+            row.category.as_deref(),
+            row.item.as_deref(),
+            lang,
+        ),
         category: row.category,
         item: row.item,
+        mentioned_unit_name: row
+            .mentioned_unit
+            .and_then(|u| reference.unit_name(u, lang)),
         mentioned_unit: row.mentioned_unit.map(|u| u.to_string()),
+        constituent: row.constituent.map(|c| crate::views::ConstituentInput {
+            name: c.name,
+            phone: c.phone,
+        }),
         location: row.location.as_ref().map(LocationView::from_location),
         photos,
         created_at: row.created_at,

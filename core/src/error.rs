@@ -26,6 +26,9 @@ pub enum Error {
     Json(#[from] serde_json::Error),
     #[error("background task failed: {0}")]
     Task(String),
+    /// The shell's keystore gave no usable key.
+    #[error("store key: {0}")]
+    Key(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -68,6 +71,12 @@ pub enum Lang {
     #[default]
     ZhCn,
     En,
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for MinqingError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        MinqingError::Storage { reason: e.reason }
+    }
 }
 
 impl Error {

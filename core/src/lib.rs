@@ -4,23 +4,30 @@
 
 pub mod api;
 pub mod api_inbox;
-mod api_sync;
-pub mod api_workflow;
+pub mod api_sync;
 pub mod client;
 pub mod drafts;
 pub mod error;
 mod hash;
+pub mod inbox;
 pub mod inspect;
 pub mod listeners;
+pub mod live;
 pub mod outbox;
 pub mod photos;
+pub mod reference;
+pub mod screens;
+pub mod seal;
 pub mod store;
 pub mod sync;
 pub mod tickets;
+pub mod types;
 pub mod views;
 
-pub use api::{LocationInput, Minqing};
+pub use api::{DraftsService, Engine, LocationInput, Minqing, TicketsService};
+pub use api_inbox::{InboxService, ReferenceService};
 pub use api_sync::AccountView;
+pub use api_sync::{AccountService, SyncService};
 pub use error::{Error, Lang, MinqingError};
 
 uniffi::setup_scaffolding!();

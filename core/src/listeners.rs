@@ -1,27 +1,8 @@
-//! Listeners: the apps subscribe to the queue and to the ticket list. A new
-//! subscriber is called at once with the current state (replay on subscribe),
-//! then with the whole new state after every change, so a screen never has to
-//! merge deltas. A [`Subscription`] cancels itself when dropped (or on `cancel()`).
-//!
-//! Listeners are called outside every lock, so a listener may call back into
-//! the core.
+//! Subscriptions: a registry of subscribers of one kind and the handle that
+//! removes one. What listeners hear, and when, is in [`crate::live`].
 
-use crate::outbox::OutboxEntry;
-use crate::views::TicketView;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
-
-/// Told the whole outbox after every change.
-#[uniffi::export(with_foreign)]
-pub trait QueueListener: Send + Sync {
-    fn on_queue_changed(&self, entries: Vec<OutboxEntry>);
-}
-
-/// Told the whole local ticket list after every change.
-#[uniffi::export(with_foreign)]
-pub trait TicketListener: Send + Sync {
-    fn on_tickets_changed(&self, tickets: Vec<TicketView>);
-}
 
 /// Subscribers of one kind.
 pub struct Registry<L: ?Sized> {
@@ -114,21 +95,12 @@ impl Drop for Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    struct Count(AtomicUsize);
-    impl QueueListener for Count {
-        fn on_queue_changed(&self, _: Vec<OutboxEntry>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     #[test]
     fn dropping_the_handle_unsubscribes() {
-        let reg: Registry<dyn QueueListener> = Registry::default();
-        let l = Arc::new(Count(AtomicUsize::new(0)));
-        let sub = reg.add(l.clone());
-        let sub2 = reg.add(l);
+        let reg: Registry<u32> = Registry::default();
+        let sub = reg.add(Arc::new(1));
+        let sub2 = reg.add(Arc::new(2));
         assert_eq!(reg.len(), 2);
         drop(sub);
         assert_eq!(reg.len(), 1);

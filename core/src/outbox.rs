@@ -150,19 +150,32 @@ pub fn enqueue_mutation(
         Some(_) => None,
     };
     let now = now_ms();
+    // A submission's constituent contact is sealed apart from the payload.
+    let (payload, contact) = match kind {
+        MutationKind::CreateTicket { ticket } if ticket.constituent.is_some() => {
+            let mut open = ticket.clone();
+            let contact = open.constituent.take();
+            (
+                serde_json::to_string(&MutationKind::CreateTicket { ticket: open })?,
+                contact.map(|c| serde_json::to_string(&c)).transpose()?,
+            )
+        }
+        _ => (serde_json::to_string(kind)?, None),
+    };
     tx.execute(
         "INSERT INTO outbox (mutation_id, kind, ticket_id, photo_id, payload, schema_version,
-                             state, depends_on, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?8)",
+                             state, depends_on, created_at, updated_at, sealed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?8, seal(?9))",
         params![
             mutation_id,
             kind_name(kind),
             kind.ticket_id().to_string(),
             photo.map(|p| p.to_string()),
-            serde_json::to_string(kind)?,
+            payload,
             PROTOCOL_VERSION,
             depends_on,
             now,
+            contact,
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -203,15 +216,18 @@ pub fn take_mutations(tx: &Transaction<'_>, limit: usize) -> Result<Vec<Mutation
     let client_id = crate::store::client_id(tx)?;
     let base = mutation_base(tx)?;
     let mut stmt = tx.prepare(
-        "SELECT id, mutation_id, payload FROM outbox
+        "SELECT id, mutation_id, payload, unseal(sealed) FROM outbox
          WHERE mutation_id IS NOT NULL AND state IN ('pending', 'stuck')
          ORDER BY mutation_id LIMIT ?1",
     )?;
-    let rows: Vec<(i64, u64, String)> = stmt
-        .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+    type Row = (i64, u64, String, Option<String>);
+    let rows: Vec<Row> = stmt
+        .query_map([limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, local, payload) in rows {
+    for (id, local, payload, contact) in rows {
         // Everything at or below the base was acknowledged before a fork.
         let mutation_id =
             local
@@ -225,10 +241,14 @@ pub fn take_mutations(tx: &Transaction<'_>, limit: usize) -> Result<Vec<Mutation
             "UPDATE outbox SET state = 'sending', updated_at = ?2 WHERE id = ?1",
             params![id, now_ms()],
         )?;
+        let mut kind: MutationKind = serde_json::from_str(&payload)?;
+        if let (MutationKind::CreateTicket { ticket }, Some(c)) = (&mut kind, contact) {
+            ticket.constituent = serde_json::from_str(&c).ok();
+        }
         out.push(Mutation {
             client_id,
             mutation_id,
-            kind: serde_json::from_str(&payload)?,
+            kind,
         });
     }
     Ok(out)

@@ -238,7 +238,7 @@ pub fn list(
         Owner::Ticket => "ticket_id",
     };
     let sql = format!(
-        "SELECT id, original_sha256, width, height, taken_at, latitude, longitude, info
+        "SELECT id, original_sha256, width, height, taken_at, latitude, longitude, info, kind
          FROM photos WHERE {column} = ?1 ORDER BY position"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -252,17 +252,23 @@ pub fn list(
             r.get::<_, Option<f64>>(5)?,
             r.get::<_, Option<f64>>(6)?,
             r.get::<_, String>(7)?,
+            r.get::<_, String>(8)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (pid, sha, width, height, taken_at, lat, lon, info) = row?;
+        let (pid, sha, width, height, taken_at, lat, lon, info, kind) = row?;
         let info: StoredInfo = serde_json::from_str(&info)?;
         let path = |name: String| -> String { dir.join(name).to_string_lossy().into_owned() };
         out.push(PhotoView {
             rendition_path: path(rendition_file(&pid)),
             thumbnail_path: path(thumbnail_file(&pid)),
             id: pid,
+            kind: if kind == "proof" {
+                PhotoKind::Proof
+            } else {
+                PhotoKind::Evidence
+            },
             original_sha256: sha,
             width,
             height,

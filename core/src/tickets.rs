@@ -3,11 +3,10 @@
 //! checked by the shared state machine, applied locally and queued the same way.
 
 use crate::drafts;
-use crate::error::{Error, Lang, Result};
-use crate::outbox::{self, OutboxState, UploadPayload};
+use crate::error::{Error, Result};
+use crate::outbox::{self, UploadPayload};
 use crate::photos;
 use crate::store::{now_ms, profile, Store};
-use crate::views::{ticket_view, SyncBadge, TicketView};
 use minqing_protocol::{
     Action, EventId, Location, LocationSource, MutationKind, NewTicket, PhotoId, PhotoKind,
     PhotoRef, Ticket, TicketId,
@@ -137,34 +136,71 @@ fn submit_in(tx: &Transaction<'_>, draft_id: &str) -> Result<TicketId> {
     Ok(ticket.id)
 }
 
-/// Insert or replace the local copy of a ticket.
+/// Insert or replace the local copy of a ticket. The constituent's contact
+/// is sealed apart from the body ([`crate::seal`]).
 pub fn save(tx: &Transaction<'_>, ticket: &Ticket) -> Result<()> {
+    let contact = ticket
+        .constituent
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    let body = if ticket.constituent.is_some() {
+        let mut open = ticket.clone();
+        open.constituent = None;
+        serde_json::to_string(&open)?
+    } else {
+        serde_json::to_string(ticket)?
+    };
     tx.execute(
-        "INSERT INTO tickets (id, state, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO tickets (id, state, body, created_at, updated_at, sealed)
+         VALUES (?1, ?2, ?3, ?4, ?5, seal(?6))
          ON CONFLICT(id) DO UPDATE SET state = excluded.state, body = excluded.body,
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, sealed = excluded.sealed",
         params![
             ticket.id.to_string(),
             crate::views::state_name(ticket.state),
-            serde_json::to_string(ticket)?,
+            body,
             ticket.created_at,
             now_ms(),
+            contact,
         ],
     )?;
     Ok(())
 }
 
+/// A stored ticket row's body and sealed contact, decoded.
+pub fn decode(body: &str, contact: Option<String>) -> Result<Ticket> {
+    let mut t: Ticket = serde_json::from_str(body)?;
+    if let Some(c) = contact {
+        t.constituent = serde_json::from_str(&c).ok();
+    }
+    Ok(t)
+}
+
 pub fn load(conn: &Connection, id: &str) -> Result<Ticket> {
-    let body: Option<String> = conn
-        .query_row("SELECT body FROM tickets WHERE id = ?1", [id], |r| r.get(0))
+    let row: Option<(String, Option<String>)> = conn
+        .query_row(
+            "SELECT body, unseal(sealed) FROM tickets WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
-    match body {
-        Some(b) => Ok(serde_json::from_str(&b)?),
+    match row {
+        Some((b, c)) => decode(&b, c),
         None => Err(Error::NotFound {
             what: "ticket",
             id: id.to_owned(),
         }),
     }
+}
+
+/// Every local ticket, in no particular order.
+pub fn load_all(conn: &Connection) -> Result<Vec<Ticket>> {
+    let rows: Vec<(String, Option<String>)> = conn
+        .prepare_cached("SELECT body, unseal(sealed) FROM tickets")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter().map(|(b, c)| decode(&b, c)).collect()
 }
 
 /// Do `action` to a ticket as this device's user: checked by the state machine,
@@ -284,37 +320,4 @@ pub fn attach_photo(
         let _ = std::fs::remove_file(&thumbnail);
     }
     result.map(|_| id)
-}
-
-fn badge(conn: &Connection, ticket_id: &str) -> Result<SyncBadge> {
-    let states: Vec<String> = conn
-        .prepare_cached("SELECT state FROM outbox WHERE ticket_id = ?1")?
-        .query_map([ticket_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let states = states
-        .iter()
-        .map(|s| OutboxState::parse(s))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(SyncBadge::from_states(states))
-}
-
-pub fn view(conn: &Connection, store: &Store, id: &str, lang: Lang) -> Result<TicketView> {
-    let ticket = load(conn, id)?;
-    let photos = photos::list(
-        conn,
-        &store.photo_dir(),
-        photos::Owner::Ticket,
-        id,
-        lang == Lang::En,
-    )?;
-    Ok(ticket_view(&ticket, photos, badge(conn, id)?, lang))
-}
-
-/// All local tickets, newest first.
-pub fn list(conn: &Connection, store: &Store, lang: Lang) -> Result<Vec<TicketView>> {
-    let ids: Vec<String> = conn
-        .prepare("SELECT id FROM tickets ORDER BY created_at DESC, id DESC")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    ids.iter().map(|id| view(conn, store, id, lang)).collect()
 }

@@ -4,7 +4,16 @@
 
 use crate::error::Lang;
 use crate::outbox::OutboxState;
-use minqing_protocol::{LocationSource, Ticket, TicketState};
+use minqing_protocol::{LocationSource, PhotoKind, TicketState};
+
+/// A constituent's contact as typed on the report screen (personal
+/// information: visible to the reporter and the unit handling the item,
+/// sealed on the phone).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, uniffi::Record)]
+pub struct ConstituentInput {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
 pub struct LocationView {
@@ -12,8 +21,7 @@ pub struct LocationView {
     pub latitude: f64,
     pub longitude: f64,
     pub accuracy_m: Option<f64>,
-    /// `photo_exif`, `device_fix` or `manual`.
-    pub source: String,
+    pub source: LocationSource,
     pub address: Option<String>,
     /// GCJ-02 for AMap/Tencent maps (same as WGS-84 outside China).
     pub gcj02_latitude: f64,
@@ -33,7 +41,7 @@ impl LocationView {
             latitude,
             longitude,
             accuracy_m,
-            source: source_name(source).into(),
+            source,
             address,
             gcj02_latitude: glat,
             gcj02_longitude: glon,
@@ -62,7 +70,9 @@ pub fn source_name(s: LocationSource) -> &'static str {
 /// A photo on this device.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
 pub struct PhotoView {
+    /// A handle (to remove it from a draft, to name it as proof); not shown.
     pub id: String,
+    pub kind: PhotoKind,
     /// SHA-256 of the photo as captured (provenance).
     pub original_sha256: String,
     /// Absolute paths of the upload rendition and the thumbnail.
@@ -77,14 +87,21 @@ pub struct PhotoView {
     pub warnings: Vec<String>,
 }
 
-/// A draft being written.
+/// A draft being written: the report screen.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
 pub struct DraftView {
+    /// A handle for the draft calls; not shown.
     pub id: String,
     pub text: String,
+    /// Taxonomy codes (handles for the picker) and the label to show.
     pub category: Option<String>,
     pub item: Option<String>,
+    pub category_label: Option<String>,
+    /// The @-mentioned unit: its id (a handle) and its name.
     pub mentioned_unit: Option<String>,
+    pub mentioned_unit_name: Option<String>,
+    /// The constituent's contact, if recorded (sealed on disk).
+    pub constituent: Option<ConstituentInput>,
     pub location: Option<LocationView>,
     pub photos: Vec<PhotoView>,
     pub created_at: i64,
@@ -140,47 +157,24 @@ impl SyncBadge {
     }
 }
 
-/// A ticket in a list or detail screen.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, uniffi::Record)]
-pub struct TicketView {
-    pub id: String,
-    pub text: String,
-    /// Machine name of the state (`pool`, `accepted`, …).
-    pub state: String,
-    /// The state in the user's language.
-    pub state_label: String,
-    pub category: Option<String>,
-    pub assigned_unit: Option<String>,
-    pub location: Option<LocationView>,
-    pub photos: Vec<PhotoView>,
-    pub created_at: i64,
-    pub timeline_len: u32,
-    pub sync: SyncBadge,
+/// The stable snake_case name of a state, as stored (`pool`, `accepted`, …).
+pub fn state_name(s: TicketState) -> String {
+    enum_name(s)
 }
 
-pub fn state_name(s: TicketState) -> String {
-    serde_json::to_value(s)
+/// The wire name of a protocol enum value (`handled_in_group`, …).
+pub fn enum_name<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
 
-pub fn ticket_view(t: &Ticket, photos: Vec<PhotoView>, sync: SyncBadge, lang: Lang) -> TicketView {
-    TicketView {
-        id: t.id.to_string(),
-        text: t.text.clone(),
-        state: state_name(t.state),
-        state_label: match lang {
-            Lang::ZhCn => t.state.label_zh(),
-            Lang::En => t.state.label_en(),
-        }
-        .into(),
-        category: t.category.clone(),
-        assigned_unit: t.assigned_unit.map(|u| u.to_string()),
-        location: t.location.as_ref().map(LocationView::from_location),
-        photos,
-        created_at: t.created_at,
-        timeline_len: t.timeline.len() as u32,
-        sync,
+/// A state's label in `lang`.
+pub fn state_label(s: TicketState, lang: Lang) -> String {
+    match lang {
+        Lang::ZhCn => s.label_zh(),
+        Lang::En => s.label_en(),
     }
+    .to_owned()
 }

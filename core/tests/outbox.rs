@@ -2,10 +2,12 @@
 //! dependencies and recovery, listeners with replay.
 
 use minqing_capture::testsupport;
-use minqing_core::listeners::{QueueListener, TicketListener};
+use minqing_core::live::{DraftListener, HomeListener, HomeUpdate, QueueListener, RowDiff};
 use minqing_core::outbox::{self, OutboxEntry, OutboxState, STUCK_AFTER};
-use minqing_core::views::{SyncBadge, TicketView};
+use minqing_core::screens::TicketDetail;
+use minqing_core::views::{DraftView, SyncBadge};
 use minqing_core::{LocationInput, Minqing, MinqingError};
+use minqing_protocol::TicketState;
 use minqing_protocol::{Action, MutationKind};
 use std::sync::{Arc, Mutex};
 
@@ -13,15 +15,17 @@ fn open(dir: &std::path::Path) -> Minqing {
     Minqing::open_at(dir.to_path_buf()).expect("open")
 }
 
-fn report(core: &Minqing, text: &str, photos: usize) -> TicketView {
-    let draft = core.create_draft().expect("draft");
-    core.set_draft_text(draft.id.clone(), text.into())
+fn report(core: &Minqing, text: &str, photos: usize) -> TicketDetail {
+    let draft = core.drafts().create().expect("draft");
+    core.drafts()
+        .set_text(draft.id.clone(), text.into())
         .expect("text");
     for _ in 0..photos {
-        core.add_photo_bytes(&draft.id, &testsupport::photo_jpeg(320, 240))
+        core.drafts()
+            .add_photo_bytes(draft.id.clone(), testsupport::photo_jpeg(320, 240))
             .expect("photo");
     }
-    core.submit(draft.id).expect("submit")
+    core.drafts().submit(draft.id).expect("submit")
 }
 
 #[derive(Default)]
@@ -33,10 +37,18 @@ impl QueueListener for Seen {
 }
 
 #[derive(Default)]
-struct SeenTickets(Mutex<Vec<Vec<TicketView>>>);
-impl TicketListener for SeenTickets {
-    fn on_tickets_changed(&self, tickets: Vec<TicketView>) {
-        self.0.lock().expect("lock").push(tickets);
+struct SeenHome(Mutex<Vec<HomeUpdate>>);
+impl HomeListener for SeenHome {
+    fn on_home(&self, update: HomeUpdate) {
+        self.0.lock().expect("lock").push(update);
+    }
+}
+
+#[derive(Default)]
+struct SeenDraft(Mutex<Vec<Option<DraftView>>>);
+impl DraftListener for SeenDraft {
+    fn on_draft(&self, draft: Option<DraftView>) {
+        self.0.lock().expect("lock").push(draft);
     }
 }
 
@@ -45,12 +57,12 @@ fn submit_makes_ticket_and_entries_atomically_and_works_offline() {
     let dir = tempfile::tempdir().expect("dir");
     let core = open(dir.path());
     let t = report(&core, "水月亭路窨井盖松动", 2);
-    assert_eq!(t.state, "pool");
+    assert_eq!(t.state, TicketState::Pool);
     assert_eq!(t.state_label, "待认领");
     assert_eq!(t.sync, SyncBadge::Pending);
     assert_eq!(t.photos.len(), 2);
-    assert_eq!(t.timeline_len, 3, "submitted + two local attach events");
-    let q = core.outbox().expect("outbox");
+    assert_eq!(t.timeline.len(), 3, "submitted + two local attach events");
+    let q = core.sync().outbox().expect("outbox");
     let kinds: Vec<&str> = q.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
         kinds,
@@ -66,10 +78,10 @@ fn submit_makes_ticket_and_entries_atomically_and_works_offline() {
     assert!(q[1..].iter().all(|e| e.mutation_id.is_none()));
     assert_eq!(q[2].waiting_for, Some(q[1].entry_id));
     assert_eq!(q[4].waiting_for, Some(q[3].entry_id));
-    assert!(core.list_drafts().expect("drafts").is_empty());
+    assert!(core.drafts().list().expect("drafts").is_empty());
     // The location came from the photo's EXIF (WGS-84) with GCJ-02 for display.
     let loc = t.location.expect("location");
-    assert_eq!(loc.source, "photo_exif");
+    assert_eq!(loc.source, minqing_protocol::LocationSource::PhotoExif);
     assert!((loc.latitude - 30.5106).abs() < 1e-4);
 }
 
@@ -77,12 +89,12 @@ fn submit_makes_ticket_and_entries_atomically_and_works_offline() {
 fn an_empty_draft_cannot_be_submitted_and_stays() {
     let dir = tempfile::tempdir().expect("dir");
     let core = open(dir.path());
-    let d = core.create_draft().expect("draft");
+    let d = core.drafts().create().expect("draft");
     assert!(!d.can_submit);
-    let err = core.submit(d.id.clone()).expect_err("empty");
+    let err = core.drafts().submit(d.id.clone()).expect_err("empty");
     assert!(matches!(err, MinqingError::Denied { .. }), "{err:?}");
-    assert!(core.outbox().expect("q").is_empty());
-    assert_eq!(core.get_draft(d.id).expect("kept").text, "");
+    assert!(core.sync().outbox().expect("q").is_empty());
+    assert_eq!(core.drafts().get(d.id).expect("kept").text, "");
 }
 
 #[test]
@@ -132,7 +144,10 @@ fn numbers_are_assigned_in_order_and_uploads_release_their_attach() {
     store
         .write(|tx| outbox::mark_sent_through(tx, 3))
         .expect("sent");
-    assert_eq!(core.get_ticket(a.id).expect("a").sync, SyncBadge::Synced);
+    assert_eq!(
+        core.tickets().detail(a.id).expect("a").sync,
+        SyncBadge::Synced
+    );
 }
 
 #[test]
@@ -151,12 +166,18 @@ fn a_rejected_mutation_is_kept_visible_and_does_not_block_others() {
             outbox::mark_sent_through(tx, 2)
         })
         .expect("results");
-    let q = core.outbox().expect("q");
+    let q = core.sync().outbox().expect("q");
     assert_eq!(q[0].state, OutboxState::Rejected);
     assert_eq!(q[0].reject_reason.as_deref(), Some("不在本辖区"));
     assert_eq!(q[1].state, OutboxState::Sent);
-    assert_eq!(core.get_ticket(a.id).expect("a").sync, SyncBadge::Rejected);
-    assert_eq!(core.get_ticket(b.id).expect("b").sync, SyncBadge::Synced);
+    assert_eq!(
+        core.tickets().detail(a.id).expect("a").sync,
+        SyncBadge::Rejected
+    );
+    assert_eq!(
+        core.tickets().detail(b.id).expect("b").sync,
+        SyncBadge::Synced
+    );
     // Later mutations still flow.
     report(&core, "第三条", 0);
     let batch = store
@@ -207,9 +228,18 @@ fn a_fork_renumbers_what_is_unsent_under_a_new_client_id() {
             outbox::mark_sent_through(tx, 2)
         })
         .expect("answer");
-    assert_eq!(core.get_ticket(a.id).expect("a").sync, SyncBadge::Synced);
-    assert_eq!(core.get_ticket(b.id).expect("b").sync, SyncBadge::Synced);
-    assert_eq!(core.get_ticket(c.id).expect("c").sync, SyncBadge::Rejected);
+    assert_eq!(
+        core.tickets().detail(a.id).expect("a").sync,
+        SyncBadge::Synced
+    );
+    assert_eq!(
+        core.tickets().detail(b.id).expect("b").sync,
+        SyncBadge::Synced
+    );
+    assert_eq!(
+        core.tickets().detail(c.id).expect("c").sync,
+        SyncBadge::Rejected
+    );
 
     // Another fork at the new id's 2: only D (the new 3) is unsent.
     let d = report(&core, "第二次恢复", 0);
@@ -225,7 +255,13 @@ fn a_fork_renumbers_what_is_unsent_under_a_new_client_id() {
         Err(minqing_core::error::Error::Invalid { .. })
     ));
     // Nothing was dropped: four entries, each in its state.
-    let states: Vec<OutboxState> = core.outbox().expect("q").iter().map(|e| e.state).collect();
+    let states: Vec<OutboxState> = core
+        .sync()
+        .outbox()
+        .expect("q")
+        .iter()
+        .map(|e| e.state)
+        .collect();
     assert_eq!(
         states,
         [
@@ -243,7 +279,7 @@ fn repeated_failures_make_an_entry_stuck_never_dropped_and_retry_revives_it() {
     let core = open(dir.path());
     report(&core, "网络很差", 0);
     let store = core.store();
-    let id = core.outbox().expect("q")[0].entry_id;
+    let id = core.sync().outbox().expect("q")[0].entry_id;
     for i in 1..=STUCK_AFTER {
         store
             .write(|tx| outbox::take_mutations(tx, 1))
@@ -258,7 +294,7 @@ fn repeated_failures_make_an_entry_stuck_never_dropped_and_retry_revives_it() {
         };
         assert_eq!(state, expect, "attempt {i}");
     }
-    let e = &core.outbox().expect("q")[0];
+    let e = &core.sync().outbox().expect("q")[0];
     assert_eq!(e.state, OutboxState::Stuck);
     assert_eq!(e.attempts, STUCK_AFTER);
     assert_eq!(e.last_error.as_deref(), Some("connection reset"));
@@ -273,8 +309,8 @@ fn repeated_failures_make_an_entry_stuck_never_dropped_and_retry_revives_it() {
     store
         .write(|tx| outbox::mark_failed(tx, id, "again"))
         .expect("fail");
-    core.retry(id).expect("retry");
-    let e = &core.outbox().expect("q")[0];
+    core.sync().retry(id).expect("retry");
+    let e = &core.sync().outbox().expect("q")[0];
     assert_eq!((e.state, e.attempts), (OutboxState::Pending, 0));
 }
 
@@ -290,7 +326,13 @@ fn interrupted_sends_return_to_pending_on_reopen() {
                 outbox::take_upload(tx)
             })
             .expect("take");
-        let states: Vec<_> = core.outbox().expect("q").iter().map(|e| e.state).collect();
+        let states: Vec<_> = core
+            .sync()
+            .outbox()
+            .expect("q")
+            .iter()
+            .map(|e| e.state)
+            .collect();
         assert_eq!(
             states,
             [
@@ -302,6 +344,7 @@ fn interrupted_sends_return_to_pending_on_reopen() {
     }
     let core = open(dir.path());
     assert!(core
+        .sync()
         .outbox()
         .expect("q")
         .iter()
@@ -314,16 +357,56 @@ fn listeners_replay_on_subscribe_then_follow_every_change() {
     let core = open(dir.path());
     report(&core, "已有的一条", 0);
     let seen = Arc::new(Seen::default());
-    let tickets = Arc::new(SeenTickets::default());
-    let sub = core.subscribe_queue(seen.clone());
-    let tsub = core.subscribe_tickets(tickets.clone());
+    let home = Arc::new(SeenHome::default());
+    let sub = core.sync().subscribe_queue(seen.clone());
+    let tsub = core.tickets().subscribe_home(home.clone());
     assert_eq!(seen.0.lock().expect("l").len(), 1, "replayed at once");
     assert_eq!(seen.0.lock().expect("l")[0].len(), 1);
-    assert_eq!(tickets.0.lock().expect("l")[0].len(), 1);
-    report(&core, "新的一条", 0);
+    {
+        let h = home.0.lock().expect("l");
+        assert_eq!(h.len(), 1, "replayed at once");
+        let mine = &h[0].changes[0];
+        assert!(matches!(&mine.diffs[..], [RowDiff::Reset { rows }] if rows.len() == 1));
+        assert_eq!(h[0].tabs[0].count, 1);
+    }
+
+    // A draft being typed reaches its own listener only.
+    let d = core.drafts().create().expect("draft").id;
+    let draft = Arc::new(SeenDraft::default());
+    let dsub = core.drafts().subscribe(d.clone(), draft.clone());
+    for text in ["新", "新的", "新的一条"] {
+        core.drafts()
+            .set_text(d.clone(), text.into())
+            .expect("text");
+    }
+    assert_eq!(draft.0.lock().expect("l").len(), 4, "replay + three edits");
+    assert_eq!(
+        home.0.lock().expect("l").len(),
+        1,
+        "no home update for a draft"
+    );
+    assert_eq!(
+        seen.0.lock().expect("l").len(),
+        1,
+        "no queue update for a draft"
+    );
+
+    // 完成: the draft listener hears it is gone, home gets one row inserted.
+    core.drafts().submit(d).expect("submit");
+    assert_eq!(draft.0.lock().expect("l").last(), Some(&None));
     let last = seen.0.lock().expect("l").last().cloned().expect("some");
     assert_eq!(last.len(), 2);
-    assert_eq!(tickets.0.lock().expect("l").last().expect("t").len(), 2);
+    {
+        let h = home.0.lock().expect("l");
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[1].tabs[0].count, 2);
+        assert!(
+            matches!(&h[1].changes[0].diffs[..], [RowDiff::Insert { index: 0, row }] if row.text == "新的一条"),
+            "{:?}",
+            h[1].changes
+        );
+    }
+    drop(dsub);
     drop(sub);
     drop(tsub);
     let n = seen.0.lock().expect("l").len();
@@ -335,8 +418,9 @@ fn listeners_replay_on_subscribe_then_follow_every_change() {
 fn bad_input_is_typed_and_the_draft_survives() {
     let dir = tempfile::tempdir().expect("dir");
     let core = open(dir.path());
-    let d = core.create_draft().expect("draft");
-    core.set_draft_text(d.id.clone(), "保留的文字".into())
+    let d = core.drafts().create().expect("draft");
+    core.drafts()
+        .set_text(d.id.clone(), "保留的文字".into())
         .expect("text");
     let photo = testsupport::photo_jpeg(320, 240);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
@@ -350,7 +434,7 @@ fn bad_input_is_typed_and_the_draft_survives() {
         ("truncated", photo[..photo.len() / 2].to_vec(), "corrupt"),
     ];
     for (name, bytes, code) in cases {
-        match core.add_photo_bytes(&d.id, &bytes) {
+        match core.drafts().add_photo_bytes(d.id.clone(), bytes) {
             Err(MinqingError::Photo { code: c, reason }) => {
                 assert_eq!(c, code, "{name}");
                 assert!(!reason.is_empty());
@@ -362,22 +446,22 @@ fn bad_input_is_typed_and_the_draft_survives() {
         latitude: 95.0,
         longitude: 120.0,
         accuracy_m: None,
-        from_device: true,
+        source: minqing_protocol::LocationSource::DeviceFix,
         address: None,
     };
     assert!(matches!(
-        core.set_draft_location(d.id.clone(), Some(bad_place)),
+        core.drafts().set_location(d.id.clone(), Some(bad_place)),
         Err(MinqingError::Invalid { .. })
     ));
     assert!(matches!(
-        core.set_draft_text(d.id.clone(), "长".repeat(4001)),
+        core.drafts().set_text(d.id.clone(), "长".repeat(4001)),
         Err(MinqingError::Invalid { .. })
     ));
     assert!(matches!(
-        core.get_draft("no-such-draft".into()),
+        core.drafts().get("no-such-draft".into()),
         Err(MinqingError::NotFound { .. })
     ));
-    let kept = core.get_draft(d.id.clone()).expect("draft");
+    let kept = core.drafts().get(d.id.clone()).expect("draft");
     assert_eq!(kept.text, "保留的文字");
     assert!(kept.photos.is_empty());
     assert!(kept.location.is_none());
@@ -388,33 +472,41 @@ fn bad_input_is_typed_and_the_draft_survives() {
             .count(),
         0
     );
-    assert_eq!(core.submit(d.id).expect("submit").text, "保留的文字");
+    assert_eq!(
+        core.drafts().submit(d.id).expect("submit").text,
+        "保留的文字"
+    );
 }
 
 #[test]
 fn a_device_fix_far_from_the_photo_warns() {
     let dir = tempfile::tempdir().expect("dir");
     let core = open(dir.path());
-    let d = core.create_draft().expect("draft");
+    let d = core.drafts().create().expect("draft");
     // Hangzhou West Lake, ~45 km from the photo's Haining position.
-    core.set_draft_location(
-        d.id.clone(),
-        Some(LocationInput {
-            latitude: 30.2431,
-            longitude: 120.1503,
-            accuracy_m: Some(15.0),
-            from_device: true,
-            address: None,
-        }),
-    )
-    .expect("fix");
+    core.drafts()
+        .set_location(
+            d.id.clone(),
+            Some(LocationInput {
+                latitude: 30.2431,
+                longitude: 120.1503,
+                accuracy_m: Some(15.0),
+                source: minqing_protocol::LocationSource::DeviceFix,
+                address: None,
+            }),
+        )
+        .expect("fix");
     let view = core
-        .add_photo_bytes(&d.id, &testsupport::photo_jpeg(320, 240))
+        .drafts()
+        .add_photo_bytes(d.id.clone(), testsupport::photo_jpeg(320, 240))
         .expect("photo");
     let w = &view.photos[0].warnings;
     assert!(w.iter().any(|m| m.contains("距当前位置")), "{w:?}");
     // The device fix stays the draft's place.
-    assert_eq!(view.location.expect("loc").source, "device_fix");
+    assert_eq!(
+        view.location.expect("loc").source,
+        minqing_protocol::LocationSource::DeviceFix
+    );
 }
 
 #[test]
@@ -430,11 +522,15 @@ fn local_actions_follow_the_state_machine() {
         },
     )
     .expect("explain");
-    assert_eq!(core.get_ticket(t.id.clone()).expect("t").state, "closed");
+    assert_eq!(
+        core.tickets().detail(t.id.clone()).expect("t").state,
+        TicketState::Closed
+    );
     let err = minqing_core::tickets::act(core.store(), &t.id, Action::Claim)
         .expect_err("a deputy cannot claim a closed ticket");
     assert!(matches!(err, minqing_core::Error::Denied(_)));
     let kinds: Vec<String> = core
+        .sync()
         .outbox()
         .expect("q")
         .into_iter()

@@ -140,10 +140,14 @@ impl InProc {
     /// A device store logged in as `name` (each name may log in once a minute).
     async fn device(&self, dir: &Path, name: &str) -> Arc<Minqing> {
         let dev = Arc::new(Minqing::open_at(dir.to_path_buf()).expect("device"));
-        dev.set_server(self.url.clone()).expect("url");
+        dev.sync().set_server(self.url.clone()).expect("url");
         let phone = self.phone(name);
-        dev.request_code(phone.clone()).await.expect("code");
-        dev.login(phone.clone(), self.code(&phone))
+        dev.account()
+            .request_code(phone.clone())
+            .await
+            .expect("code");
+        dev.account()
+            .login(phone.clone(), self.code(&phone))
             .await
             .expect("login");
         dev
@@ -253,7 +257,7 @@ async fn bench_pull(s: &InProc, tickets: usize) {
     let dir = scratch("pull-device");
     let dev = s.device(&dir, "王建国").await;
     let t = Instant::now();
-    let report = dev.sync_now().await.expect("sync");
+    let report = dev.sync().now().await.expect("sync");
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(report.pulled as usize, tickets);
     println!(
@@ -419,7 +423,7 @@ async fn paired_uploads(dev: &Minqing, put_url: &str, runs: u64) -> (Duration, D
         queue_upload(dev, &bytes);
         let tus_run = async {
             let t = Instant::now();
-            let r = dev.sync_now().await.expect("upload");
+            let r = dev.sync().now().await.expect("upload");
             assert_eq!(r.uploaded_photos, 1);
             t.elapsed()
         };
@@ -466,7 +470,7 @@ async fn bench_upload(s: &InProc) -> Arc<Minqing> {
     let mut idle = Vec::new();
     for _ in 0..7 {
         let t = Instant::now();
-        dev.sync_now().await.expect("idle pass");
+        dev.sync().now().await.expect("idle pass");
         idle.push(t.elapsed());
     }
     let idle = median(idle);
@@ -497,7 +501,7 @@ async fn bench_upload_link(s: &InProc, dev: &Minqing) {
     };
     let to_server = Proxy::start(s.url.trim_start_matches("http://")).await;
     to_server.set(link);
-    dev.set_server(to_server.url()).expect("via link");
+    dev.sync().set_server(to_server.url()).expect("via link");
     let put_url = plain_put_server(scratch("plain-put-link")).await;
     let to_put = Proxy::start(put_url.trim_start_matches("http://")).await;
     to_put.set(link);
@@ -517,14 +521,17 @@ async fn bench_upload_link(s: &InProc, dev: &Minqing) {
 
 async fn bench_resume(s: &InProc, dev: &Minqing) {
     let proxy = Proxy::start(s.url.trim_start_matches("http://")).await;
-    dev.set_server(proxy.url()).expect("via proxy");
+    dev.sync().set_server(proxy.url()).expect("via proxy");
     let bytes = fake_photo(PHOTO, 99);
     queue_upload(dev, &bytes);
     let before = proxy.bytes_up();
     proxy.set(Fault::CutAfter((PHOTO as f64 * 0.9) as u64));
-    assert!(dev.sync_now().await.is_err(), "the cut must fail the pass");
+    assert!(
+        dev.sync().now().await.is_err(),
+        "the cut must fail the pass"
+    );
     proxy.heal();
-    let r = dev.sync_now().await.expect("resume");
+    let r = dev.sync().now().await.expect("resume");
     assert!(proxy.connections() > 0);
     assert_eq!(r.uploaded_photos, 1);
     let sent = proxy.bytes_up() - before;
@@ -631,7 +638,7 @@ fn main() {
         let s = in_process("push-server").await;
         // The pull section reads what the push section wrote.
         if run("push") || run("pull") {
-            let deputy = s.login("陆靖英").await;
+            let deputy = s.account().login("陆靖英").await;
             bench_push(&s, &deputy).await;
         }
         if run("pull") {

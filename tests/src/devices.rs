@@ -16,10 +16,13 @@ pub fn open(dir: &Path, name: &str) -> Arc<Minqing> {
 /// Log `dev` in as the demo user `name`, talking to `url` (the server or a proxy).
 pub async fn login(dev: &Minqing, server: &ServerProc, url: &str, name: &str) {
     let phone = server.phone(name);
-    dev.set_server(url.to_owned()).expect("server url");
-    dev.request_code(phone.clone()).await.expect("code sent");
+    dev.sync().set_server(url.to_owned()).expect("server url");
+    dev.account()
+        .request_code(phone.clone())
+        .await
+        .expect("code sent");
     let code = server.code_for(&phone);
-    let account = dev.login(phone, code).await.expect("login");
+    let account = dev.account().login(phone, code).await.expect("login");
     assert_eq!(account.name, name);
 }
 
@@ -36,21 +39,24 @@ pub async fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> 
 /// Submit an item with one `w`×`h` photo. Returns the ticket id and the exact
 /// bytes that must reach the server (the upload rendition).
 pub fn submit_with_photo(dev: &Minqing, text: &str, w: u32, h: u32) -> (String, Vec<u8>) {
-    let draft = dev.create_draft().expect("draft");
-    dev.set_draft_text(draft.id.clone(), text.to_owned())
+    let draft = dev.drafts().create().expect("draft");
+    dev.drafts()
+        .set_text(draft.id.clone(), text.to_owned())
         .expect("text");
     let view = dev
-        .add_photo_bytes(&draft.id, &photo_jpeg(w, h))
+        .drafts()
+        .add_photo_bytes(draft.id.clone(), photo_jpeg(w, h))
         .expect("photo");
     let rendition = view.photos[0].rendition_path.clone();
-    let t = dev.submit(draft.id).expect("submit");
+    let t = dev.drafts().submit(draft.id).expect("submit");
     let bytes = std::fs::read(rendition).expect("rendition");
     (t.id, bytes)
 }
 
 /// Nothing pending, sending or stuck; nothing rejected either.
 pub fn drained(dev: &Minqing) -> bool {
-    dev.outbox()
+    dev.sync()
+        .outbox()
         .map(|q| q.iter().all(|e| e.state == OutboxState::Sent))
         .unwrap_or(false)
 }

@@ -39,7 +39,7 @@ async fn an_expired_access_token_is_refreshed_and_nothing_is_lost() {
         .store()
         .read(|c| minqing_core::store::meta_get(c, "access_token"))
         .expect("meta");
-    let report = dev.sync_now().await.expect("refreshed and synced");
+    let report = dev.sync().now().await.expect("refreshed and synced");
     assert_eq!(
         report.pushed, 2,
         "create + attach, none consumed by the 401"
@@ -51,7 +51,7 @@ async fn an_expired_access_token_is_refreshed_and_nothing_is_lost() {
         .expect("meta");
     assert_ne!(before, after, "a new access token was stored");
     assert_eq!(
-        dev.get_ticket(ticket).expect("ticket").sync,
+        dev.tickets().detail(ticket).expect("ticket").sync,
         minqing_core::views::SyncBadge::Synced
     );
 }
@@ -92,13 +92,13 @@ async fn update_required_parks_sync_and_keeps_the_queue() {
     login(&dev, &server, &server.url, "陆靖英").await;
     submit_with_photo(&dev, "需要升级", 640, 480);
     let statuses = Arc::new(Statuses::default());
-    let _sub = dev.subscribe_sync(statuses.clone());
-    dev.set_server(too_new_server().await).expect("url");
-    match dev.sync_now().await {
+    let _sub = dev.sync().subscribe(statuses.clone());
+    dev.sync().set_server(too_new_server().await).expect("url");
+    match dev.sync().now().await {
         Err(MinqingError::UpdateRequired { reason }) => assert!(reason.contains("升级")),
         other => panic!("expected UpdateRequired, got {other:?}"),
     }
-    let queue = dev.outbox().expect("queue");
+    let queue = dev.sync().outbox().expect("queue");
     assert_eq!(queue.len(), 3);
     assert!(
         queue.iter().all(|e| e.state == OutboxState::Pending),
@@ -115,8 +115,8 @@ async fn update_required_parks_sync_and_keeps_the_queue() {
         Some(SyncState::UpdateRequired)
     );
     // Back to a server that accepts this app: everything goes through.
-    dev.set_server(server.url.clone()).expect("url");
-    dev.sync_now().await.expect("sync");
+    dev.sync().set_server(server.url.clone()).expect("url");
+    dev.sync().now().await.expect("sync");
     assert!(drained(&dev));
 }
 
@@ -125,10 +125,10 @@ async fn no_server_set_is_a_clear_error_and_keeps_the_queue() {
     let dir = tempfile::tempdir().expect("dir");
     let dev = open(dir.path(), "fresh");
     submit_with_photo(&dev, "未设置服务器", 320, 240);
-    match dev.sync_now().await {
+    match dev.sync().now().await {
         Err(MinqingError::Invalid { reason }) => assert!(reason.contains("服务器地址"), "{reason}"),
         other => panic!("expected Invalid, got {other:?}"),
     }
-    assert_eq!(dev.sync_status().state, SyncState::LoggedOut);
-    assert_eq!(dev.outbox().expect("queue").len(), 3);
+    assert_eq!(dev.sync().status().state, SyncState::LoggedOut);
+    assert_eq!(dev.sync().outbox().expect("queue").len(), 3);
 }

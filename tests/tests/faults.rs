@@ -79,12 +79,16 @@ fn access_token(dev: &minqing_core::Minqing) -> String {
 async fn heal_and_check(rig: &Rig, ticket: &str, photo: &[u8]) {
     rig.proxy.heal();
     for _ in 0..10 {
-        if rig.deputy.sync_now().await.is_ok() && drained(&rig.deputy) {
+        if rig.deputy.sync().now().await.is_ok() && drained(&rig.deputy) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(drained(&rig.deputy), "queue: {:?}", rig.deputy.outbox());
+    assert!(
+        drained(&rig.deputy),
+        "queue: {:?}",
+        rig.deputy.sync().outbox()
+    );
     let tickets = server_tickets(rig).await;
     assert_eq!(tickets.len(), 1, "exactly one ticket on the server");
     let t = &tickets[0];
@@ -105,7 +109,7 @@ async fn request_dropped() {
     let (ticket, photo) = submit_with_photo(&rig.deputy, "请求丢失", 1600, 1200);
     rig.proxy.set(Fault::DropRequest);
     assert!(matches!(
-        rig.deputy.sync_now().await,
+        rig.deputy.sync().now().await,
         Err(MinqingError::Network { .. })
     ));
     heal_and_check(&rig, &ticket, &photo).await;
@@ -118,7 +122,7 @@ async fn response_dropped_after_the_server_committed() {
     rig.proxy.set(Fault::DropResponse);
     // Every request is applied, every answer lost: the device must not know.
     for _ in 0..3 {
-        assert!(rig.deputy.sync_now().await.is_err());
+        assert!(rig.deputy.sync().now().await.is_err());
     }
     assert!(!drained(&rig.deputy));
     heal_and_check(&rig, &ticket, &photo).await;
@@ -132,7 +136,7 @@ async fn connection_reset_mid_upload_resumes() {
     let before = rig.proxy.bytes_up();
     // Let the push through, cut the upload about 60 % in.
     rig.proxy.set(Fault::CutAfter(photo.len() as u64 * 6 / 10));
-    assert!(rig.deputy.sync_now().await.is_err());
+    assert!(rig.deputy.sync().now().await.is_err());
     rig.proxy.heal();
     heal_and_check(&rig, &ticket, &photo).await;
     let sent = rig.proxy.bytes_up() - before;
@@ -152,7 +156,7 @@ async fn added_latency() {
     let rig = rig().await;
     let (ticket, photo) = submit_with_photo(&rig.deputy, "高延迟", 1600, 1200);
     rig.proxy.set(Fault::Latency(Duration::from_millis(40)));
-    rig.deputy.sync_now().await.expect("slow but fine");
+    rig.deputy.sync().now().await.expect("slow but fine");
     assert!(drained(&rig.deputy));
     heal_and_check(&rig, &ticket, &photo).await;
 }
@@ -164,7 +168,7 @@ async fn server_killed_and_restarted_mid_upload() {
     // Slow the upload so the kill lands in the middle of it.
     rig.proxy.set(Fault::Latency(Duration::from_millis(30)));
     let dev = rig.deputy.clone();
-    let pass = tokio::spawn(async move { dev.sync_now().await });
+    let pass = tokio::spawn(async move { dev.sync().now().await });
     // Kill once a third of the photo is on its way to the server.
     let start = rig.proxy.bytes_up();
     let proxy = rig.proxy.clone();
@@ -237,7 +241,7 @@ async fn duplicated_and_reordered_pushes() {
         assert!(body.rejected.is_empty());
     }
     // The device never heard the answers; its next sync replays and drains.
-    rig.deputy.sync_now().await.expect("sync");
+    rig.deputy.sync().now().await.expect("sync");
     assert!(drained(&rig.deputy));
     let tickets = server_tickets(&rig).await;
     assert_eq!(tickets.len(), 3);
@@ -252,15 +256,15 @@ async fn duplicated_and_reordered_pushes() {
 async fn stale_cursor_resets_without_doubling() {
     let rig = rig().await;
     let (ticket, photo) = submit_with_photo(&rig.deputy, "游标过期", 1600, 1200);
-    rig.deputy.sync_now().await.expect("sync");
+    rig.deputy.sync().now().await.expect("sync");
     // A cursor from another (restored) server database.
     rig.deputy
         .store()
         .write(|tx| minqing_core::store::meta_set(tx, "pull_cursor", "0123456789abcdef.42"))
         .expect("stale cursor");
-    let report = rig.deputy.sync_now().await.expect("sync after reset");
+    let report = rig.deputy.sync().now().await.expect("sync after reset");
     assert_eq!(report.pulled, 1, "pulled from scratch");
-    assert_eq!(rig.deputy.list_tickets().expect("list").len(), 1);
+    assert_eq!(rig.deputy.tickets().list().expect("list").len(), 1);
     heal_and_check(&rig, &ticket, &photo).await;
 }
 

@@ -34,29 +34,30 @@ async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
         1600,
         1200,
     );
-    match deputy.sync_now().await {
+    match deputy.sync().now().await {
         Err(MinqingError::Network { .. }) => {}
         other => panic!("expected a network error offline, got {other:?}"),
     }
-    let queue = deputy.outbox().expect("queue");
+    let queue = deputy.sync().outbox().expect("queue");
     assert!(
         queue.iter().all(|e| e.state == OutboxState::Pending),
         "{queue:?}"
     );
 
     // The contact keeps a live connection (SSE) and syncs in the background.
-    let contact_sync = contact.clone().start_sync().expect("start");
-    let deputy_sync = deputy.clone().start_sync().expect("start");
+    let contact_sync = contact.sync().start().expect("start");
+    let deputy_sync = deputy.sync().start().expect("start");
 
     // Back online: the item reaches the server and, by a poke, the contact.
     proxy.heal();
-    deputy.network_changed(true);
+    deputy.sync().network_changed(true);
     let took = wait_for(
         "the contact to see the item",
         Duration::from_secs(20),
         || {
             contact
-                .list_tickets()
+                .tickets()
+                .list()
                 .map(|l| l.iter().any(|t| t.id == ticket))
                 .unwrap_or(false)
         },
@@ -71,21 +72,25 @@ async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
     .await;
 
     // The contact claims; the deputy is poked and shows 办理中.
-    let claimed = contact.claim(ticket.clone()).expect("claim");
+    let claimed = contact
+        .tickets()
+        .act(ticket.clone(), minqing_core::screens::ActionInput::Claim)
+        .expect("claim");
     assert_eq!(claimed.state, "accepted");
     let took = wait_for(
         "the deputy to see the claim",
         Duration::from_secs(20),
         || {
             deputy
-                .get_ticket(ticket.clone())
+                .tickets()
+                .detail(ticket.clone())
                 .map(|t| t.state == "accepted")
                 .unwrap_or(false)
         },
     )
     .await;
     eprintln!("claim → shown on the deputy's device: {took:?}");
-    let t = deputy.get_ticket(ticket.clone()).expect("ticket");
+    let t = deputy.tickets().detail(ticket.clone()).expect("ticket");
     assert_eq!(t.state_label, "办理中");
     drop(contact_sync);
     drop(deputy_sync);
@@ -97,6 +102,6 @@ async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
         hex::encode(Sha256::digest(&stored[0])),
         hex::encode(Sha256::digest(&photo))
     );
-    let t = contact.get_ticket(ticket).expect("contact copy");
+    let t = contact.tickets().detail(ticket).expect("contact copy");
     assert_eq!(t.photos.len(), 1, "the attach reached the contact");
 }

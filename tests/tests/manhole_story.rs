@@ -8,12 +8,14 @@
 //! running scheduler after the holiday, and the deputy's phone is told.
 
 use minqing_capture::testsupport::photo_jpeg;
-use minqing_core::api_workflow::Outcome;
+use minqing_core::screens::{ActionInput, EntryKind};
 use minqing_core::Minqing;
 use minqing_e2e::devices::{drained, open, wait_for};
 use minqing_protocol::clocks::{ChaseTarget, ClockKind, Colour};
 use minqing_protocol::wire::{ClocksResponse, NotificationsResponse};
-use minqing_protocol::{Action, EventKind, PhotoKind, Ticket, TicketState};
+use minqing_protocol::{
+    Action, ActionKind, EventKind, OutcomePath, PhotoKind, Ticket, TicketState,
+};
 use minqing_server::app::{Config, Server};
 use minqing_server::clock::Clock;
 use minqing_server::seed::seed_demo;
@@ -80,11 +82,17 @@ impl Story {
 
     async fn login(&self, dev: &Minqing, name: &str) {
         let phone = self.phones[name].clone();
-        dev.set_server(self.url.clone()).expect("url");
-        dev.request_code(phone.clone()).await.expect("code");
+        dev.sync().set_server(self.url.clone()).expect("url");
+        dev.account()
+            .request_code(phone.clone())
+            .await
+            .expect("code");
         let log = std::fs::read_to_string(self.data_dir.join("sms.log")).expect("sms.log");
         let code = minqing_server::sms::latest_code(&log, &phone).expect("code in sms.log");
-        assert_eq!(dev.login(phone, code).await.expect("login").name, name);
+        assert_eq!(
+            dev.account().login(phone, code).await.expect("login").name,
+            name
+        );
     }
 
     /// A session of `name`'s own, for reading their inbox over plain HTTP:
@@ -164,8 +172,8 @@ impl Story {
 }
 
 async fn sync(dev: &Minqing) {
-    dev.sync_now().await.expect("sync");
-    assert!(drained(dev), "{:?}", dev.outbox());
+    dev.sync().now().await.expect("sync");
+    assert!(drained(dev), "{:?}", dev.sync().outbox());
 }
 
 fn step(t: &Ticket) -> String {
@@ -191,18 +199,20 @@ async fn the_fourth_of_october() {
 
     // 08:48 — the deputy posts: photo, text, place. Nobody is @-mentioned.
     story.at(cst!(2020-10-04 08:48));
-    let draft = deputy.create_draft().expect("draft");
+    let draft = deputy.drafts().create().expect("draft");
     deputy
-        .set_draft_text(
+        .drafts()
+        .set_text(
             draft.id.clone(),
             "水月亭路移动公司至方便桥之间有几个窨井盖不闭合，晚上车辆经过时声音很响，影响居民休息"
                 .into(),
         )
         .expect("text");
     deputy
-        .add_photo_bytes(&draft.id, &photo_jpeg(1600, 1200))
+        .drafts()
+        .add_photo_bytes(draft.id.clone(), photo_jpeg(1600, 1200))
         .expect("photo");
-    let id = deputy.submit(draft.id).expect("完成").id;
+    let id = deputy.drafts().submit(draft.id).expect("完成").id;
     sync(&deputy).await;
     let t = story.server_ticket(&id);
     assert_eq!(t.state, TicketState::Pool, "nobody named: open to claim");
@@ -213,7 +223,13 @@ async fn the_fourth_of_october() {
     story.at(cst!(2020-10-04 08:49));
     sync(&coordinator).await;
     coordinator
-        .ask(id.clone(), "是哪种井盖？不同井盖权属单位不同".into())
+        .tickets()
+        .act(
+            id.clone(),
+            ActionInput::Ask {
+                text: "是哪种井盖？不同井盖权属单位不同".into(),
+            },
+        )
         .expect("ask");
     sync(&coordinator).await;
 
@@ -221,7 +237,13 @@ async fn the_fourth_of_october() {
     story.at(cst!(2020-10-04 08:53));
     sync(&deputy).await;
     deputy
-        .answer(id.clone(), "大多是移动公司的井盖".into())
+        .tickets()
+        .act(
+            id.clone(),
+            ActionInput::Answer {
+                text: "大多是移动公司的井盖".into(),
+            },
+        )
         .expect("answer");
     sync(&deputy).await;
 
@@ -229,13 +251,22 @@ async fn the_fourth_of_october() {
     // back: not ours.
     story.at(cst!(2020-10-04 14:05));
     sync(&mobile).await;
-    assert_eq!(mobile.get_ticket(id.clone()).expect("seen").id, id);
-    mobile.claim(id.clone()).expect("接单");
+    assert_eq!(mobile.tickets().detail(id.clone()).expect("seen").id, id);
+    mobile
+        .tickets()
+        .act(id.clone(), minqing_core::screens::ActionInput::Claim)
+        .expect("接单");
     sync(&mobile).await;
     assert_eq!(story.server_ticket(&id).state, TicketState::Accepted);
     story.at(cst!(2020-10-04 15:30));
     mobile
-        .decline(id.clone(), "已派人现场查看，不是移动公司的井盖".into())
+        .tickets()
+        .act(
+            id.clone(),
+            ActionInput::Decline {
+                reason: "已派人现场查看，不是移动公司的井盖".into(),
+            },
+        )
         .expect("decline");
     sync(&mobile).await;
     let t = story.server_ticket(&id);
@@ -259,7 +290,12 @@ async fn the_fourth_of_october() {
     story.at(cst!(2020-10-04 17:48));
     sync(&deputy).await;
     deputy
-        .add_ticket_photo_bytes(id.clone(), photo_jpeg(1200, 1600), false)
+        .tickets()
+        .add_photo_bytes(
+            id.clone(),
+            photo_jpeg(1200, 1600),
+            minqing_protocol::PhotoKind::Evidence,
+        )
         .expect("evidence photo");
     sync(&deputy).await;
     assert_eq!(story.server_ticket(&id).photos.len(), 2);
@@ -267,19 +303,31 @@ async fn the_fourth_of_october() {
     // China Mobile: "send me the location, I'll send someone again."
     story.at(cst!(2020-10-04 17:55));
     sync(&mobile).await;
-    let seen = mobile.get_ticket(id.clone()).expect("ticket");
+    let seen = mobile.tickets().detail(id.clone()).expect("ticket");
     assert_eq!(seen.photos.len(), 2, "the contact has both photos");
     mobile
-        .ask(id.clone(), "请发一下具体位置，我再派人去".into())
+        .tickets()
+        .act(
+            id.clone(),
+            ActionInput::Ask {
+                text: "请发一下具体位置，我再派人去".into(),
+            },
+        )
         .expect("ask");
-    mobile.claim(id.clone()).expect("接单 again");
+    mobile
+        .tickets()
+        .act(id.clone(), minqing_core::screens::ActionInput::Claim)
+        .expect("接单 again");
     sync(&mobile).await;
     story.at(cst!(2020-10-04 18:02));
     sync(&deputy).await;
     deputy
-        .answer(
+        .tickets()
+        .act(
             id.clone(),
-            "水月亭路移动营业厅往方便桥方向约五十米，路中间三个".into(),
+            ActionInput::Answer {
+                text: "水月亭路移动营业厅往方便桥方向约五十米，路中间三个".into(),
+            },
         )
         .expect("answer");
     sync(&deputy).await;
@@ -288,14 +336,22 @@ async fn the_fourth_of_october() {
     story.at(cst!(2020-10-04 19:09));
     sync(&mobile).await;
     let proof = mobile
-        .add_ticket_photo_bytes(id.clone(), photo_jpeg(1600, 1200), true)
+        .tickets()
+        .add_photo_bytes(
+            id.clone(),
+            photo_jpeg(1600, 1200),
+            minqing_protocol::PhotoKind::Proof,
+        )
         .expect("proof photo");
     mobile
-        .resolve(
+        .tickets()
+        .act(
             id.clone(),
-            "已处理好".into(),
-            Outcome::HandledInGroup,
-            vec![proof],
+            ActionInput::Resolve {
+                text: "已处理好".into(),
+                outcome: OutcomePath::HandledInGroup,
+                proof_photo_ids: vec![proof],
+            },
         )
         .expect("resolve");
     sync(&mobile).await;
@@ -304,7 +360,16 @@ async fn the_fourth_of_october() {
     // The deputy looks, confirms and rates it.
     story.at(cst!(2020-10-04 19:30));
     sync(&deputy).await;
-    deputy.confirm(id.clone(), Some(5)).expect("confirm");
+    // The deputy's screen offers exactly confirm / reject (and asking,
+    // adding photos) — the state machine's answer, not the shell's.
+    let detail = deputy.tickets().detail(id.clone()).expect("detail");
+    let offered: Vec<ActionKind> = detail.actions.iter().map(|a| a.kind).collect();
+    assert!(offered.contains(&ActionKind::Confirm) && offered.contains(&ActionKind::Reject));
+    assert!(!offered.contains(&ActionKind::Claim));
+    deputy
+        .tickets()
+        .act(id.clone(), ActionInput::Confirm { rating: Some(5) })
+        .expect("confirm");
     sync(&deputy).await;
 
     // The whole day, as the server recorded it.
@@ -362,21 +427,31 @@ async fn the_fourth_of_october() {
     // Both phones hold the same timeline as the server.
     sync(&mobile).await;
     for dev in [&deputy, &mobile] {
-        let local = dev.get_ticket(id.clone()).expect("local");
-        assert_eq!(local.timeline_len as usize, t.timeline.len());
-        assert_eq!(local.state, "closed");
+        let local = dev.tickets().detail(id.clone()).expect("local");
+        assert_eq!(local.timeline.len(), t.timeline.len());
+        assert_eq!(local.state, TicketState::Closed);
     }
     assert_eq!(step(&t), "confirm");
+    // The deputy's detail screen: the timeline by name and role, never an id.
+    let shown = deputy.tickets().detail(id.clone()).expect("detail");
+    assert_eq!(shown.timeline[0].kind, EntryKind::Submitted);
+    assert_eq!(shown.timeline[0].actor_name, "陆靖英");
+    assert!(shown
+        .timeline
+        .iter()
+        .all(|e| e.actor_name.len() < 36 && !e.summary.contains(&id) && !e.role_label.is_empty()));
+    assert_eq!(shown.reporter_name, "陆靖英");
 
     // A second item posted that evening that nobody takes: after golden week
     // the running scheduler chases it up the ladder, and the deputy's phone,
     // listening in the background, pulls the chases.
     story.at(cst!(2020-10-04 19:40));
-    let draft = deputy.create_draft().expect("draft");
+    let draft = deputy.drafts().create().expect("draft");
     deputy
-        .set_draft_text(draft.id.clone(), "方便桥东侧路灯不亮".into())
+        .drafts()
+        .set_text(draft.id.clone(), "方便桥东侧路灯不亮".into())
         .expect("text");
-    let second = deputy.submit(draft.id).expect("完成").id;
+    let second = deputy.drafts().submit(draft.id).expect("完成").id;
     sync(&deputy).await;
     // Its clocks that evening: acceptance due when golden week ends, reply in a
     // month; both green.
@@ -394,7 +469,7 @@ async fn the_fourth_of_october() {
             (ClockKind::Reply, cst!(2020-11-05 00:00), Colour::Green),
         ]
     );
-    let handle = deputy.clone().start_sync().expect("background sync");
+    let handle = deputy.sync().start().expect("background sync");
     // Monday 12 October, 09:00: acceptance was due at the end of Friday 9 October.
     story.at(cst!(2020-10-12 09:00));
     wait_for("the scheduler's chases", Duration::from_secs(20), || {
@@ -483,8 +558,9 @@ async fn the_fourth_of_october() {
         Duration::from_secs(20),
         || {
             deputy
-                .get_ticket(second.clone())
-                .map(|v| v.timeline_len as usize == t.timeline.len())
+                .tickets()
+                .detail(second.clone())
+                .map(|v| v.timeline.len() == t.timeline.len())
                 .unwrap_or(false)
         },
     )

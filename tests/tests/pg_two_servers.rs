@@ -58,7 +58,7 @@ async fn a_push_through_one_server_pokes_a_device_listening_on_the_other() {
     let contact = open(dir.path(), "contact");
     login(&deputy, &a, &a.url, "陆靖英").await;
     login(&contact, &b, &b.url, "移动联络员").await;
-    let contact_sync = contact.clone().start_sync().expect("start");
+    let contact_sync = contact.sync().start().expect("start");
 
     for round in 1..=3 {
         let (ticket, _) = submit_with_photo(
@@ -69,14 +69,15 @@ async fn a_push_through_one_server_pokes_a_device_listening_on_the_other() {
         );
         // Let the contact's sync pass settle into waiting on its SSE stream.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        deputy.sync_now().await.expect("sync through A");
+        deputy.sync().now().await.expect("sync through A");
         assert!(drained(&deputy), "the push and the upload went through A");
         let took = wait_for(
             "the contact (on B) to see the deputy's item (pushed to A)",
             Duration::from_secs(15),
             || {
                 contact
-                    .list_tickets()
+                    .tickets()
+                    .list()
                     .map(|l| l.iter().any(|t| t.id == ticket))
                     .unwrap_or(false)
             },
@@ -88,7 +89,8 @@ async fn a_push_through_one_server_pokes_a_device_listening_on_the_other() {
             Duration::from_secs(15),
             || {
                 contact
-                    .get_ticket(ticket.clone())
+                    .tickets()
+                    .detail(ticket.clone())
                     .map(|t| t.photos.len() == 1)
                     .unwrap_or(false)
             },

@@ -99,11 +99,14 @@ async fn photos_go_to_the_bucket_and_come_back() {
         let (url, data_dir) = (url.clone(), config.data_dir.clone());
         let dev = open(devices.path(), name);
         async move {
-            dev.set_server(url).expect("url");
-            dev.request_code(phone.clone()).await.expect("code");
+            dev.sync().set_server(url).expect("url");
+            dev.account()
+                .request_code(phone.clone())
+                .await
+                .expect("code");
             let log = std::fs::read_to_string(data_dir.join("sms.log")).expect("sms.log");
             let code = minqing_server::sms::latest_code(&log, &phone).expect("code");
-            dev.login(phone, code).await.expect("login");
+            dev.account().login(phone, code).await.expect("login");
             dev
         }
     };
@@ -111,8 +114,8 @@ async fn photos_go_to_the_bucket_and_come_back() {
     let contact = login("移动联络员").await;
 
     let (ticket, photo) = submit_with_photo(&deputy, "水月亭路窨井盖不闭合", 1600, 1200);
-    deputy.sync_now().await.expect("sync");
-    assert!(drained(&deputy), "{:?}", deputy.outbox());
+    deputy.sync().now().await.expect("sync");
+    assert!(drained(&deputy), "{:?}", deputy.sync().outbox());
 
     // The bytes are in the bucket, under the configured prefix.
     let list = http
@@ -149,8 +152,8 @@ async fn photos_go_to_the_bucket_and_come_back() {
     );
 
     // Another phone gets it back through the server, from the bucket.
-    contact.sync_now().await.expect("sync");
-    let seen = contact.get_ticket(ticket).expect("ticket");
+    contact.sync().now().await.expect("sync");
+    let seen = contact.tickets().detail(ticket).expect("ticket");
     assert_eq!(seen.photos.len(), 1);
     let on_phone = std::fs::read(&seen.photos[0].rendition_path).expect("photo file");
     assert_eq!(Sha256::digest(&on_phone), Sha256::digest(&photo));

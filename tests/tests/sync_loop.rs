@@ -48,7 +48,13 @@ fn act(d: &Device, ticket: &str, action: Action) {
 }
 
 fn state(d: &Device, ticket: &str) -> String {
-    d.core.get_ticket(ticket.into()).expect("ticket").state
+    minqing_core::views::state_name(
+        d.core
+            .tickets()
+            .detail(ticket.into())
+            .expect("ticket")
+            .state,
+    )
 }
 
 #[test]
@@ -79,15 +85,16 @@ fn the_manhole_story_through_two_devices_and_the_store() {
     );
 
     // 08:48, offline: 完成.
-    let draft = deputy.core.create_draft().expect("draft");
+    let draft = deputy.core.drafts().create().expect("draft");
     deputy
         .core
-        .set_draft_text(
+        .drafts()
+        .set_text(
             draft.id.clone(),
             "水月亭路移动公司到方便桥之间多个窨井盖松动".into(),
         )
         .expect("text");
-    let t = deputy.core.submit(draft.id).expect("submit").id;
+    let t = deputy.core.drafts().submit(draft.id).expect("submit").id;
     assert_eq!(state(&deputy, &t), "pool");
 
     // Signal returns: push, then the unit contact pulls and sees it in the pool.
@@ -159,6 +166,7 @@ fn the_manhole_story_through_two_devices_and_the_store() {
     for d in [&deputy, &contact] {
         assert!(d
             .core
+            .sync()
             .outbox()
             .expect("q")
             .iter()
@@ -215,12 +223,13 @@ fn two_offline_claims_exactly_one_wins_and_the_loser_is_told() {
             groups: vec![group],
         },
     );
-    let draft = deputy.core.create_draft().expect("draft");
+    let draft = deputy.core.drafts().create().expect("draft");
     deputy
         .core
-        .set_draft_text(draft.id.clone(), "红绿灯绿灯时间太短".into())
+        .drafts()
+        .set_text(draft.id.clone(), "红绿灯绿灯时间太短".into())
         .expect("text");
-    let t = deputy.core.submit(draft.id).expect("submit").id;
+    let t = deputy.core.drafts().submit(draft.id).expect("submit").id;
     sync(&deputy, &server, 10);
     sync(&a, &server, 11);
     sync(&b, &server, 12);
@@ -234,6 +243,7 @@ fn two_offline_claims_exactly_one_wins_and_the_loser_is_told() {
     assert_eq!(lost.len(), 1, "exactly one claim wins");
     let entry = b
         .core
+        .sync()
         .outbox()
         .expect("q")
         .into_iter()
@@ -243,8 +253,8 @@ fn two_offline_claims_exactly_one_wins_and_the_loser_is_told() {
     assert!(entry.reject_reason.is_some());
     // After the pull, B's copy is gone (A's unit holds it now and B may not see
     // it), while A and the deputy see A's unit on it.
-    assert!(b.core.get_ticket(t.clone()).is_err());
-    assert!(b.core.list_tickets().expect("list").is_empty());
+    assert!(b.core.tickets().detail(t.clone()).is_err());
+    assert!(b.core.tickets().list().expect("list").is_empty());
     sync(&deputy, &server, 22);
     let seen = deputy
         .core

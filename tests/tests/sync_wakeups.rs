@@ -37,13 +37,13 @@ async fn rig() -> Rig {
     login(&deputy, &server, &proxy.url(), "陆靖英").await;
     let other = open(dir.path(), "other");
     login(&other, &server, &server.url, "王建国").await;
-    let sync = deputy.clone().start_sync().expect("loop");
+    let sync = deputy.sync().start().expect("loop");
     wait_for("the live stream", Duration::from_secs(20), || {
         proxy.requests().iter().any(|r| r.line == "GET /v1/events")
     })
     .await;
     wait_for("the first pass", Duration::from_secs(20), || {
-        deputy.sync_status().last_synced_at.is_some()
+        deputy.sync().status().last_synced_at.is_some()
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -62,11 +62,14 @@ async fn draft_edits_make_no_request_and_a_submit_goes_at_once() {
     let Rig { proxy, deputy, .. } = &rig().await;
     // Fifty draft edits: no request at all.
     let before = proxy.requests().len();
-    let draft = deputy.create_draft().expect("draft");
+    let draft = deputy.drafts().create().expect("draft");
     let line = "水月亭路多个窨井盖松动，车辆经过时哐哐响";
     for i in 1..=49 {
         let text: String = line.chars().take(i % line.chars().count() + 1).collect();
-        deputy.set_draft_text(draft.id.clone(), text).expect("edit");
+        deputy
+            .drafts()
+            .set_text(draft.id.clone(), text)
+            .expect("edit");
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after_edits = proxy.requests();
@@ -77,7 +80,7 @@ async fn draft_edits_make_no_request_and_a_submit_goes_at_once() {
         &after_edits[before..]
     );
     // 完成 is something to send: it goes at once.
-    deputy.submit(draft.id).expect("submit");
+    deputy.drafts().submit(draft.id).expect("submit");
     wait_for("the submit pushed", Duration::from_secs(10), || {
         proxy.requests()[before..]
             .iter()
@@ -100,11 +103,12 @@ async fn nothing_is_sent_inside_retry_after_whatever_the_device_does() {
         retry_after_secs: 30,
     });
     let seen = proxy.requests().len();
-    let a = deputy.create_draft().expect("draft");
+    let a = deputy.drafts().create().expect("draft");
     deputy
-        .set_draft_text(a.id.clone(), "红绿灯绿灯时间太短".into())
+        .drafts()
+        .set_text(a.id.clone(), "红绿灯绿灯时间太短".into())
         .expect("text");
-    deputy.submit(a.id).expect("submit A");
+    deputy.drafts().submit(a.id).expect("submit A");
     wait_for("the refused push", Duration::from_secs(10), || {
         proxy.requests().len() > seen
     })
@@ -117,26 +121,30 @@ async fn nothing_is_sent_inside_retry_after_whatever_the_device_does() {
     // Meanwhile the device does all it can: another submit, draft edits,
     // the network "coming back", a user's sync now, and a poke from the
     // server over the live stream (another deputy's report).
-    let b = deputy.create_draft().expect("draft");
+    let b = deputy.drafts().create().expect("draft");
     for t in ["燃", "燃气", "燃气警示桩突出路面"] {
-        deputy.set_draft_text(b.id.clone(), t.into()).expect("edit");
+        deputy
+            .drafts()
+            .set_text(b.id.clone(), t.into())
+            .expect("edit");
     }
-    deputy.submit(b.id).expect("submit B");
-    deputy.network_changed(true);
-    let now = deputy.sync_now().await;
+    deputy.drafts().submit(b.id).expect("submit B");
+    deputy.sync().network_changed(true);
+    let now = deputy.sync().now().await;
     assert!(now.is_err(), "sync now inside Retry-After: {now:?}");
     let down = proxy.bytes_down();
-    let o = other.create_draft().expect("draft");
+    let o = other.drafts().create().expect("draft");
     other
-        .set_draft_text(o.id.clone(), "方便桥路灯不亮".into())
+        .drafts()
+        .set_text(o.id.clone(), "方便桥路灯不亮".into())
         .expect("text");
-    other.submit(o.id).expect("submit");
-    other.sync_now().await.expect("other device syncs");
+    other.drafts().submit(o.id).expect("submit");
+    other.sync().now().await.expect("other device syncs");
     wait_for("the poke relayed", Duration::from_secs(10), || {
         proxy.bytes_down() > down
     })
     .await;
-    let status = deputy.sync_status();
+    let status = deputy.sync().status();
     assert!(
         status.retry_in_ms.is_some(),
         "the status says when it will retry: {status:?}"
@@ -168,7 +176,8 @@ async fn nothing_is_sent_inside_retry_after_whatever_the_device_does() {
     );
     assert!(!first.refused);
     let held: Vec<String> = deputy
-        .list_tickets()
+        .tickets()
+        .list()
         .expect("list")
         .into_iter()
         .map(|t| t.text)

@@ -12,6 +12,7 @@
 //! network answer is recorded in one of them.
 
 use super::http::{Api, NetError, Patched, Pushed};
+use crate::live::Change;
 use crate::outbox::{self, UploadJob};
 use crate::store::Store;
 use crate::sync;
@@ -141,7 +142,7 @@ async fn upload_one(
     api: &Api<'_>,
     store: &Store,
     job: &UploadJob,
-    progress: &(dyn Fn() + Sync),
+    progress: &(dyn Fn(Change) + Sync),
     report: &mut SyncReport,
 ) -> Result<(), NetError> {
     let path = store.photo_dir().join(&job.payload.file);
@@ -170,7 +171,7 @@ async fn upload_one(
                     store.write(|tx| {
                         outbox::record_upload_progress(tx, job.entry_id, &url, offset)
                     })?;
-                    progress();
+                    progress(Change::Outbox);
                 }
             }
             Patched::Conflict(o) => offset = o.min(len),
@@ -190,14 +191,14 @@ async fn upload_one(
     }
     store.write(|tx| outbox::complete_upload(tx, job.entry_id))?;
     report.uploaded_photos += 1;
-    progress();
+    progress(Change::Outbox);
     Ok(())
 }
 
 async fn upload_all(
     api: &Api<'_>,
     store: &Store,
-    progress: &(dyn Fn() + Sync),
+    progress: &(dyn Fn(Change) + Sync),
     report: &mut SyncReport,
 ) -> Result<u64, NetError> {
     let mut n = 0;
@@ -265,14 +266,15 @@ async fn fetch_photos(
 pub async fn sync_once(
     api: &Api<'_>,
     store: &Store,
-    progress: &(dyn Fn() + Sync),
+    progress: &(dyn Fn(Change) + Sync),
 ) -> Result<SyncReport, NetError> {
     let mut report = SyncReport::default();
     loop {
         let pushed = push_all(api, store, &mut report).await?;
         let uploaded = upload_all(api, store, progress, &mut report).await?;
         if pushed > 0 {
-            progress();
+            progress(Change::Outbox);
+            progress(Change::Tickets);
         }
         if pushed == 0 && uploaded == 0 {
             break;
@@ -280,7 +282,90 @@ pub async fn sync_once(
     }
     pull_all(api, store, &mut report).await?;
     fetch_photos(api, store, &minqing_capture::IngestOptions::default()).await?;
-    progress();
+    progress(Change::Tickets);
+    if fetch_inbox(api, store).await? {
+        progress(Change::Inbox);
+        progress(Change::Tickets);
+    }
+    if fetch_reference(api, store).await? {
+        progress(Change::Reference);
+    }
     report.pending = store.read(outbox::unsent_count)?;
     Ok(report)
+}
+
+/// An answer the pass can do without: a refusal (a route this server does
+/// not serve yet, a body it does not like) is logged and skipped; network
+/// failures and a lost session end the pass as usual.
+fn optional<T>(r: Result<T, NetError>, what: &str) -> Result<Option<T>, NetError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(NetError::Refused { status, error }) => {
+            tracing::info!(what, status, code = %error.error, "skipped");
+            Ok(None)
+        }
+        Err(NetError::Protocol(e)) => {
+            tracing::warn!(what, error = %e, "skipped an answer that made no sense");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Tell the server what was read here, then keep its inbox (newest 100).
+/// Returns whether anything changed.
+async fn fetch_inbox(api: &Api<'_>, store: &Store) -> Result<bool, NetError> {
+    if let Some(up_to) = store.read(crate::inbox::pending_read)? {
+        let sent = api
+            .post_json(
+                "/v1/notifications/read",
+                &serde_json::json!({ "up_to": up_to }),
+            )
+            .await;
+        if optional(sent, "notifications/read")?.is_some() {
+            crate::inbox::read_sent(store, up_to)?;
+        }
+    }
+    let got: Option<minqing_protocol::wire::NotificationsResponse> =
+        optional(api.get_json("/v1/notifications").await, "notifications")?;
+    match got {
+        Some(r) => Ok(crate::inbox::store_fetched(store, &r.notifications)?),
+        None => Ok(false),
+    }
+}
+
+/// Ask for newer reference data when it is due (`crate::reference`).
+/// Returns whether a new version was stored.
+async fn fetch_reference(api: &Api<'_>, store: &Store) -> Result<bool, NetError> {
+    use minqing_protocol::wire::ReferenceResponse;
+    if !store.read(|c| crate::reference::due(c, crate::store::now_ms()))? {
+        return Ok(false);
+    }
+    let path = match store.read(crate::reference::version)? {
+        Some(v) => format!("/v1/reference?since={}", url_escape(&v)),
+        None => "/v1/reference".to_owned(),
+    };
+    let got: Option<ReferenceResponse> = optional(api.get_json(&path).await, "reference")?;
+    match got {
+        Some(ReferenceResponse::Changed { reference }) => {
+            crate::reference::store(store, &reference)?;
+            Ok(true)
+        }
+        Some(ReferenceResponse::Unchanged { .. }) | None => {
+            crate::reference::checked(store)?;
+            Ok(false)
+        }
+    }
+}
+
+/// Percent-encode a query value (versions are opaque strings).
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

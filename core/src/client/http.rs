@@ -4,7 +4,7 @@
 //! log in again, update the app, or give up on this one item.
 
 use crate::error::Error;
-use crate::store::{meta_get, meta_set, set_profile, Store};
+use crate::store::{meta_get, meta_get_sealed, meta_set, meta_set_sealed, set_profile, Store};
 use base64::Engine;
 use minqing_protocol::wire::{
     ApiError, LoginRequest, PullResponse, PushRequest, PushResponse, RefreshRequest, SessionTokens,
@@ -221,14 +221,14 @@ impl<'a> Api<'a> {
     }
 
     fn access_token(&self) -> Result<Option<String>, NetError> {
-        Ok(self.store.read(|c| meta_get(c, "access_token"))?)
+        Ok(self.store.read(|c| meta_get_sealed(c, "access_token"))?)
     }
 
     /// Keep a new session: tokens and who we are, in one transaction.
     pub fn save_session(&self, s: &SessionTokens) -> Result<(), NetError> {
         self.store.write(|tx| {
-            meta_set(tx, "access_token", &s.access_token)?;
-            meta_set(tx, "refresh_token", &s.refresh_token)?;
+            meta_set_sealed(tx, "access_token", &s.access_token)?;
+            meta_set_sealed(tx, "refresh_token", &s.refresh_token)?;
             meta_set(tx, "me", &serde_json::to_string(&s.me)?)?;
             set_profile(tx, &s.me.actor())
         })?;
@@ -301,7 +301,7 @@ impl<'a> Api<'a> {
         }
         let refresh = self
             .store
-            .read(|c| meta_get(c, "refresh_token"))?
+            .read(|c| meta_get_sealed(c, "refresh_token"))?
             .ok_or(NetError::Unauthorized)?;
         self.gate.check()?;
         let r = self

@@ -222,12 +222,16 @@ pub async fn pause(wake: &Wake, pause: Pause) {
 #[derive(uniffi::Object)]
 pub struct SyncHandle {
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    on_cancel: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 impl SyncHandle {
-    pub fn new(tasks: Vec<JoinHandle<()>>) -> Self {
+    /// Owns `tasks`; `on_cancel` runs once when the handle is cancelled or
+    /// dropped (it stops what the tasks started, e.g. the live stream).
+    pub fn new(tasks: Vec<JoinHandle<()>>, on_cancel: Box<dyn FnOnce() + Send>) -> Self {
         SyncHandle {
             tasks: Mutex::new(tasks),
+            on_cancel: Mutex::new(Some(on_cancel)),
         }
     }
 }
@@ -243,6 +247,14 @@ impl SyncHandle {
             .drain(..)
         {
             t.abort();
+        }
+        let f = self
+            .on_cancel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(f) = f {
+            f();
         }
     }
 }

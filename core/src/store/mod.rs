@@ -21,14 +21,22 @@ pub const DB_FILE: &str = "minqing.db";
 pub struct Store {
     conn: Mutex<Connection>,
     dir: PathBuf,
+    /// Bumped whenever new reference data is stored (caches compare it).
+    reference_gen: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
-    /// Open (creating or upgrading) the store in `dir`. Entries left `sending` by
-    /// a process that died mid-send return to `pending`.
-    pub fn open(dir: &Path) -> Result<Store> {
+    /// Open (creating or upgrading) the store in `dir`, sealing personal data
+    /// with `key` ([`crate::seal`], 32 bytes). Entries left `sending` by a
+    /// process that died mid-send return to `pending`; values an older build
+    /// wrote in the clear are sealed.
+    pub fn open(dir: &Path, key: &[u8]) -> Result<Store> {
+        let sealer = std::sync::Arc::new(crate::seal::Sealer::new(key)?);
         std::fs::create_dir_all(dir.join("photos"))?;
         let mut conn = Connection::open(dir.join(DB_FILE))?;
+        crate::seal::install(&conn, sealer)?;
+        // Freed space is zeroed: a value sealed in place leaves no plaintext.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a commit is on disk before submit returns, power cut included.
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -38,17 +46,36 @@ impl Store {
         let store = Store {
             conn: Mutex::new(conn),
             dir: dir.to_path_buf(),
+            reference_gen: Default::default(),
         };
-        store.write(|tx| {
+        let sealed = store.write(|tx| {
             ensure_client_id(tx)?;
             crate::outbox::recover_interrupted(tx)?;
-            Ok(())
+            crate::seal::seal_plaintext(tx)
         })?;
+        if sealed > 0 {
+            // The old plaintext may sit in WAL frames: fold them in and cut the WAL.
+            store.read(|c| {
+                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+                Ok(())
+            })?;
+            tracing::info!(values = sealed, "sealed personal data written in the clear");
+        }
         let swept = store.read(|c| crate::photos::sweep_orphans(c, &store.photo_dir()))?;
         if swept > 0 {
             tracing::info!(files = swept, "removed orphaned photo files");
         }
         Ok(store)
+    }
+
+    /// Changes whenever new reference data is stored.
+    pub fn reference_generation(&self) -> u64 {
+        self.reference_gen.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn bump_reference_generation(&self) {
+        self.reference_gen
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn dir(&self) -> &Path {
@@ -90,6 +117,28 @@ pub fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()?)
+}
+
+/// A sealed `meta` value ([`crate::seal`]); `None` when absent or unreadable.
+pub fn meta_get_sealed(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT unseal(value) FROM meta WHERE key = ?1",
+            [key],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Store `value` sealed under `key`.
+pub fn meta_set_sealed(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, seal(?2))
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
 }
 
 pub fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {

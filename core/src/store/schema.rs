@@ -8,7 +8,7 @@
 use rusqlite::{Connection, Transaction};
 
 /// The schema version this build writes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// The whole schema at `VERSION`, for a new database.
 pub const CREATE: &str = "
@@ -55,7 +55,8 @@ CREATE TABLE tickets (
     state      TEXT NOT NULL,
     body       TEXT NOT NULL,
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    sealed     TEXT
 );
 CREATE TABLE outbox (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -73,7 +74,27 @@ CREATE TABLE outbox (
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL,
     upload_url     TEXT,
-    upload_offset  INTEGER NOT NULL DEFAULT 0
+    upload_offset  INTEGER NOT NULL DEFAULT 0,
+    sealed         TEXT
+);
+CREATE TABLE reference (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    version    TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    fetched_at INTEGER NOT NULL
+);
+CREATE TABLE notifications (
+    id         INTEGER PRIMARY KEY,
+    ticket_id  TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    text_zh    TEXT NOT NULL,
+    text_en    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    read       INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE ticket_seen (
+    ticket_id TEXT PRIMARY KEY,
+    events    INTEGER NOT NULL
 );
 CREATE INDEX photos_by_draft ON photos(draft_id, position);
 CREATE INDEX photos_by_ticket ON photos(ticket_id, position);
@@ -166,6 +187,23 @@ pub fn upgrade_from(tx: &Transaction<'_>, from: u32) -> rusqlite::Result<()> {
             "ALTER TABLE outbox ADD COLUMN upload_url TEXT;
              ALTER TABLE outbox ADD COLUMN upload_offset INTEGER NOT NULL DEFAULT 0;
              CREATE INDEX outbox_by_ticket ON outbox(ticket_id, id);",
+        ),
+        // v3: reference data and the inbox kept for offline use, what the user
+        // has seen of each ticket (unread marks), and sealed (encrypted)
+        // columns for the constituent's contact (`crate::seal`).
+        2 => tx.execute_batch(
+            "ALTER TABLE tickets ADD COLUMN sealed TEXT;
+             ALTER TABLE outbox ADD COLUMN sealed TEXT;
+             CREATE TABLE reference (
+                 id INTEGER PRIMARY KEY CHECK (id = 1), version TEXT NOT NULL,
+                 body TEXT NOT NULL, fetched_at INTEGER NOT NULL
+             );
+             CREATE TABLE notifications (
+                 id INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL, kind TEXT NOT NULL,
+                 text_zh TEXT NOT NULL, text_en TEXT NOT NULL, created_at INTEGER NOT NULL,
+                 read INTEGER NOT NULL DEFAULT 0
+             );
+             CREATE TABLE ticket_seen (ticket_id TEXT PRIMARY KEY, events INTEGER NOT NULL);",
         ),
         _ => Ok(()),
     }

@@ -16,12 +16,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     writeln!(out, "READY")?;
     out.flush()?;
     for i in 0u64.. {
-        let draft = core.create_draft()?;
-        core.set_draft_text(draft.id.clone(), format!("第{i}条：井盖松动"))?;
+        let draft = core.drafts().create()?;
+        core.drafts()
+            .set_text(draft.id.clone(), format!("第{i}条：井盖松动"))?;
         if i % 3 == 0 {
-            core.add_photo_bytes(&draft.id, &photo)?;
+            core.drafts().add_photo_bytes(draft.id.clone(), photo)?;
         }
-        let ticket = core.submit(draft.id)?;
+        let ticket = core.drafts().submit(draft.id)?;
         writeln!(out, "ACK {}", ticket.id)?;
         out.flush()?;
         // Exercise the sync-side writes too: take a batch, acknowledge part.
