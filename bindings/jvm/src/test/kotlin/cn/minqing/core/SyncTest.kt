@@ -34,10 +34,10 @@ class SyncTest {
     }
 
     private fun loggedIn(name: String, phone: String): Minqing = runBlocking {
-        val core = Minqing.open(File(dir.toFile(), name).path)
-        core.setServer(url)
-        core.requestCode(phone)
-        val account = core.login(phone, codeFor(phone))
+        val core = Minqing.open(File(dir.toFile(), name).path, TestKeys())
+        core.sync().setServer(url)
+        core.account().requestCode(phone)
+        val account = core.account().login(phone, codeFor(phone))
         assertTrue(account.roleLabel.isNotEmpty())
         core
     }
@@ -53,52 +53,64 @@ class SyncTest {
     fun loginSubmitSyncClaimAndPoke() {
         val deputy = loggedIn("deputy", System.getProperty("minqing.phone.deputy"))
         val contact = loggedIn("contact", System.getProperty("minqing.phone.contact"))
-        assertEquals("陆靖英", deputy.account()?.name)
+        assertEquals("陆靖英", deputy.account().current()?.name)
 
-        val draft = deputy.createDraft()
-        deputy.setDraftText(draft.id, "水月亭路移动公司至方便桥之间有几个窨井盖不闭合")
-        runBlocking { deputy.addPhoto(draft.id, photo.path) }
-        val ticket = deputy.submit(draft.id)
+        val drafts = deputy.drafts()
+        val draft = drafts.create()
+        drafts.setText(draft.id, "水月亭路移动公司至方便桥之间有几个窨井盖不闭合")
+        runBlocking { drafts.addPhoto(draft.id, photo.path) }
+        val ticket = drafts.submit(draft.id)
 
         val statuses = Statuses()
-        val sub = deputy.subscribeSync(statuses)
-        val report = runBlocking { deputy.syncNow() }
+        val sub = deputy.sync().subscribe(statuses)
+        val report = runBlocking { deputy.sync().now() }
         assertEquals(0uL, report.pending)
         assertEquals(1uL, report.uploadedPhotos)
         assertTrue(statuses.seen.any { it.state == SyncState.SYNCING })
         assertEquals(SyncState.UP_TO_DATE, statuses.seen.last().state)
-        assertTrue(deputy.outbox().all { it.state == OutboxState.SENT })
+        assertTrue(deputy.sync().outbox().all { it.state == OutboxState.SENT })
 
-        runBlocking { contact.syncNow() }
-        val seen = contact.getTicket(ticket.id)
+        runBlocking { contact.sync().now() }
+        // The contact's home: the item waits in the "to claim" tab.
+        val toClaim = contact.tickets().home().tabs.first { it.header.tab == HomeTab.TO_CLAIM }
+        assertEquals(listOf(ticket.id), toClaim.rows.map { it.id })
+        val seen = contact.tickets().detail(ticket.id)
         assertEquals(1, seen.photos.size, "the contact's device fetched the photo")
         assertTrue(File(seen.photos[0].renditionPath).isFile)
+        assertTrue(seen.actions.any { it.kind == ActionKind.CLAIM })
 
         // The deputy's app syncs in the background; the claim reaches it by a poke.
-        val handle = deputy.startSync()
-        contact.claim(ticket.id)
-        runBlocking { contact.syncNow() }
+        val handle = deputy.sync().start()
+        contact.tickets().act(ticket.id, ActionInput.Claim)
+        runBlocking { contact.sync().now() }
         val deadline = System.currentTimeMillis() + 15_000
-        while (deputy.getTicket(ticket.id).state != "accepted") {
+        while (deputy.tickets().detail(ticket.id).state != TicketState.ACCEPTED) {
             assertTrue(System.currentTimeMillis() < deadline, "the claim never reached the deputy")
             Thread.sleep(20)
         }
-        assertEquals("办理中", deputy.getTicket(ticket.id).stateLabel)
+        assertEquals("办理中", deputy.tickets().detail(ticket.id).stateLabel)
+        // Going to the background stops the live stream, not the loop.
+        deputy.sync().setForeground(false)
+        deputy.sync().onPush("{}")
+        deputy.sync().setForeground(true)
         handle.cancel()
         sub.cancel()
     }
 
     @Test
     fun offlineIsATypedErrorAndKeepsTheQueue() {
-        val core = Minqing.open(File(dir.toFile(), "offline").path)
-        core.setServer("http://127.0.0.1:9")
-        val draft = core.createDraft()
-        core.setDraftText(draft.id, "路灯不亮")
-        core.submit(draft.id)
+        val core = Minqing.open(File(dir.toFile(), "offline").path, TestKeys())
+        core.sync().setServer("http://127.0.0.1:9")
+        val drafts = core.drafts()
+        val draft = drafts.create()
+        drafts.setText(draft.id, "路灯不亮")
+        drafts.submit(draft.id)
         // Not logged in on this device yet: the app is told to log in, nothing lost.
-        assertThrows<MinqingException.NotLoggedIn> { runBlocking { core.syncNow() } }
-        assertThrows<MinqingException.Network> { runBlocking { core.requestCode("13800570001") } }
-        assertEquals(1, core.outbox().size)
-        assertThrows<MinqingException.Invalid> { core.setServer("ftp://example.cn") }
+        assertThrows<MinqingException.NotLoggedIn> { runBlocking { core.sync().now() } }
+        assertThrows<MinqingException.Network> { runBlocking { core.account().requestCode("13800570001") } }
+        assertEquals(1, core.sync().outbox().size)
+        assertThrows<MinqingException.Invalid> { core.sync().setServer("ftp://example.cn") }
+        core.account().registerPushToken(PushProvider.HMS, "hms-token")
+        assertEquals("hms-token", core.account().pushRegistration()?.token)
     }
 }
