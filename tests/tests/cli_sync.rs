@@ -136,8 +136,41 @@ fn report_sync_watch_claim_show() {
     .expect("json");
     assert_eq!(shown["state"], "accepted");
     assert_eq!(shown["state_label"], "办理中");
+    // `list` shows names and a short handle, never the id.
     let listed = ok(&minqing(&contact, &server.url, &["list"]));
-    assert!(listed.contains(&id), "{listed}");
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    let handle = format!("#{}", &hex[hex.len() - 8..]);
+    assert!(
+        listed.contains(&handle) && !listed.contains(&id),
+        "{listed}"
+    );
+    assert!(listed.contains("办理中"), "{listed}");
+    // `show` prints the timeline by name and the clocks; the handle works as an id.
+    let shown = ok(&minqing(&deputy, &server.url, &["show", &handle]));
+    assert!(!shown.contains(&id), "{shown}");
+    assert!(
+        shown.contains("陆靖英") && shown.contains("提交了这条民情"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("接单") && shown.contains("答复时限"),
+        "{shown}"
+    );
+    // 17:48 in the seed: the deputy adds a photo to the item.
+    let marking = tmp.path().join("marking.jpg");
+    std::fs::write(&marking, photo_jpeg(900, 1200)).expect("photo");
+    let out = ok(&minqing(
+        &deputy,
+        &server.url,
+        &[
+            "add-photo",
+            &handle,
+            "--photo",
+            marking.to_str().expect("utf8"),
+        ],
+    ));
+    assert!(out.contains("📷2"), "{out}");
+    ok(&minqing(&deputy, &server.url, &["sync"]));
     // The contact's device fetched the deputy's photo.
     let contact_show: serde_json::Value = serde_json::from_str(&ok(&minqing(
         &contact,
