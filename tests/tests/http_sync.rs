@@ -76,7 +76,7 @@ async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
         .tickets()
         .act(ticket.clone(), minqing_core::screens::ActionInput::Claim)
         .expect("claim");
-    assert_eq!(claimed.state, "accepted");
+    assert_eq!(claimed.state, minqing_protocol::TicketState::Accepted);
     let took = wait_for(
         "the deputy to see the claim",
         Duration::from_secs(20),
@@ -84,7 +84,7 @@ async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
             deputy
                 .tickets()
                 .detail(ticket.clone())
-                .map(|t| t.state == "accepted")
+                .map(|t| t.state == minqing_protocol::TicketState::Accepted)
                 .unwrap_or(false)
         },
     )
