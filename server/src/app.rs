@@ -1,11 +1,33 @@
 //! Putting the server together: configuration, the database, the photo store,
 //! the SMS gateway, background sweeps, and the listening socket. The database
 //! is SQLite (default) or PostgreSQL, chosen by `database_url`.
+//!
+//! # Shutting down
+//! [`Server::run_until`] serves until its signal (the command line passes
+//! SIGTERM or SIGINT), then, in this order:
+//! 1. stops accepting: the listening socket closes, idle keep-alive
+//!    connections close, and the escalation scheduler is told to stop (it
+//!    finishes the transaction it is in, never one half-done);
+//! 2. waits for the requests in flight to be answered, up to the grace period
+//!    (`shutdown_grace_secs`, 10 s by default) — a tus PATCH still receiving
+//!    its body, a push in its transaction;
+//! 3. ends the SSE streams (cleanly, so devices see the end of the answer and
+//!    reconnect later), and waits for the connections to close;
+//! 4. stops the upload sweep, waits for the scheduler, and closes the
+//!    database (SQLite checkpoints its WAL; PostgreSQL's pool is dropped).
+//!
+//! A request still running when the grace period is over is cut: answered
+//! 503 with `Retry-After`, its handler dropped. Its database work, if it has
+//! begun, is one transaction on tokio's blocking pool, which runs to its commit
+//! and which the process waits for before it exits: a push is applied whole or
+//! not at all, and the device sends again what it did not hear acknowledged (a
+//! replay of what was applied changes nothing).
 
 use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::http::{router, AppState, Limits};
 use crate::pokes::Pokes;
+use crate::shutdown::Shutdown;
 use crate::sms::FileGateway;
 use crate::store::{now_ms, Db, DB_FILE};
 use crate::uploads::Uploads;
@@ -13,9 +35,12 @@ use crate::workflow::escalation;
 use crate::workflow::reference::{uncovered_years, Reference};
 use minqing_protocol::duplicates::DuplicateRule;
 use serde::Deserialize;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Everything a deployment sets, from a TOML file, the environment or flags.
 #[derive(Debug, Clone, Deserialize)]
@@ -47,6 +72,9 @@ pub struct Config {
     pub duplicate_radius_m: f64,
     /// … and reported within this many days of each other.
     pub duplicate_window_days: u32,
+    /// On SIGTERM/SIGINT, how long requests in flight may take to finish
+    /// before they are cut (see "Shutting down" above).
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for Config {
@@ -66,6 +94,7 @@ impl Default for Config {
             routing_file: None,
             duplicate_radius_m: DuplicateRule::default().radius_m,
             duplicate_window_days: DuplicateRule::default().window_days,
+            shutdown_grace_secs: 10,
         }
     }
 }
@@ -131,7 +160,8 @@ pub struct Server {
     pub addr: SocketAddr,
     listener: tokio::net::TcpListener,
     state: AppState,
-    escalation_every: std::time::Duration,
+    escalation_every: Duration,
+    grace: Duration,
 }
 
 impl Server {
@@ -213,6 +243,7 @@ impl Server {
                 radius_m: config.duplicate_radius_m,
                 window_days: config.duplicate_window_days,
             },
+            shutdown: Shutdown::new(),
         };
         let listener = tokio::net::TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;
@@ -220,9 +251,8 @@ impl Server {
             addr,
             listener,
             state,
-            escalation_every: std::time::Duration::from_secs(
-                config.escalation_interval_secs.max(1),
-            ),
+            escalation_every: Duration::from_secs(config.escalation_interval_secs.max(1)),
+            grace: Duration::from_secs(config.shutdown_grace_secs),
         })
     }
 
@@ -239,17 +269,109 @@ impl Server {
 
     /// Serve until the process ends.
     pub async fn run(self) -> std::io::Result<()> {
-        tokio::spawn(sweep_expired(self.state.clone()));
-        let pokes = self.state.pokes.clone();
-        let _escalation = escalation::spawn(
-            self.state.db.clone(),
-            self.state.clock.clone(),
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serve until `stop` completes, then shut down gracefully (see "Shutting
+    /// down" in the module doc). Returns once the database is closed.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state;
+        let sweep = tokio::spawn(sweep_expired(state.clone()));
+        let pokes = state.pokes.clone();
+        let scheduler = escalation::spawn(
+            state.db.clone(),
+            state.clock.clone(),
             self.escalation_every,
             move || pokes.poke(),
         );
-        axum::serve(self.listener, router(self.state)).await
+        let (stop_accepting, accepting) = tokio::sync::oneshot::channel::<()>();
+        let mut serving = tokio::spawn(
+            axum::serve(self.listener, router(state.clone()))
+                .with_graceful_shutdown(async move {
+                    let _ = accepting.await;
+                })
+                .into_future(),
+        );
+        tokio::select! {
+            served = &mut serving => {
+                // The accept loop ended by itself: nothing to drain.
+                scheduler.stop().await;
+                sweep.abort();
+                return served.map_err(std::io::Error::other)?;
+            }
+            () = stop => {}
+        }
+
+        // 1. No new connections; the scheduler stops between transactions.
+        let began = Instant::now();
+        let deadline = began + self.grace;
+        tracing::info!(
+            in_flight = state.shutdown.in_flight(),
+            grace_s = self.grace.as_secs_f64(),
+            "shutting down: no new connections; finishing the requests in flight"
+        );
+        let _ = stop_accepting.send(());
+        let scheduler = tokio::spawn(scheduler.stop());
+
+        // 2. The requests in flight are answered, within the grace period.
+        let drained = tokio::time::timeout_at(deadline, state.shutdown.idle())
+            .await
+            .is_ok();
+        if drained {
+            tracing::info!(
+                took_ms = began.elapsed().as_millis() as u64,
+                "requests in flight answered"
+            );
+        } else {
+            tracing::warn!(
+                cut = state.shutdown.in_flight(),
+                "grace period over: cutting the requests still running (503 + Retry-After)"
+            );
+            state.shutdown.cut_requests();
+        }
+
+        // 3. The SSE streams end; the connections close.
+        state.shutdown.close_streams();
+        let closing = deadline.max(Instant::now() + CLOSE_STREAMS);
+        match tokio::time::timeout_at(closing, &mut serving).await {
+            Ok(served) => served.map_err(std::io::Error::other)??,
+            Err(_) => {
+                tracing::warn!("connections still open after the grace period: dropping them");
+                serving.abort();
+            }
+        }
+
+        // 4. Background work stops; the database closes.
+        sweep.abort();
+        let _ = sweep.await;
+        let _ = scheduler.await;
+        let AppState { db, .. } = state;
+        match Arc::try_unwrap(db) {
+            // Closing blocks (SQLite checkpoints its WAL): off the async workers.
+            Ok(db) => {
+                let _ = tokio::task::spawn_blocking(move || drop(db)).await;
+                tracing::info!(
+                    took_ms = began.elapsed().as_millis() as u64,
+                    "stopped; database closed"
+                );
+            }
+            // A request cut at the deadline still holds it: its transaction
+            // finishes on the blocking pool, which the runtime waits for.
+            Err(_) => tracing::warn!(
+                took_ms = began.elapsed().as_millis() as u64,
+                "stopped; the database closes when the last cut request's transaction ends"
+            ),
+        }
+        Ok(())
     }
 }
+
+/// After the requests in flight, how long the SSE streams' connections get to
+/// see their end and close (beyond the grace period if that is already over).
+const CLOSE_STREAMS: Duration = Duration::from_secs(1);
 
 /// Unfinished uploads past their expiry are removed, bytes and record.
 async fn sweep_expired(state: AppState) {

@@ -1,6 +1,9 @@
 //! The `minqing-server` command line: `demo` (embedded SQLite, seeded, prints
 //! how to log in) and `serve` (configured by file, environment and flags;
 //! `--seed-demo` seeds and prints the same demo data, e.g. into PostgreSQL).
+//!
+//! SIGTERM or SIGINT shuts the server down gracefully (`crate::app`, "Shutting
+//! down") and it exits 0; a second signal during that exits at once (1).
 
 use crate::app::{Config, Server};
 use crate::seed::seed_demo;
@@ -29,6 +32,9 @@ struct Common {
     /// replaces the built-in State Council arrangement for its year.
     #[arg(long, env = "MINQING_CALENDAR_DIR")]
     calendar_dir: Option<PathBuf>,
+    /// On SIGTERM/SIGINT, how many seconds requests in flight get to finish.
+    #[arg(long, env = "MINQING_SHUTDOWN_GRACE_SECS")]
+    shutdown_grace_secs: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -69,6 +75,9 @@ fn load(common: &Common) -> Result<Config, String> {
     }
     if let Some(c) = &common.calendar_dir {
         config.calendar_dir = Some(c.clone());
+    }
+    if let Some(g) = common.shutdown_grace_secs {
+        config.shutdown_grace_secs = g;
     }
     Ok(config)
 }
@@ -164,12 +173,33 @@ async fn run() {
             }
         }
     }
+    let signals = match crate::shutdown::signals() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("启动失败 / cannot start: signal handlers: {e}");
+            std::process::exit(1);
+        }
+    };
+    let stop = async move {
+        let name = signals.await;
+        tracing::info!(signal = name, "asked to stop");
+        // A second signal does not wait for the grace period.
+        tokio::spawn(async {
+            if let Ok(again) = crate::shutdown::signals() {
+                let name = again.await;
+                eprintln!("{name} again: stopping now, without waiting for requests in flight");
+                std::process::exit(1);
+            }
+        });
+    };
     // Tests and scripts read this line to find the port.
     println!("listening on http://{}", server.addr);
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    if let Err(e) = server.run().await {
+    if let Err(e) = server.run_until(stop).await {
         eprintln!("服务器错误 / server error: {e}");
         std::process::exit(1);
     }
+    println!("已停止 / stopped");
+    let _ = std::io::stdout().flush();
 }

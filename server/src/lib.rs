@@ -9,6 +9,8 @@ pub mod clock;
 pub mod http;
 pub mod pokes;
 pub mod seed;
+pub mod service;
+pub mod shutdown;
 pub mod sms;
 pub mod store;
 pub mod uploads;

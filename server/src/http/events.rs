@@ -1,6 +1,8 @@
 //! `GET /v1/events`: Server-Sent Events. The stream opens with a poke (so a
 //! client that just connected pulls once), then pokes whenever anything may
 //! have changed, and a comment every 15 s keeps proxies from closing it.
+//! When the server shuts down, the stream ends (cleanly: the client sees the
+//! end of the answer, not a reset) once the requests in flight are answered.
 
 use super::AppState;
 use crate::auth::Caller;
@@ -25,5 +27,8 @@ pub async fn sse(
     // A lagged receiver missed pokes: that is itself a reason to pull.
     let rest = BroadcastStream::new(state.pokes.subscribe())
         .map(|_| Ok(Event::default().event("poke").data("")));
-    Sse::new(first.chain(rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    let until_shutdown = first
+        .chain(rest)
+        .take_until(state.shutdown.streams_closed());
+    Sse::new(until_shutdown).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

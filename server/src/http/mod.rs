@@ -80,6 +80,9 @@ pub struct AppState {
     pub reference: Arc<crate::workflow::reference::Reference>,
     /// What counts as a possible duplicate.
     pub duplicate_rule: minqing_protocol::duplicates::DuplicateRule,
+    /// Requests in flight, and the end of the SSE streams, for a graceful
+    /// shutdown (`crate::app::Server::run_until`).
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl AppState {
@@ -131,6 +134,23 @@ async fn refuse_oversize(State(state): State<AppState>, req: Request, next: Next
     }
 }
 
+/// Count the request as in flight while its handler runs: a graceful
+/// shutdown waits for it (an SSE handler returns at once; its stream is ended
+/// separately), and past the grace period cuts it with a 503.
+async fn in_flight(
+    State(shutdown): State<crate::shutdown::Shutdown>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let _counted = shutdown.request();
+    tokio::select! {
+        answer = next.run(req) => answer,
+        () = shutdown.requests_cut() => {
+            Failure::unavailable("shutting down: the grace period is over").into_response()
+        }
+    }
+}
+
 async fn openapi() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -171,6 +191,10 @@ pub fn router(state: AppState) -> Router {
         .merge(json)
         .merge(tus::router().layer(DefaultBodyLimit::disable()))
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.shutdown.clone(),
+            in_flight,
+        ))
         .with_state(state)
         // Outermost last: the id is set, then the span opened with it.
         .layer(PropagateRequestIdLayer::x_request_id())
