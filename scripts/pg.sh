@@ -9,8 +9,11 @@
 #   source scripts/pg.sh      # the same
 #
 # Settings: MINQING_PG_PORT (default 55432), MINQING_PG_DIR (default
-# ${TMPDIR:-/tmp}/minqing-pg-$MINQING_PG_PORT). Progress goes to stderr; stdout
-# carries only the export line.
+# ${TMPDIR:-/tmp}/minqing-pg-$MINQING_PG_PORT), MINQING_PG_DURABLE=1 for a
+# cluster with PostgreSQL's default durability (fsync, synchronous_commit and
+# full_page_writes on), as a deployment runs it — for benchmarks, e.g.
+#   MINQING_PG_PORT=55433 MINQING_PG_DURABLE=1 scripts/pg.sh
+# Progress goes to stderr; stdout carries only the export line.
 (
 set -euo pipefail
 port="${MINQING_PG_PORT:-55432}"
@@ -39,10 +42,12 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
 max_connections = 300
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 CONF
+    if [ "${MINQING_PG_DURABLE:-}" != 1 ]; then
+      # Tests only: nothing here must survive a power cut.
+      printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' \
+        >>"$dir/data/postgresql.conf"
+    fi
     # Trust, and only over loopback TCP or the private socket.
     printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' >"$dir/data/pg_hba.conf"
   fi

@@ -16,6 +16,13 @@
 //! - resume: bytes sent again after the connection is cut at 90 % of that photo.
 //! - SSE: 1,000 open event streams against the server process: its RSS, and the
 //!   time until all 1,000 have the poke that follows one push.
+//! - store: the same 10,000 submissions in batches of 100 straight into
+//!   `Db::push` on SQLite (a file on the real disk, `synchronous = FULL`) and on
+//!   PostgreSQL with its default durability (fsync on), side by side; then four
+//!   clients at once; then a pull of everything from scratch on each. The
+//!   PostgreSQL server is `MINQING_BENCH_DATABASE_URL` (e.g.
+//!   `MINQING_PG_PORT=55433 MINQING_PG_DURABLE=1 scripts/pg.sh`); the bench
+//!   prints its `fsync` setting and refuses a cluster without it.
 
 use minqing_core::outbox::{self, UploadPayload};
 use minqing_core::Minqing;
@@ -649,8 +656,104 @@ fn main() {
             bench_resume(&s, &dev).await;
             bench_upload_link(&s, &dev).await;
         }
+        if run("store") {
+            tokio::task::spawn_blocking(bench_backends)
+                .await
+                .expect("store bench");
+        }
         if run("sse") {
             bench_sse(Path::new(env!("CARGO_BIN_EXE_e2e-minqing-server"))).await;
         }
     });
+}
+
+/// Push (one client, then four at once) and pull on one backend: mutations/s,
+/// mutations/s, changes/s.
+fn push_pull(db: &Db) -> (f64, f64, f64) {
+    let actor = Actor {
+        user: minqing_protocol::UserId::new(),
+        role: minqing_protocol::Role::CityDeputy,
+        unit: None,
+        groups: Vec::new(),
+    };
+    let client = ClientId::new();
+    let ms = creates(client, PUSH_N);
+    let t = Instant::now();
+    for batch in ms.chunks(100) {
+        db.push(&actor, client, batch, 1).expect("push");
+    }
+    let one = PUSH_N as f64 / t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            let actor = actor.clone();
+            scope.spawn(move || {
+                let client = ClientId::new();
+                for batch in creates(client, PUSH_N / 4).chunks(100) {
+                    db.push(&actor, client, batch, 1).expect("push");
+                }
+            });
+        }
+    });
+    let four = PUSH_N as f64 / t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let mut cursor: Option<String> = None;
+    let mut n = 0;
+    loop {
+        match db.pull(&actor, cursor.as_deref()).expect("pull") {
+            minqing_server::PullResult::Changes {
+                tickets,
+                cursor: c,
+                more,
+                ..
+            } => {
+                n += tickets.len();
+                cursor = Some(c);
+                if !more {
+                    break;
+                }
+            }
+            minqing_server::PullResult::Reset { .. } => panic!("reset"),
+        }
+    }
+    assert_eq!(n, 2 * PUSH_N);
+    let pull = n as f64 / t.elapsed().as_secs_f64();
+    (one, four, pull)
+}
+
+fn bench_backends() {
+    let dir = scratch("store-sqlite");
+    let lite = Db::open(&dir.join("server.db")).expect("sqlite");
+    let (l1, l4, lp) = push_pull(&lite);
+    println!("| `Db::push`, 100 per batch, 1 client (SQLite, synchronous=FULL) | {l1:.0} mutations/s |");
+    println!("| `Db::push`, 100 per batch, 4 clients at once (SQLite) | {l4:.0} mutations/s |");
+    println!("| `Db::pull` from scratch, 20,000 tickets (SQLite) | {lp:.0} changes/s |");
+    let Ok(url) = std::env::var("MINQING_BENCH_DATABASE_URL") else {
+        println!("| PostgreSQL | skipped: MINQING_BENCH_DATABASE_URL is not set |");
+        return;
+    };
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    let fsync: String = c.query_one("SHOW fsync", &[]).expect("fsync").get(0);
+    let commit: String = c
+        .query_one("SHOW synchronous_commit", &[])
+        .expect("synchronous_commit")
+        .get(0);
+    let version: String = c
+        .query_one("SHOW server_version", &[])
+        .expect("version")
+        .get(0);
+    assert!(
+        fsync == "on" && commit == "on",
+        "the bench measures PostgreSQL as deployed: fsync={fsync}, synchronous_commit={commit}"
+    );
+    let url = minqing_server::store::pg::create_scratch_database(&url).expect("scratch db");
+    let pg = Db::connect_postgres(&url).expect("postgres");
+    let (p1, p4, pp) = push_pull(&pg);
+    println!(
+        "| `Db::push`, 100 per batch, 1 client (PostgreSQL {version}, fsync={fsync}, synchronous_commit={commit}) | {p1:.0} mutations/s |"
+    );
+    println!("| `Db::push`, 100 per batch, 4 clients at once (PostgreSQL) | {p4:.0} mutations/s |");
+    println!("| `Db::pull` from scratch, 20,000 tickets (PostgreSQL) | {pp:.0} changes/s |");
 }

@@ -2,10 +2,10 @@
 //! answers one question for every request: which [`Me`] (role, unit, groups)
 //! does this user act as.
 
-use super::{Sqlite, StoreResult};
-use minqing_protocol::wire::Me;
+use super::sql::args;
+use super::{Db, StoreResult};
+use minqing_protocol::wire::{Jurisdiction, Me};
 use minqing_protocol::{GroupId, Role, UnitId, UserId};
-use rusqlite::{params, OptionalExtension};
 
 pub struct NewUnit<'a> {
     pub id: UnitId,
@@ -43,145 +43,169 @@ pub struct Account {
     pub password_hash: Option<String>,
 }
 
-impl Sqlite {
+impl Db {
+    /// Insert a unit, or update the one with this id.
     pub fn insert_unit(&self, u: &NewUnit<'_>) -> StoreResult<()> {
-        self.lock().execute(
-            "INSERT INTO units (id, name_zh, name_en, kind, key) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh,
-                 name_en = excluded.name_en, kind = excluded.kind, key = excluded.key",
-            params![u.id.to_string(), u.name_zh, u.name_en, u.kind, u.key],
-        )?;
-        Ok(())
-    }
-
-    pub fn insert_group(&self, g: &NewGroup<'_>) -> StoreResult<()> {
-        self.lock().execute(
-            "INSERT INTO groups (id, name_zh, name_en, jurisdiction) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh,
-                 name_en = excluded.name_en, jurisdiction = excluded.jurisdiction",
-            params![g.id.to_string(), g.name_zh, g.name_en, g.jurisdiction],
-        )?;
-        Ok(())
-    }
-
-    pub fn insert_user(&self, u: &NewUser<'_>) -> StoreResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO users (id, phone, name, role, unit_id, jurisdiction, password_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (id) DO UPDATE SET phone = excluded.phone, name = excluded.name,
-                 role = excluded.role, unit_id = excluded.unit_id,
-                 jurisdiction = excluded.jurisdiction,
-                 password_hash = COALESCE(excluded.password_hash, users.password_hash)",
-            params![
-                u.id.to_string(),
-                u.phone,
-                u.name,
-                u.role.as_str(),
-                u.unit.map(|x| x.to_string()),
-                u.jurisdiction,
-                u.password_hash
-            ],
-        )?;
-        // The user's groups are exactly these.
-        tx.execute(
-            "DELETE FROM group_members WHERE user_id = ?1",
-            [u.id.to_string()],
-        )?;
-        for g in &u.groups {
+        self.write(|tx| {
             tx.execute(
-                "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2)",
-                params![g.to_string(), u.id.to_string()],
+                "INSERT INTO units (id, name_zh, name_en, kind, key) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh,
+                     name_en = excluded.name_en, kind = excluded.kind, key = excluded.key",
+                args![u.id.to_string(), u.name_zh, u.name_en, u.kind, u.key],
             )?;
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
+    }
+
+    /// Insert a group, or update the one with this id.
+    pub fn insert_group(&self, g: &NewGroup<'_>) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO groups (id, name_zh, name_en, jurisdiction) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh,
+                     name_en = excluded.name_en, jurisdiction = excluded.jurisdiction",
+                args![g.id.to_string(), g.name_zh, g.name_en, g.jurisdiction],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Insert a user, or update the one with this id (its groups become exactly
+    /// `u.groups`; a `None` password keeps the stored one).
+    pub fn insert_user(&self, u: &NewUser<'_>) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO users (id, phone, name, role, unit_id, jurisdiction, password_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET phone = excluded.phone, name = excluded.name,
+                     role = excluded.role, unit_id = excluded.unit_id,
+                     jurisdiction = excluded.jurisdiction,
+                     password_hash = COALESCE(excluded.password_hash, users.password_hash)",
+                args![
+                    u.id.to_string(),
+                    u.phone,
+                    u.name,
+                    u.role.as_str(),
+                    u.unit.map(|x| x.to_string()),
+                    u.jurisdiction,
+                    u.password_hash.as_deref()
+                ],
+            )?;
+            // The user's groups are exactly these.
+            tx.execute(
+                "DELETE FROM group_members WHERE user_id = ?1",
+                args![u.id.to_string()],
+            )?;
+            for g in &u.groups {
+                tx.execute(
+                    "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2)",
+                    args![g.to_string(), u.id.to_string()],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// True when no user exists yet (the demo seeds only then).
     pub fn directory_is_empty(&self) -> StoreResult<bool> {
-        let n: i64 = self
-            .lock()
-            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+        let n: i64 = self.read(|tx| tx.query_one("SELECT COUNT(*) FROM users", &[])?.get(0))?;
         Ok(n == 0)
     }
 
     pub fn account_by_phone(&self, phone: &str) -> StoreResult<Option<Account>> {
-        let row: Option<(String, String, Option<String>)> = self
-            .lock()
-            .query_row(
+        let Some(r) = self.read(|tx| {
+            tx.query_opt(
                 "SELECT id, role, password_hash FROM users WHERE phone = ?1",
-                [phone],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                args![phone],
             )
-            .optional()?;
-        Ok(row.and_then(|(id, role, password_hash)| {
+        })?
+        else {
+            return Ok(None);
+        };
+        let (id, role, password_hash): (String, String, Option<String>) =
+            (r.get(0)?, r.get(1)?, r.get(2)?);
+        Ok((|| {
             Some(Account {
                 user: id.parse().ok()?,
                 role: Role::parse(&role)?,
                 password_hash,
             })
-        }))
+        })())
     }
 
     /// Who `user` is now: role, unit and groups are read fresh on every request,
     /// so a change in the directory takes effect at once.
     pub fn me(&self, user: UserId) -> StoreResult<Option<Me>> {
-        let conn = self.lock();
-        let row: Option<(String, String, Option<String>, Option<String>)> = conn
-            .query_row(
+        self.read(|tx| {
+            let Some(r) = tx.query_opt(
                 "SELECT name, role, unit_id, jurisdiction FROM users WHERE id = ?1",
-                [user.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let Some((name, role, unit, jurisdiction)) = row else {
-            return Ok(None);
-        };
-        let Some(role) = Role::parse(&role) else {
-            return Ok(None);
-        };
-        let groups: Vec<String> = conn
-            .prepare("SELECT group_id FROM group_members WHERE user_id = ?1 ORDER BY group_id")?
-            .query_map([user.to_string()], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(Some(Me {
-            user,
-            name,
-            role,
-            unit: unit.and_then(|u| u.parse().ok()),
-            groups: groups.iter().filter_map(|g| g.parse().ok()).collect(),
-            jurisdiction,
-        }))
-    }
-
-    pub fn upsert_jurisdiction(&self, j: &minqing_protocol::wire::Jurisdiction) -> StoreResult<()> {
-        self.lock().execute(
-            "INSERT INTO jurisdictions (code, name_zh, name_en, kind, parent) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh,
-                 name_en = excluded.name_en, kind = excluded.kind, parent = excluded.parent",
-            params![j.code, j.name_zh, j.name_en, j.kind, j.parent],
-        )?;
-        Ok(())
-    }
-
-    pub fn jurisdictions(&self) -> StoreResult<Vec<minqing_protocol::wire::Jurisdiction>> {
-        let conn = self.lock();
-        let rows = conn
-            .prepare_cached(
-                "SELECT code, name_zh, name_en, kind, parent FROM jurisdictions ORDER BY code",
+                args![user.to_string()],
             )?
-            .query_map([], |r| {
-                Ok(minqing_protocol::wire::Jurisdiction {
+            else {
+                return Ok(None);
+            };
+            let (name, role, unit, jurisdiction): (String, String, Option<String>, Option<String>) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let Some(role) = Role::parse(&role) else {
+                return Ok(None);
+            };
+            let groups = tx
+                .query(
+                    "SELECT group_id FROM group_members WHERE user_id = ?1 ORDER BY group_id",
+                    args![user.to_string()],
+                )?
+                .iter()
+                .map(|r| r.get::<String>(0))
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Some(Me {
+                user,
+                name,
+                role,
+                unit: unit.and_then(|u| u.parse().ok()),
+                groups: groups.iter().filter_map(|g| g.parse().ok()).collect(),
+                jurisdiction,
+            }))
+        })
+    }
+
+    /// Insert a jurisdiction, or update the one with this code.
+    pub fn upsert_jurisdiction(&self, j: &Jurisdiction) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO jurisdictions (code, name_zh, name_en, kind, parent)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh,
+                     name_en = excluded.name_en, kind = excluded.kind, parent = excluded.parent",
+                args![
+                    &j.code,
+                    &j.name_zh,
+                    &j.name_en,
+                    &j.kind,
+                    j.parent.as_deref()
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Every jurisdiction, by code.
+    pub fn jurisdictions(&self) -> StoreResult<Vec<Jurisdiction>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT code, name_zh, name_en, kind, parent FROM jurisdictions ORDER BY code",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Jurisdiction {
                     code: r.get(0)?,
                     name_zh: r.get(1)?,
                     name_en: r.get(2)?,
                     kind: r.get(3)?,
                     parent: r.get(4)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+            })
+            .collect()
+        })
     }
 }

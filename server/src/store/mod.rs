@@ -1,31 +1,43 @@
 //! The server's database, behind one type [`Db`] with two backends: one SQLite
-//! file (WAL; the default, embedded) or a shared PostgreSQL ([`pg`]), which lets
-//! several server processes serve the same data.
+//! file (WAL; the default, embedded) or a shared PostgreSQL, which lets several
+//! server processes serve the same data.
 //!
-//! Each submodule owns one concern: [`sync`] (push/pull), [`directory`] (users,
-//! units, groups), [`auth`] (SMS codes and sessions), [`uploads`] (tus upload
-//! records). It defines the concern's types and semantics and the SQLite
-//! implementation; [`pg`] mirrors each for PostgreSQL, and [`dispatch`] forwards
-//! every public method of [`Db`] to the backend in use. All methods are
-//! synchronous; the HTTP layer calls them on tokio's blocking pool.
+//! # Design
+//! One layer, [`sql::Tx`], is what both backends implement: run a statement
+//! written once (numbered placeholders, the SQL both databases accept), plus a
+//! few hooks only PostgreSQL needs (advisory locks, NOTIFY, row locks). Every
+//! query and every rule of the store is written once above it, as a function
+//! of `&mut dyn Tx`; [`Db::write`] and [`Db::read`] open the transaction on
+//! whichever backend is in use and commit it when the closure returns `Ok`.
+//! The backends themselves are [`sqlite`] and [`pg`] (connection, transaction,
+//! value conversion, schema DDL, PostgreSQL's LISTEN thread). See ADR 0008.
+//!
+//! Each submodule owns one concern's tables: [`tickets`] (ticket rows, change
+//! numbers, listing columns), [`clients`] (devices' mutation records),
+//! [`directory`] (users, units, groups), [`auth`] (SMS codes and sessions),
+//! [`uploads`] (tus upload records), [`review`] (weekly summaries, reference
+//! files, the inbox). The rules that use them — applying a push, pulling,
+//! escalating — live in `crate::service` and `crate::workflow`. All methods are
+//! synchronous; the HTTP layer calls them on tokio's blocking pool (ADR 0002).
 
 pub mod auth;
+pub mod clients;
 pub mod directory;
-mod dispatch;
-mod escalation;
-mod listing;
 pub mod pg;
 pub mod review;
 mod schema;
-pub mod sync;
+pub mod sql;
+mod sqlite;
+pub mod tickets;
 pub mod uploads;
 
-pub use sync::{PullResult, PushError, PushResult};
+pub use crate::service::pull::PullResult;
+pub use crate::service::push::{PushError, PushResult};
 
 use crate::workflow::Workflow;
-use rusqlite::Connection;
+use sql::{Mode, Tx};
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A failure of the database itself: transient from the caller's view (the HTTP
@@ -41,7 +53,14 @@ pub enum StoreError {
     Pool(#[from] r2d2::Error),
     #[error("stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
-    /// The database's schema is newer than this server knows.
+    /// A column read back is not of the type the code expects.
+    #[error("stored data is unreadable: column {column} is {found}, not {wanted}")]
+    Type {
+        column: usize,
+        wanted: &'static str,
+        found: String,
+    },
+    /// The database's schema is newer than this server knows, or is broken.
     #[error("storage: {0}")]
     Schema(String),
 }
@@ -64,13 +83,8 @@ pub struct Db {
 }
 
 enum Backend {
-    Sqlite(Sqlite),
+    Sqlite(sqlite::Sqlite),
     Postgres(Box<pg::Pg>),
-}
-
-/// The embedded backend: one SQLite connection behind a mutex.
-pub(crate) struct Sqlite {
-    conn: Mutex<Connection>,
 }
 
 /// The file name of the database inside the data dir.
@@ -78,17 +92,9 @@ pub const DB_FILE: &str = "server.db";
 
 impl Db {
     /// Open (or create) the SQLite database at `path`.
-    pub fn open(path: &Path) -> Result<Db, rusqlite::Error> {
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        schema::init(&mut conn)?;
+    pub fn open(path: &Path) -> StoreResult<Db> {
         Ok(Db {
-            backend: Backend::Sqlite(Sqlite {
-                conn: Mutex::new(conn),
-            }),
+            backend: Backend::Sqlite(sqlite::Sqlite::open(path)?),
             workflow: RwLock::default(),
         })
     }
@@ -100,6 +106,33 @@ impl Db {
             backend: Backend::Postgres(Box::new(pg::Pg::connect(url)?)),
             workflow: RwLock::default(),
         })
+    }
+
+    /// Run `f` in a write transaction, committed when it returns `Ok` and
+    /// rolled back otherwise. SQLite: `BEGIN IMMEDIATE` (the one writer).
+    /// PostgreSQL: READ COMMITTED; rules that must serialise take
+    /// [`Tx::advisory_lock`] or row locks themselves.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.transaction(Mode::Write, f),
+            Backend::Postgres(p) => p.transaction(Mode::Write, f),
+        }
+    }
+
+    /// Run `f` in a read-only transaction that sees one snapshot of the
+    /// database throughout (SQLite: a deferred transaction; PostgreSQL:
+    /// REPEATABLE READ, read only).
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.transaction(Mode::Read, f),
+            Backend::Postgres(p) => p.transaction(Mode::Read, f),
+        }
     }
 
     /// Have `poke` called whenever another server process sharing this database
@@ -137,14 +170,6 @@ impl Db {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
-    }
-}
-
-impl Sqlite {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic mid-transaction rolls the transaction back on drop, so a
-        // poisoned lock still guards a consistent database.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

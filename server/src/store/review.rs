@@ -1,11 +1,12 @@
-//! What the review levels need from the database besides ticket listings
-//! (`store::listing`): the deputies, and the deputies' weekly summaries
-//! (一周一结报).
-//! SQLite here; PostgreSQL in `pg::review`.
+//! What the review levels and the inbox need besides ticket listings
+//! (`store::tickets`): the deputies, their weekly summaries (一周一结报), the
+//! reference files an admin loaded, and the notices of the in-app inbox.
 
-use super::{Sqlite, StoreResult};
-use minqing_protocol::UserId;
-use rusqlite::{params, OptionalExtension};
+use super::sql::{args, Tx};
+use super::{Db, StoreResult};
+use crate::workflow::notify::{Notice, Recipients};
+use minqing_protocol::wire::Notification;
+use minqing_protocol::{TicketId, UserId};
 
 /// A filed weekly summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,122 +16,167 @@ pub struct WeeklyRow {
     pub filed_at: i64,
 }
 
-impl Sqlite {
-    pub(crate) fn deputy_ids(&self) -> StoreResult<Vec<UserId>> {
-        let conn = self.lock();
-        let ids: Vec<String> = conn
-            .prepare_cached(
+/// A notice for every user a [`Recipients`] names, in one statement each.
+const NOTIFY_GROUP_ROLE: &str = "INSERT INTO notifications
+        (user_id, ticket_id, kind, text_zh, text_en, created_at)
+    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u JOIN group_members m ON m.user_id = u.id
+    WHERE m.group_id = ?6 AND u.role = ?7";
+const NOTIFY_UNIT_ROLE: &str = "INSERT INTO notifications
+        (user_id, ticket_id, kind, text_zh, text_en, created_at)
+    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u WHERE u.unit_id = ?6 AND u.role = ?7";
+const NOTIFY_ROLE: &str = "INSERT INTO notifications
+        (user_id, ticket_id, kind, text_zh, text_en, created_at)
+    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u WHERE u.role = ?6";
+
+/// Put `notice` about `ticket` in its recipients' inboxes (in the caller's
+/// transaction: a notice exists exactly when the change it tells of does).
+pub(crate) fn notify(
+    tx: &mut dyn Tx,
+    notice: &Notice,
+    ticket: TicketId,
+    at: i64,
+) -> StoreResult<()> {
+    let (t, k, zh, en) = (ticket.to_string(), notice.kind, &notice.zh, &notice.en);
+    match &notice.to {
+        Recipients::GroupRole(g, role) => tx.execute(
+            NOTIFY_GROUP_ROLE,
+            args![t, k, zh, en, at, g.to_string(), role.as_str()],
+        )?,
+        Recipients::UnitRole(unit, role) => tx.execute(
+            NOTIFY_UNIT_ROLE,
+            args![t, k, zh, en, at, unit.to_string(), role.as_str()],
+        )?,
+        Recipients::Role(role) => {
+            tx.execute(NOTIFY_ROLE, args![t, k, zh, en, at, role.as_str()])?
+        }
+    };
+    Ok(())
+}
+
+impl Db {
+    /// Every deputy (city and town), by name.
+    pub fn deputy_ids(&self) -> StoreResult<Vec<UserId>> {
+        let ids: Vec<String> = self.read(|tx| {
+            tx.query(
                 "SELECT id FROM users WHERE role IN ('city_deputy', 'town_deputy') ORDER BY name",
+                &[],
             )?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+        })?;
         Ok(ids.iter().filter_map(|i| i.parse().ok()).collect())
     }
 
     /// File (or file again, replacing) `user`'s summary for `week`.
-    pub(crate) fn file_weekly(&self, user: UserId, week: &str, row: &WeeklyRow) -> StoreResult<()> {
-        self.lock().execute(
-            "INSERT INTO weekly_summaries (user_id, week, contacts, note, filed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (user_id, week) DO UPDATE SET contacts = excluded.contacts,
-                 note = excluded.note, filed_at = excluded.filed_at",
-            params![user.to_string(), week, row.contacts, row.note, row.filed_at],
-        )?;
-        Ok(())
+    pub fn file_weekly(&self, user: UserId, week: &str, row: &WeeklyRow) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO weekly_summaries (user_id, week, contacts, note, filed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (user_id, week) DO UPDATE SET contacts = excluded.contacts,
+                     note = excluded.note, filed_at = excluded.filed_at",
+                args![
+                    user.to_string(),
+                    week,
+                    row.contacts,
+                    &row.note,
+                    row.filed_at
+                ],
+            )?;
+            Ok(())
+        })
     }
 
-    pub(crate) fn weekly(&self, user: UserId, week: &str) -> StoreResult<Option<WeeklyRow>> {
-        Ok(self
-            .lock()
-            .query_row(
+    pub fn weekly(&self, user: UserId, week: &str) -> StoreResult<Option<WeeklyRow>> {
+        self.read(|tx| {
+            tx.query_opt(
                 "SELECT contacts, note, filed_at FROM weekly_summaries
                  WHERE user_id = ?1 AND week = ?2",
-                params![user.to_string(), week],
-                |r| {
-                    Ok(WeeklyRow {
-                        contacts: r.get(0)?,
-                        note: r.get(1)?,
-                        filed_at: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+                args![user.to_string(), week],
+            )?
+            .map(|r| {
+                Ok(WeeklyRow {
+                    contacts: r.get(0)?,
+                    note: r.get(1)?,
+                    filed_at: r.get(2)?,
+                })
+            })
+            .transpose()
+        })
     }
 
-    /// Every stored reference file: (name, body), by name.
-    pub(crate) fn reference_data(&self) -> StoreResult<Vec<(String, String)>> {
-        let conn = self.lock();
-        let rows = conn
-            .prepare_cached("SELECT name, body FROM reference_data ORDER BY name")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+    /// Every reference file an admin loaded: (name, body), by name.
+    pub fn reference_data(&self) -> StoreResult<Vec<(String, String)>> {
+        self.read(|tx| {
+            tx.query("SELECT name, body FROM reference_data ORDER BY name", &[])?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect()
+        })
     }
 
-    pub(crate) fn put_reference(&self, name: &str, body: &str, at: i64) -> StoreResult<()> {
-        self.lock().execute(
-            "INSERT INTO reference_data (name, body, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
-            params![name, body, at],
-        )?;
-        Ok(())
+    /// Store a reference file (already validated by the caller).
+    pub fn put_reference(&self, name: &str, body: &str, at: i64) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO reference_data (name, body, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET body = excluded.body,
+                     updated_at = excluded.updated_at",
+                args![name, body, at],
+            )?;
+            Ok(())
+        })
     }
 
-    /// `user`'s inbox, newest first: at most `limit` notices with an id above `after`.
-    pub(crate) fn notifications(
+    /// `user`'s inbox, newest first: at most `limit` notices with an id above
+    /// `after`, and how many are unread.
+    pub fn notifications(
         &self,
         user: UserId,
         after: i64,
         limit: usize,
-    ) -> StoreResult<(Vec<minqing_protocol::wire::Notification>, u32)> {
-        let conn = self.lock();
-        let rows = conn
-            .prepare_cached(
+    ) -> StoreResult<(Vec<Notification>, u32)> {
+        self.read(|tx| {
+            let rows = tx.query(
                 "SELECT id, ticket_id, kind, text_zh, text_en, created_at, read_at IS NOT NULL
                  FROM notifications WHERE user_id = ?1 AND id > ?2 ORDER BY id DESC LIMIT ?3",
-            )?
-            .query_map(params![user.to_string(), after, limit as i64], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, bool>(6)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let unread: u32 = conn.query_row(
-            "SELECT COUNT(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL",
-            [user.to_string()],
-            |r| r.get(0),
-        )?;
-        Ok((
-            rows.into_iter()
-                .filter_map(|(id, t, kind, text_zh, text_en, created_at, read)| {
-                    Some(minqing_protocol::wire::Notification {
-                        id,
-                        ticket: t.parse().ok()?,
-                        kind,
-                        text_zh,
-                        text_en,
-                        created_at,
-                        read,
-                    })
-                })
-                .collect(),
-            unread,
-        ))
+                args![user.to_string(), after, limit],
+            )?;
+            let unread: u32 = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL",
+                    args![user.to_string()],
+                )?
+                .get(0)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let Ok(ticket) = r.get::<String>(1)?.parse() else {
+                    continue;
+                };
+                out.push(Notification {
+                    id: r.get(0)?,
+                    ticket,
+                    kind: r.get(2)?,
+                    text_zh: r.get(3)?,
+                    text_en: r.get(4)?,
+                    created_at: r.get(5)?,
+                    read: r.get(6)?,
+                });
+            }
+            Ok((out, unread))
+        })
     }
 
     /// Mark `user`'s notices up to `up_to` read.
-    pub(crate) fn mark_read(&self, user: UserId, up_to: i64, at: i64) -> StoreResult<()> {
-        self.lock().execute(
-            "UPDATE notifications SET read_at = ?3
-             WHERE user_id = ?1 AND id <= ?2 AND read_at IS NULL",
-            params![user.to_string(), up_to, at],
-        )?;
-        Ok(())
+    pub fn mark_read(&self, user: UserId, up_to: i64, at: i64) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE notifications SET read_at = ?3
+                 WHERE user_id = ?1 AND id <= ?2 AND read_at IS NULL",
+                args![user.to_string(), up_to, at],
+            )?;
+            Ok(())
+        })
     }
 }

@@ -2,9 +2,10 @@
 //! `upgrade_from` takes an older database forward one step at a time, and the
 //! `migrated_equals_fresh` test proves the result matches a fresh database.
 
+use super::StoreResult;
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 10;
+pub const VERSION: u32 = 11;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -164,7 +165,7 @@ CREATE TABLE jurisdictions (
 
 /// Version 9: listing columns copied from the ticket body (see
 /// `store::listing`), so views read only the rows they show. Filled for
-/// existing tickets by `listing::backfill`.
+/// existing tickets by `tickets::backfill`.
 const V9: &str = "
 ALTER TABLE tickets ADD COLUMN created_at INTEGER;
 ALTER TABLE tickets ADD COLUMN category TEXT;
@@ -189,14 +190,27 @@ CREATE TABLE client_mutations (
 );
 ";
 
-pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Version 11: the index PostgreSQL had from v2 (a replayed refresh token is
+/// looked up by the token it replaced), found missing here by the test that
+/// both schemas are the same (`tests/schemas.rs`); and the partial indexes of
+/// open tickets say `open = TRUE`, as the SQL both databases share does
+/// (SQLite uses a partial index only for the very term it names).
+const V11: &str = "
+CREATE INDEX sessions_by_prev_refresh ON sessions(prev_refresh_hash);
+DROP INDEX tickets_open_by_created;
+DROP INDEX tickets_open_by_category;
+CREATE INDEX tickets_open_by_created ON tickets(created_at) WHERE open = TRUE;
+CREATE INDEX tickets_open_by_category ON tickets(category) WHERE open = TRUE;
+";
+
+pub fn init(conn: &mut Connection) -> StoreResult<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
         return Ok(());
     }
     if found > VERSION {
         // A database written by a newer server: refuse rather than misread it.
-        return Err(rusqlite::Error::InvalidParameterName(format!(
+        return Err(super::StoreError::Schema(format!(
             "database schema version {found} is newer than this server's {VERSION}"
         )));
     }
@@ -213,11 +227,12 @@ pub fn init(conn: &mut Connection) -> rusqlite::Result<()> {
         upgrade_from(&tx, found)?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
-    tx.commit()
+    tx.commit()?;
+    Ok(())
 }
 
 /// Take a database at `version` forward to [`VERSION`].
-fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
+fn upgrade_from(tx: &Transaction<'_>, version: u32) -> StoreResult<()> {
     if version < 2 {
         tx.execute_batch(V2)?;
     }
@@ -241,10 +256,13 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
     }
     if version < 9 {
         tx.execute_batch(V9)?;
-        super::listing::backfill(tx)?;
+        super::sqlite::in_transaction(tx, super::tickets::backfill)?;
     }
     if version < 10 {
         tx.execute_batch(V10)?;
+    }
+    if version < 11 {
+        tx.execute_batch(V11)?;
     }
     Ok(())
 }
@@ -252,6 +270,23 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shared_query_of_open_tickets_uses_the_partial_index() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        init(&mut conn).expect("init");
+        let plan: String = conn
+            .query_row(
+                &format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    super::super::tickets::OPEN_IN_CATEGORY
+                ),
+                ["C08"],
+                |r| r.get(3),
+            )
+            .expect("plan");
+        assert!(plan.contains("tickets_open_by_category"), "{plan}");
+    }
 
     fn shape(conn: &Connection) -> Vec<(String, String)> {
         let mut stmt = conn

@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 10;
+pub const VERSION: i32 = 11;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -171,7 +171,7 @@ CREATE TABLE jurisdictions (
 ";
 
 /// Version 9: listing columns copied from the ticket body (see
-/// `store::listing`); filled for existing tickets by `pg::listing::backfill`.
+/// `store::listing`); filled for existing tickets by `tickets::backfill`.
 const V9: &str = "
 ALTER TABLE tickets ADD COLUMN created_at BIGINT;
 ALTER TABLE tickets ADD COLUMN category TEXT;
@@ -263,10 +263,13 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     if version < 9 {
         tx.batch_execute(V9)?;
-        super::listing::backfill(tx)?;
+        let mut cache = std::collections::HashMap::new();
+        super::super::tickets::backfill(&mut super::PgTx::raw(tx, &mut cache))?;
     }
     if version < 10 {
         tx.batch_execute(V10)?;
     }
+    // Version 11 only brought SQLite's indexes level with these; the two
+    // schemas keep one version number.
     Ok(())
 }
