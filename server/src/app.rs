@@ -386,7 +386,7 @@ async fn sweep_expired(state: AppState) {
             .unwrap_or_default();
         for id in ids {
             if let Ok(uid) = uuid::Uuid::parse_str(&id) {
-                state.uploads.discard(&uid).await;
+                state.uploads.discard_everywhere(&uid).await;
             }
             let db = state.db.clone();
             let _ = tokio::task::spawn_blocking(move || db.delete_upload(&id)).await;

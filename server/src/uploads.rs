@@ -27,6 +27,20 @@
 //! ([`Uploads::durable_local_root`]) the photo and its directory are fsynced
 //! before the upload counts as finished.
 //!
+//! # Several server processes
+//! A part file is one process's. So that an upload begun on one server
+//! process resumes on another from where it stopped, not from 0, the bytes of
+//! a request that did *not* finish the upload are also put in the object store
+//! the processes share (an S3 bucket), as a segment
+//! `uploads/<upload id>/<from>-<to>`, before the offset that counts them is
+//! recorded. A process asked to resume an upload whose bytes it does not hold
+//! rebuilds its part file from the contiguous segments ([`Uploads::vouched`]);
+//! what no segment covers is asked for again. The common case, a whole photo
+//! in one request, writes no segment. The segments go when the upload is
+//! finished or discarded. A segment that could not be put costs only a longer
+//! resume on another process, never a wrong byte: the whole photo is checked
+//! against its capture SHA-256 at the end.
+//!
 //! # A request's body, and the offset
 //! [`Uploads::receive_body`] is what one tus request with bytes does (a PATCH,
 //! or a creation with upload), between the HTTP layer's checks and its answer:
@@ -439,9 +453,11 @@ impl Uploads {
     }
 
     /// `rec` with an offset this process can vouch for. Unfinished bytes live
-    /// in this process's part file: an upload begun on another server process
-    /// (or whose part file was lost) goes on from what is here, usually from 0,
-    /// and the record says so before anyone relies on it.
+    /// in this process's part file; an upload begun on another server process
+    /// is rebuilt from the segments that process shared (module docs). What
+    /// neither holds is asked for again: the upload goes on from what is here
+    /// (from 0 when nothing is), and the record says so before anyone relies
+    /// on it.
     pub async fn vouched(
         &self,
         db: &Arc<Db>,
@@ -451,7 +467,16 @@ impl Uploads {
         if rec.completed || rec.offset == 0 {
             return Ok(rec);
         }
-        let held = self.held(&uid).await;
+        let mut held = self.held(&uid).await;
+        if held < rec.offset {
+            held = match self.rebuild_from_segments(&uid, rec.offset).await {
+                Ok(n) => n.max(held),
+                Err(e) => {
+                    tracing::warn!(upload = %uid, error = %e, "shared segments unreadable");
+                    held
+                }
+            };
+        }
         if held < rec.offset {
             tracing::warn!(upload = %uid, recorded = rec.offset, held, "upload bytes not here; going on from what is");
             let key = rec.id.clone();
@@ -485,17 +510,22 @@ impl Uploads {
             return Err(UploadError::Busy);
         };
         let key = rec.id.clone();
+        let started_at = rec.offset;
         let (new_offset, whole) = match self
             .receive(&uid, rec.offset, rec.length, checksum, body)
             .await
         {
-            Ok(Appended::Partial(n)) => (n, None),
+            Ok(Appended::Partial(n)) => {
+                self.share_segment(&uid, started_at, n).await;
+                (n, None)
+            }
             Ok(Appended::Whole { bytes, sha256 }) => {
                 (rec.length, Some(Whole::Memory(bytes, sha256)))
             }
             Ok(Appended::WholeOnDisk { sha256 }) => (rec.length, Some(Whole::Disk(sha256))),
             Err(UploadError::Interrupted { kept }) => {
                 let offset = rec.offset + kept;
+                self.share_segment(&uid, started_at, offset).await;
                 let _ = on_db(db, move |db| db.set_upload_offset(&key, offset)).await;
                 return Err(UploadError::Interrupted { kept });
             }
@@ -519,20 +549,127 @@ impl Uploads {
         };
         if let Err(e) = finished {
             if matches!(e, UploadError::WholeChecksum | UploadError::NotJpeg) {
+                self.forget_segments(&uid).await;
                 let _ = on_db(db, move |db| db.delete_upload(&key)).await;
             }
             return Err(e);
         }
         // Offset and completion in one write.
         on_db(db, move |db| db.complete_upload(&key, now_ms())).await?;
+        if started_at > 0 {
+            // A resumed upload may have left segments (a whole photo in one
+            // request from 0 never does).
+            self.forget_segments(&uid).await;
+        }
         rec.offset = new_offset;
         rec.completed = true;
         Ok(rec)
     }
 
-    /// Forget an unfinished upload's bytes.
+    /// Forget an unfinished upload's bytes (this process's part file).
     pub async fn discard(&self, id: &uuid::Uuid) {
         let _ = tokio::fs::remove_file(self.part(id)).await;
+    }
+
+    /// Forget an upload's bytes everywhere: the part file and the segments
+    /// shared with other processes (an upload deleted, refused or expired).
+    pub async fn discard_everywhere(&self, id: &uuid::Uuid) {
+        self.discard(id).await;
+        self.forget_segments(id).await;
+    }
+
+    fn segment_prefix(id: &uuid::Uuid) -> ObjectPath {
+        ObjectPath::from(format!("uploads/{id}"))
+    }
+
+    /// Put bytes `[from, to)` of the part file in the shared store as a
+    /// segment. Best effort: a failure only makes a resume elsewhere longer.
+    async fn share_segment(&self, id: &uuid::Uuid, from: u64, to: u64) {
+        if to <= from {
+            return;
+        }
+        let result = async {
+            let mut f = tokio::fs::File::open(self.part(id)).await?;
+            f.seek(std::io::SeekFrom::Start(from)).await?;
+            let mut buf = vec![0u8; (to - from) as usize];
+            f.read_exact(&mut buf).await?;
+            let key = ObjectPath::from(format!("uploads/{id}/{from:020}-{to:020}"));
+            self.store.put(&key, PutPayload::from(buf)).await?;
+            Ok::<_, UploadError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(upload = %id, from, to, error = %e, "segment not shared; a resume elsewhere starts earlier");
+        }
+    }
+
+    /// The shared segments of upload `id`, as `(from, to, key)`, by `from`.
+    async fn segments(&self, id: &uuid::Uuid) -> Result<Vec<(u64, u64, ObjectPath)>, UploadError> {
+        let prefix = Self::segment_prefix(id);
+        let mut listed = self.store.list(Some(&prefix));
+        let mut out = Vec::new();
+        while let Some(meta) = listed.next().await {
+            let meta = meta?;
+            let name = meta.location.filename().unwrap_or_default();
+            let Some((a, b)) = name.split_once('-') else {
+                continue;
+            };
+            if let (Ok(a), Ok(b)) = (a.parse(), b.parse()) {
+                out.push((a, b, meta.location.clone()));
+            }
+        }
+        out.sort_by_key(|(a, b, _)| (*a, *b));
+        Ok(out)
+    }
+
+    /// Write this process's part file anew from the shared segments that run
+    /// contiguously from byte 0, up to `limit` bytes; returns its length.
+    async fn rebuild_from_segments(&self, id: &uuid::Uuid, limit: u64) -> Result<u64, UploadError> {
+        let segments = self.segments(id).await?;
+        let mut parts = Vec::new();
+        let mut end = 0u64;
+        for (from, to, key) in segments {
+            if from > end || to <= end {
+                if from > end {
+                    break;
+                }
+                continue;
+            }
+            let bytes = self.store.get(&key).await?.bytes().await?;
+            if bytes.len() as u64 != to - from {
+                break;
+            }
+            // Overlaps (a range sent twice) are cut to what is new.
+            let skip = (end - from) as usize;
+            let take = (to.min(limit) - end) as usize;
+            parts.push(bytes.slice(skip..skip + take));
+            end = to.min(limit);
+            if end >= limit {
+                break;
+            }
+        }
+        if end == 0 {
+            return Ok(0);
+        }
+        let mut file = tokio::fs::File::create(self.part(id)).await?;
+        for p in &parts {
+            file.write_all(p).await?;
+        }
+        file.sync_all().await?;
+        tracing::info!(upload = %id, bytes = end, "part file rebuilt from shared segments");
+        Ok(end)
+    }
+
+    /// Delete upload `id`'s shared segments, if any.
+    async fn forget_segments(&self, id: &uuid::Uuid) {
+        match self.segments(id).await {
+            Ok(segments) => {
+                for (_, _, key) in segments {
+                    let _ = self.store.delete(&key).await;
+                }
+            }
+            Err(e) => tracing::warn!(upload = %id, error = %e, "segments not listed for deletion"),
+        }
     }
 
     pub async fn photo(&self, photo_id: &str) -> Result<Bytes, UploadError> {

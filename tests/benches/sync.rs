@@ -275,11 +275,7 @@ async fn bench_pull(s: &InProc, tickets: usize) {
 
     // Baseline: fetch and decode the same pages, store nothing (the device's
     // session token, so no second login is needed).
-    let token = dev
-        .store()
-        .read(|c| minqing_core::store::meta_get(c, "access_token"))
-        .expect("meta")
-        .expect("token");
+    let token = minqing_e2e::devices::access_token(&dev).expect("token");
     let mut cursor: Option<String> = None;
     let mut n = 0usize;
     let t = Instant::now();
@@ -645,7 +641,7 @@ fn main() {
         let s = in_process("push-server").await;
         // The pull section reads what the push section wrote.
         if run("push") || run("pull") {
-            let deputy = s.account().login("陆靖英").await;
+            let deputy = s.login("陆靖英").await;
             bench_push(&s, &deputy).await;
         }
         if run("pull") {
@@ -727,7 +723,9 @@ fn bench_backends() {
     let dir = scratch("store-sqlite");
     let lite = Db::open(&dir.join("server.db")).expect("sqlite");
     let (l1, l4, lp) = push_pull(&lite);
-    println!("| `Db::push`, 100 per batch, 1 client (SQLite, synchronous=FULL) | {l1:.0} mutations/s |");
+    println!(
+        "| `Db::push`, 100 per batch, 1 client (SQLite, synchronous=FULL) | {l1:.0} mutations/s |"
+    );
     println!("| `Db::push`, 100 per batch, 4 clients at once (SQLite) | {l4:.0} mutations/s |");
     println!("| `Db::pull` from scratch, 20,000 tickets (SQLite) | {lp:.0} changes/s |");
     let Ok(url) = std::env::var("MINQING_BENCH_DATABASE_URL") else {

@@ -71,3 +71,19 @@ pub fn server_photos(server: &ServerProc) -> Vec<Vec<u8>> {
         Err(_) => Vec::new(),
     }
 }
+
+/// The device's access token, as it would send it (stored sealed, read
+/// through the store's `unseal`).
+pub fn access_token(dev: &Minqing) -> Option<String> {
+    dev.store()
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT unseal(value) FROM meta WHERE key = 'access_token'",
+                [],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .ok()
+            .flatten())
+        })
+        .expect("read the store")
+}

@@ -2,5 +2,6 @@
 //! TCP proxy that injects network faults between device and server ([`proxy`]).
 
 pub mod devices;
+pub mod moto;
 pub mod proxy;
 pub mod server;

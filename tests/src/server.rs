@@ -37,6 +37,18 @@ impl ServerProc {
         database_url: &str,
         seed_demo: bool,
     ) -> ServerProc {
+        Self::start_serve_with(bin, data_dir, listen, database_url, seed_demo, &[])
+    }
+
+    /// [`ServerProc::start_serve`] with more arguments (`--config FILE`, …).
+    pub fn start_serve_with(
+        bin: &Path,
+        data_dir: &Path,
+        listen: &str,
+        database_url: &str,
+        seed_demo: bool,
+        extra: &[&str],
+    ) -> ServerProc {
         let mut cmd = Command::new(bin);
         cmd.args(["serve", "--data-dir"]).arg(data_dir).args([
             "--listen",
@@ -44,6 +56,7 @@ impl ServerProc {
             "--database-url",
             database_url,
         ]);
+        cmd.args(extra);
         if seed_demo {
             cmd.arg("--seed-demo");
         }

@@ -35,20 +35,14 @@ async fn an_expired_access_token_is_refreshed_and_nothing_is_lost() {
     let db = rusqlite::Connection::open(server.data_dir.join("server.db")).expect("db");
     db.execute("UPDATE sessions SET access_expires = 0", [])
         .expect("expire");
-    let before = dev
-        .store()
-        .read(|c| minqing_core::store::meta_get(c, "access_token"))
-        .expect("meta");
+    let before = minqing_e2e::devices::access_token(&dev);
     let report = dev.sync().now().await.expect("refreshed and synced");
     assert_eq!(
         report.pushed, 2,
         "create + attach, none consumed by the 401"
     );
     assert!(drained(&dev));
-    let after = dev
-        .store()
-        .read(|c| minqing_core::store::meta_get(c, "access_token"))
-        .expect("meta");
+    let after = minqing_e2e::devices::access_token(&dev);
     assert_ne!(before, after, "a new access token was stored");
     assert_eq!(
         dev.tickets().detail(ticket).expect("ticket").sync,

@@ -69,10 +69,7 @@ async fn server_tickets(rig: &Rig) -> Vec<Ticket> {
 }
 
 fn access_token(dev: &minqing_core::Minqing) -> String {
-    dev.store()
-        .read(|c| minqing_core::store::meta_get(c, "access_token"))
-        .expect("meta")
-        .expect("logged in")
+    minqing_e2e::devices::access_token(dev).expect("logged in")
 }
 
 /// Heal, sync until drained, and check the outcome the issue asks for.

@@ -118,8 +118,15 @@ impl Checker {
             if !text.starts_with(mark) {
                 continue;
             }
-            let photos = t["photos"].as_array().map_or(0, Vec::len);
-            let events = t["timeline_len"].as_u64().expect("timeline") as u32;
+            let id = t["id"].as_str().expect("id");
+            let detail: serde_json::Value = serde_json::from_str(&ok(&minqing(
+                &self.dir,
+                &self.url,
+                &["show", id, "--json"],
+            )))
+            .expect("show");
+            let photos = detail["photos"].as_array().map_or(0, Vec::len);
+            let events = detail["timeline"].as_array().expect("timeline").len() as u32;
             assert!(
                 out.insert(text.clone(), (photos, events)).is_none(),
                 "{text} is on the server twice"

@@ -4,74 +4,19 @@
 //! and serves it to another phone from there.
 
 use minqing_e2e::devices::{drained, open, submit_with_photo};
+use minqing_e2e::moto::Moto;
 use minqing_server::app::{Config, Server};
 use minqing_server::seed::seed_demo;
 use sha2::{Digest, Sha256};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
-fn start_moto() -> Option<(Moto, String)> {
-    let port = free_port();
-    let child = match Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    {
-        Ok(c) => c,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("skipped: moto_server not available ({e}); scripts/test.sh installs it");
-            return None;
-        }
-        Err(e) => panic!("moto_server must run under CI (scripts/test.sh installs it): {e}"),
-    };
-    let moto = Moto(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some((moto, format!("http://127.0.0.1:{port}")))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn photos_go_to_the_bucket_and_come_back() {
-    let Some((_moto, endpoint)) = start_moto() else {
+    let Some(moto) = Moto::start() else {
         return;
     };
+    moto.bucket("minqing-photos").await;
+    let endpoint = moto.endpoint.clone();
     let http = reqwest::Client::new();
-    let r = http
-        .put(format!("{endpoint}/minqing-photos"))
-        .send()
-        .await
-        .expect("create bucket");
-    assert!(r.status().is_success(), "{}", r.status());
-    // The store reads its endpoint and credentials from AWS_* (as deployed).
-    for (k, v) in [
-        ("AWS_ENDPOINT", endpoint.as_str()),
-        ("AWS_ALLOW_HTTP", "true"),
-        ("AWS_ACCESS_KEY_ID", "minqing-test"),
-        ("AWS_SECRET_ACCESS_KEY", "minqing-test"),
-        ("AWS_REGION", "us-east-1"),
-    ] {
-        std::env::set_var(k, v);
-    }
 
     let dir = tempfile::tempdir().expect("dir");
     let config = Config {

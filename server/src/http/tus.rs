@@ -434,7 +434,7 @@ pub async fn terminate(
             "A finished upload cannot be terminated",
         ));
     }
-    state.uploads.discard(&uid).await;
+    state.uploads.discard_everywhere(&uid).await;
     state
         .db(move |db| db.delete_upload(&rec.id).map_err(Failure::from))
         .await?;
