@@ -21,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod photos;
+pub mod reference;
 pub mod review;
 pub mod sync;
 pub mod tickets;
@@ -180,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router().route_layer(middleware::from_fn(require_version)))
         .merge(tickets::router())
         .merge(review::router())
+        .merge(reference::router())
         .merge(admin::router())
         .merge(photos::router())
         .route_layer(middleware::from_fn_with_state(

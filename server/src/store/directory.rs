@@ -4,8 +4,8 @@
 
 use super::sql::args;
 use super::{Db, StoreResult};
-use minqing_protocol::wire::{Jurisdiction, Me};
-use minqing_protocol::{GroupId, Role, UnitId, UserId};
+use minqing_protocol::wire::{GroupRef, Jurisdiction, Me, PersonRef, UnitRef};
+use minqing_protocol::{Actor, GroupId, Role, UnitId, UserId};
 
 pub struct NewUnit<'a> {
     pub id: UnitId,
@@ -206,6 +206,81 @@ impl Db {
                 })
             })
             .collect()
+        })
+    }
+
+    /// What a device keeps to name things (`GET /v1/reference`): every unit
+    /// and group, and of people only id, name, role and unit — never a phone —
+    /// for those `caller` may meet on an item: members of the caller's groups,
+    /// units' contacts and heads, coordinators and staff.
+    pub fn reference_directory(
+        &self,
+        caller: &Actor,
+    ) -> StoreResult<(Vec<UnitRef>, Vec<GroupRef>, Vec<PersonRef>)> {
+        self.read(|tx| {
+            let mut units = Vec::new();
+            for r in tx.query(
+                "SELECT id, name_zh, name_en, kind FROM units ORDER BY name_zh, id",
+                &[],
+            )? {
+                let Ok(id) = r.get::<String>(0)?.parse() else {
+                    continue;
+                };
+                units.push(UnitRef {
+                    id,
+                    name_zh: r.get(1)?,
+                    name_en: r.get(2)?,
+                    kind: r.get(3)?,
+                });
+            }
+            let mut groups = Vec::new();
+            for r in tx.query(
+                "SELECT id, name_zh, name_en, jurisdiction FROM groups ORDER BY name_zh, id",
+                &[],
+            )? {
+                let Ok(id) = r.get::<String>(0)?.parse() else {
+                    continue;
+                };
+                groups.push(GroupRef {
+                    id,
+                    name_zh: r.get(1)?,
+                    name_en: r.get(2)?,
+                    jurisdiction: r.get(3)?,
+                });
+            }
+            let mut args = vec![super::sql::Value::from(caller.user.to_string())];
+            args.extend(caller.groups.iter().map(|g| g.to_string().into()));
+            let in_groups = if caller.groups.is_empty() {
+                "FALSE".to_owned()
+            } else {
+                format!(
+                    "u.id IN (SELECT user_id FROM group_members WHERE group_id IN {})",
+                    super::sql::list(2, caller.groups.len())
+                )
+            };
+            let q = format!(
+                "SELECT u.id, u.name, u.role, u.unit_id FROM users u
+                 WHERE u.id = ?1 OR {in_groups}
+                    OR u.role IN ('unit_contact', 'unit_head', 'coordinator', 'town_staff',
+                                  'city_staff')
+                 ORDER BY u.name, u.id"
+            );
+            let mut people = Vec::new();
+            for r in tx.query(&q, &args)? {
+                let (Ok(id), Some(role)) = (
+                    r.get::<String>(0)?.parse(),
+                    Role::parse(&r.get::<String>(2)?),
+                ) else {
+                    continue;
+                };
+                people.push(PersonRef {
+                    id,
+                    name: r.get(1)?,
+                    role,
+                    unit: r.get::<Option<String>>(3)?.and_then(|u| u.parse().ok()),
+                });
+            }
+            Ok((units, groups, people))
         })
     }
 }
