@@ -32,7 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let draft = core.drafts().create()?;
         core.drafts()
             .set_text(draft.id.clone(), format!("第{i}条：水月亭路窨井盖松动"))?;
-        core.drafts().add_photo_bytes(draft.id.clone(), photo.clone())?;
+        core.drafts()
+            .add_photo_bytes(draft.id.clone(), photo.clone())?;
         let t = Instant::now();
         core.drafts().submit(draft.id)?;
         if i >= 20 {

@@ -20,7 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         core.drafts()
             .set_text(draft.id.clone(), format!("第{i}条：井盖松动"))?;
         if i % 3 == 0 {
-            core.drafts().add_photo_bytes(draft.id.clone(), photo.clone())?;
+            core.drafts()
+                .add_photo_bytes(draft.id.clone(), photo.clone())?;
         }
         let ticket = core.drafts().submit(draft.id)?;
         writeln!(out, "ACK {}", ticket.id)?;
