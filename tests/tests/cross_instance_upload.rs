@@ -80,7 +80,11 @@ async fn an_upload_cut_on_one_instance_resumes_on_another_from_the_shared_store(
     let sent_to_a = proxy.bytes_up() - start;
     // A notices the cut a moment after the phone does: wait for its segment.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while moto.keys("minqing-shared", "haining/uploads/").await.is_empty() {
+    while moto
+        .keys("minqing-shared", "haining/uploads/")
+        .await
+        .is_empty()
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "A shared what it kept before recording its offset"
