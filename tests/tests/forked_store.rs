@@ -119,12 +119,9 @@ impl Checker {
                 continue;
             }
             let id = t["id"].as_str().expect("id");
-            let detail: serde_json::Value = serde_json::from_str(&ok(&minqing(
-                &self.dir,
-                &self.url,
-                &["show", id, "--json"],
-            )))
-            .expect("show");
+            let detail: serde_json::Value =
+                serde_json::from_str(&ok(&minqing(&self.dir, &self.url, &["show", id, "--json"])))
+                    .expect("show");
             let photos = detail["photos"].as_array().map_or(0, Vec::len);
             let events = detail["timeline"].as_array().expect("timeline").len() as u32;
             assert!(
