@@ -5,7 +5,7 @@
 use super::StoreResult;
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 11;
+pub const VERSION: u32 = 12;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -203,6 +203,27 @@ CREATE INDEX tickets_open_by_created ON tickets(created_at) WHERE open = TRUE;
 CREATE INDEX tickets_open_by_category ON tickets(category) WHERE open = TRUE;
 ";
 
+/// Version 12: who was shown a constituent's private contact, when, on which
+/// item (`crate::access`, the audit an admin reads); and when an upload's
+/// photo was attached to its ticket, so finished uploads nobody attached
+/// expire (`crate::uploads`). Uploads finished before v12 count as attached:
+/// an upgrade never removes a photo.
+const V12: &str = "
+CREATE TABLE contact_access (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        INTEGER NOT NULL,
+    user_id   TEXT NOT NULL,
+    role      TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    via       TEXT NOT NULL
+);
+CREATE INDEX contact_access_by_ticket ON contact_access(ticket_id, id);
+CREATE INDEX contact_access_by_user ON contact_access(user_id, id);
+ALTER TABLE uploads ADD COLUMN attached_at INTEGER;
+UPDATE uploads SET attached_at = completed_at WHERE completed_at IS NOT NULL;
+CREATE INDEX uploads_open_by_user ON uploads(user_id) WHERE attached_at IS NULL;
+";
+
 pub fn init(conn: &mut Connection) -> StoreResult<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -263,6 +284,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> StoreResult<()> {
     }
     if version < 11 {
         tx.execute_batch(V11)?;
+    }
+    if version < 12 {
+        tx.execute_batch(V12)?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 11;
+pub const VERSION: i32 = 12;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -194,6 +194,24 @@ CREATE TABLE client_mutations (
 );
 ";
 
+/// Version 12: the audit of who was shown a constituent's contact, and when an
+/// upload was attached (see the SQLite schema).
+const V12: &str = "
+CREATE TABLE contact_access (
+    id BIGSERIAL PRIMARY KEY,
+    at        BIGINT NOT NULL,
+    user_id   TEXT NOT NULL,
+    role      TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    via       TEXT NOT NULL
+);
+CREATE INDEX contact_access_by_ticket ON contact_access(ticket_id, id);
+CREATE INDEX contact_access_by_user ON contact_access(user_id, id);
+ALTER TABLE uploads ADD COLUMN attached_at BIGINT;
+UPDATE uploads SET attached_at = completed_at WHERE completed_at IS NOT NULL;
+CREATE INDEX uploads_open_by_user ON uploads(user_id) WHERE attached_at IS NULL;
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -271,5 +289,8 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     // Version 11 only brought SQLite's indexes level with these; the two
     // schemas keep one version number.
+    if version < 12 {
+        tx.batch_execute(V12)?;
+    }
     Ok(())
 }
