@@ -474,6 +474,33 @@ impl DraftsService {
         self.draft_changed(&draft_id, r)
     }
 
+    /// A place given by hand (the location permission refused, or no fix):
+    /// the address as the deputy words it and the coordinates copied from a
+    /// map app (GCJ-02, "纬度,经度" or AMap's "经度,纬度"), kept in WGS-84 with
+    /// source `Manual`. A coordinate text that cannot be read is an `Invalid`
+    /// with a message to show; the draft is unchanged.
+    pub fn set_manual_place(
+        &self,
+        draft_id: String,
+        address: String,
+        coordinates: String,
+    ) -> Result<DraftView, MinqingError> {
+        let lang = self.e.lang();
+        let (latitude, longitude) = crate::place::parse_map_coordinates(&coordinates, lang)
+            .map_err(|reason| MinqingError::Invalid { reason })?;
+        let address = Some(address.trim().to_owned()).filter(|a| !a.is_empty());
+        let loc = Location {
+            latitude,
+            longitude,
+            accuracy_m: None,
+            source: LocationSource::Manual,
+            address,
+        };
+        let r = drafts::set_location(&self.e.store, &draft_id, Some(&loc));
+        self.draft_changed(&draft_id, r)?;
+        self.get(draft_id)
+    }
+
     /// The constituent who raised it (personal information: sealed on the
     /// phone, shown only to the reporter and the unit handling it).
     pub fn set_constituent(

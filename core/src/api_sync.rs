@@ -72,6 +72,8 @@ pub struct AccountView {
     pub unit_name: Option<String>,
     /// The direct-line groups, by name.
     pub group_names: Vec<String>,
+    /// Whether this account reports items (deputies): the report button.
+    pub can_report: bool,
 }
 
 /// A phone's push channel (mainland China has no single one).
@@ -155,6 +157,7 @@ impl Engine {
                 .iter()
                 .filter_map(|g| reference.group_name(*g, lang))
                 .collect(),
+            can_report: m.role.is_deputy(),
         }))
     }
 

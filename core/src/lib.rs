@@ -15,6 +15,7 @@ pub mod listeners;
 pub mod live;
 pub mod outbox;
 pub mod photos;
+pub mod place;
 pub mod reference;
 pub mod screens;
 pub mod seal;
