@@ -73,6 +73,15 @@ pub fn apply_pull(store: &Store, pulled: &[Ticket], gone: &[TicketId], cursor: &
         for server in pulled {
             let mut t = server.clone();
             let id = t.id.to_string();
+            if t.constituent.is_none() && t.reporter == actor.user {
+                // The server shows the constituent's contact only to those who
+                // need it (docs/protocol.md): a copy without it never erases
+                // what this deputy typed. Anyone else's copy is the server's:
+                // a contact no longer theirs to see is dropped here too.
+                if let Ok(local) = tickets::load(tx, &id) {
+                    t.constituent = local.constituent;
+                }
+            }
             for (event, action) in pending_actions(tx, &id)? {
                 if t.timeline.iter().any(|e| e.id == event) {
                     continue; // already applied by the server

@@ -149,3 +149,59 @@ fn plaintext_from_an_older_build_is_sealed_at_open() {
     drop(core);
     assert_clean(dir.path());
 }
+
+/// The server withholds the constituent's contact from everyone but the
+/// reporting deputy and the unit handling the item (docs/protocol.md). A
+/// pulled copy without it keeps the contact the reporter typed on this
+/// device; on a device of anyone else, the server's copy wins and a contact
+/// no longer theirs to see is dropped.
+#[test]
+fn a_pulled_copy_without_the_contact_keeps_the_reporters() {
+    use minqing_protocol::{Actor, Role, UserId};
+    let dir = tempfile::tempdir().expect("dir");
+    let core = Minqing::open_at(dir.path().to_path_buf()).expect("open");
+    let me = Actor {
+        user: UserId::new(),
+        role: Role::CityDeputy,
+        unit: None,
+        groups: vec![],
+    };
+    core.set_profile(&me).expect("profile");
+    let d = core.drafts().create().expect("draft").id;
+    core.drafts()
+        .set_text(d.clone(), "井盖松动".into())
+        .expect("text");
+    drafts::set_constituent(core.store(), &d, Some(&contact())).expect("contact");
+    let t = core.drafts().submit(d).expect("完成");
+    let load = || {
+        core.store()
+            .read(|c| minqing_core::tickets::load(c, &t.id))
+            .expect("ticket")
+    };
+    let mut redacted = load();
+    assert_eq!(redacted.reporter, me.user);
+    redacted.constituent = None;
+    minqing_core::sync::apply_pull(core.store(), &[redacted.clone()], &[], "e.1").expect("pull");
+    assert_eq!(
+        load().constituent,
+        Some(contact()),
+        "the reporter's contact kept"
+    );
+
+    // Someone else's item, once shown with a contact, then without it.
+    let mut theirs = redacted.clone();
+    theirs.id = minqing_protocol::TicketId::new();
+    theirs.reporter = UserId::new();
+    theirs.constituent = Some(contact());
+    minqing_core::sync::apply_pull(core.store(), &[theirs.clone()], &[], "e.2").expect("pull");
+    theirs.constituent = None;
+    minqing_core::sync::apply_pull(core.store(), &[theirs.clone()], &[], "e.3").expect("pull");
+    let stored = core
+        .store()
+        .read(|c| minqing_core::tickets::load(c, &theirs.id.to_string()))
+        .expect("ticket");
+    assert_eq!(
+        stored.constituent, None,
+        "not the reporter: the server's copy wins"
+    );
+}

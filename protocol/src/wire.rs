@@ -402,6 +402,28 @@ pub struct PersonRef {
     pub unit: Option<UnitId>,
 }
 
+/// One disclosure of a constituent's contact (`GET /v1/admin/contact-access`):
+/// who was shown it, when, on which item, by which route (`ticket` or `pull`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactAccess {
+    pub id: i64,
+    pub at: i64,
+    pub user: UserId,
+    pub role: Role,
+    pub ticket: TicketId,
+    pub via: String,
+}
+
+/// `GET /v1/admin/contact-access`: disclosures oldest first, after the `after`
+/// id; `next` is the `after` to ask with for the following page (absent at
+/// the end).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactAccessLog {
+    pub entries: Vec<ContactAccess>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
+}
+
 /// One year's working-day calendar file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarYear {

@@ -16,6 +16,7 @@
 //! tokio's blocking pool ([`AppState::db`] enters the span there).
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod events;
@@ -183,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .merge(review::router())
         .merge(reference::router())
         .merge(admin::router())
+        .merge(audit::router())
         .merge(photos::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

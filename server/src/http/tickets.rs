@@ -7,7 +7,7 @@
 use super::error::Failure;
 use super::extract::{Id, Json, Query};
 use super::AppState;
-use crate::access::can_see;
+use crate::access::{can_see, shown, Via};
 use crate::auth::Caller;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,7 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/notifications/read", post(mark_read))
 }
 
-/// One ticket, if the caller may see it (else 404).
+/// One ticket, if the caller may see it (else 404), the constituent's
+/// contact only if the caller may see that too (`crate::access`; recorded).
 pub async fn ticket(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,13 +37,16 @@ pub async fn ticket(
 ) -> Result<Json<Ticket>, Failure> {
     let id = id.to_string();
     let actor = caller.me.actor();
-    let t = state
-        .db(move |db| db.ticket(&id).map_err(Failure::from))
-        .await?;
-    match t {
-        Some(t) if can_see(&actor, &t) => Ok(Json(t)),
-        _ => Err(Failure::not_found()),
-    }
+    let now = crate::store::now_ms();
+    state
+        .db(move |db| {
+            let Some(t) = db.ticket(&id)?.filter(|t| can_see(&actor, t)) else {
+                return Err(Failure::not_found());
+            };
+            let mut shown = shown(db, &actor, vec![t], Via::Ticket, now)?;
+            shown.pop().map(Json).ok_or_else(Failure::not_found)
+        })
+        .await
 }
 
 pub async fn duplicates(

@@ -4,11 +4,13 @@
 //! `<epoch>.<seq>`: the epoch is random per database, so a cursor from another
 //! (restored, reset) database is unknown and answers with a reset. The changes
 //! and the new cursor are read in one snapshot ([`Db::read`]); only tickets the
-//! caller may see are returned, and group members learn which tickets left
-//! their view. Written once for both databases.
+//! caller may see are returned, each as the caller is shown it (the
+//! constituent's contact withheld unless `crate::access` allows it, and each
+//! disclosure recorded before the answer), and group members learn which
+//! tickets left their view. Written once for both databases.
 
-use crate::access::can_see;
-use crate::store::{tickets, Db, StoreError};
+use crate::access::{can_see, shown, Via};
+use crate::store::{now_ms, tickets, Db, StoreError};
 use minqing_protocol::{Actor, Ticket, TicketId};
 
 /// At most this many tickets per pull answer; `more` says when to ask again.
@@ -54,6 +56,7 @@ impl Db {
             _ => format!("{epoch}.{max}"),
         };
         let (tickets, gone) = visible(actor, since, rows.iter().map(|(b, _)| b.as_str()))?;
+        let tickets = shown(self, actor, tickets, Via::Pull, now_ms())?;
         Ok(PullResult::Changes {
             tickets,
             gone,

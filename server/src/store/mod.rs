@@ -20,6 +20,7 @@
 //! escalating — live in `crate::service` and `crate::workflow`. All methods are
 //! synchronous; the HTTP layer calls them on tokio's blocking pool (ADR 0002).
 
+pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod directory;
