@@ -5,7 +5,7 @@
 use super::StoreResult;
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 12;
+pub const VERSION: u32 = 13;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -224,6 +224,28 @@ UPDATE uploads SET attached_at = completed_at WHERE completed_at IS NOT NULL;
 CREATE INDEX uploads_open_by_user ON uploads(user_id) WHERE attached_at IS NULL;
 ";
 
+/// Version 13 (issue 16, items 2–3): codes and tokens are stored as HMAC-SHA256 under
+/// the server secret (`crate::secret`), no longer as plain SHA-256, which a
+/// copy of the database could be checked against. Old hashes cannot be turned
+/// into new ones: existing sessions end (everyone logs in again) and codes not
+/// yet used are void. Wrong code guesses count per number over a window
+/// (`attempts_since`, across codes); wrong login tries per account and per
+/// client address, and lockouts, are kept in `login_throttle`.
+const V13: &str = "
+DELETE FROM sessions;
+UPDATE sms_codes SET code_hash = NULL;
+ALTER TABLE sms_codes ADD COLUMN attempts_since INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE login_throttle (
+    scope           TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    failures        INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL,
+    blocked_until   INTEGER NOT NULL,
+    locked_until    INTEGER NOT NULL,
+    PRIMARY KEY (scope, subject)
+);
+";
+
 pub fn init(conn: &mut Connection) -> StoreResult<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -287,6 +309,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> StoreResult<()> {
     }
     if version < 12 {
         tx.execute_batch(V12)?;
+    }
+    if version < 13 {
+        tx.execute_batch(V13)?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 12;
+pub const VERSION: i32 = 13;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -212,6 +212,24 @@ UPDATE uploads SET attached_at = completed_at WHERE completed_at IS NOT NULL;
 CREATE INDEX uploads_open_by_user ON uploads(user_id) WHERE attached_at IS NULL;
 ";
 
+/// Version 13: codes and tokens as HMAC-SHA256 under the server secret (old
+/// sessions end, unused codes are void), wrong code guesses counted per number
+/// over a window, and `login_throttle` (see the SQLite schema).
+const V13: &str = "
+DELETE FROM sessions;
+UPDATE sms_codes SET code_hash = NULL;
+ALTER TABLE sms_codes ADD COLUMN attempts_since BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE login_throttle (
+    scope           TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    failures        BIGINT NOT NULL,
+    last_failure_at BIGINT NOT NULL,
+    blocked_until   BIGINT NOT NULL,
+    locked_until    BIGINT NOT NULL,
+    PRIMARY KEY (scope, subject)
+);
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -291,6 +309,9 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     // schemas keep one version number.
     if version < 12 {
         tx.batch_execute(V12)?;
+    }
+    if version < 13 {
+        tx.batch_execute(V13)?;
     }
     Ok(())
 }
