@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod clocks;
 pub mod duplicates;
+pub mod fields;
 pub mod ids;
 pub mod machine;
 pub mod mutation;

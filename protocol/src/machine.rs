@@ -11,6 +11,7 @@
 //! (coordinators, town and city staff) are scoped to their jurisdiction by the
 //! server's access rules before an action ever reaches here.
 
+use crate::fields;
 use crate::ids::{EventId, GroupId, PhotoId, TicketId, UnitId, UserId};
 use crate::role::Role;
 use crate::ticket::{
@@ -277,7 +278,11 @@ impl Denied {
             Denied::Forbidden { action, role } => {
                 format!("{}无权执行“{}”", role.label_zh(), action_label_zh(action))
             }
-            Denied::Invalid { field, reason } => format!("内容不合要求（{field}）：{reason}"),
+            Denied::Invalid { field, reason } => format!(
+                "内容不合要求（{}）：{}",
+                crate::fields::field_zh(field),
+                crate::fields::reason_zh(reason)
+            ),
         }
     }
 }
@@ -406,17 +411,38 @@ fn preconditions(ticket: &Ticket, actor: &Actor, kind: ActionKind) -> Result<(),
 }
 
 fn non_empty(field: &str, text: &str) -> Result<(), Denied> {
-    if text.trim().is_empty() {
-        return Err(Denied::invalid(field, "must not be empty"));
-    }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(Denied::invalid(field, "too long"));
-    }
-    Ok(())
+    fields::required(field, text, MAX_TEXT_CHARS)
 }
 
 /// Longest text accepted in any field (characters, not bytes).
-pub const MAX_TEXT_CHARS: usize = 4000;
+pub use crate::fields::MAX_TEXT_CHARS;
+
+/// A photo as a client describes it: its hash, size, time and place.
+pub(crate) fn check_photo_ref(photo: &PhotoRef) -> Result<(), Denied> {
+    if photo.sha256.len() != 64 || !photo.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Denied::invalid("photo", "sha256 must be 64 hex digits"));
+    }
+    if !(1..=fields::MAX_PHOTO_SIDE).contains(&photo.width)
+        || !(1..=fields::MAX_PHOTO_SIDE).contains(&photo.height)
+    {
+        return Err(Denied::invalid("photo", fields::reason::OUT_OF_RANGE));
+    }
+    if photo
+        .taken_at
+        .is_some_and(|t| !(fields::MIN_TAKEN_AT..fields::MAX_TAKEN_AT).contains(&t))
+    {
+        return Err(Denied::invalid("photo", fields::reason::OUT_OF_RANGE));
+    }
+    if let Some(l) = &photo.location {
+        if !l.is_valid() {
+            return Err(Denied::invalid("photo", "location out of range"));
+        }
+        if let Some(a) = &l.address {
+            fields::line("photo.address", a, fields::MAX_ADDRESS_CHARS)?;
+        }
+    }
+    Ok(())
+}
 
 /// The action's own content (text, reason, rating, proof photos …).
 fn validate(ticket: &Ticket, action: &Action) -> Result<(), Denied> {
@@ -449,6 +475,16 @@ fn validate(ticket: &Ticket, action: &Action) -> Result<(), Denied> {
                     "at least one proof photo is required",
                 ));
             }
+            if proof.len() > fields::MAX_PHOTOS {
+                return Err(Denied::invalid("proof", fields::reason::TOO_MANY));
+            }
+            if proof
+                .iter()
+                .enumerate()
+                .any(|(i, id)| proof[..i].contains(id))
+            {
+                return Err(Denied::invalid("proof", fields::reason::REPEATED));
+            }
             proof.iter().try_for_each(|id| check_proof(ticket, id))
         }
         Action::Confirm { rating } => match rating {
@@ -466,21 +502,19 @@ fn validate(ticket: &Ticket, action: &Action) -> Result<(), Denied> {
             if ticket.photos.iter().any(|p| p.id == photo.id) {
                 return Err(Denied::invalid("photo", "already attached"));
             }
-            if photo.sha256.len() != 64 || !photo.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Denied::invalid("photo", "sha256 must be 64 hex digits"));
-            }
-            if photo.location.as_ref().is_some_and(|l| !l.is_valid()) {
-                return Err(Denied::invalid("photo", "location out of range"));
-            }
-            Ok(())
+            check_photo_ref(photo)
         }
-        Action::Review { note, .. } => {
-            if note.chars().count() > MAX_TEXT_CHARS {
-                return Err(Denied::invalid("note", "too long"));
+        Action::Review { note, .. } => fields::text("note", note, MAX_TEXT_CHARS),
+        Action::AssignToGovernment { list } => {
+            // The list's name is a path segment (`/v1/assignments/{list}`).
+            if list.contains('/') {
+                return Err(Denied::invalid("list", fields::reason::NOT_A_LIST));
             }
-            Ok(())
+            if list.trim().is_empty() {
+                return Err(Denied::invalid("list", fields::reason::EMPTY));
+            }
+            fields::line("list", list, fields::MAX_LIST_CHARS)
         }
-        Action::AssignToGovernment { list } => non_empty("list", list),
         Action::GovernmentFeedback { text, .. } => non_empty("text", text),
     }
 }

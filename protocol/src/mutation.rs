@@ -2,6 +2,7 @@
 //! a mutation id that increases by one per mutation, so the server can apply each
 //! exactly once, in order, however often it is re-sent.
 
+use crate::fields;
 use crate::ids::{ClientId, EventId, GroupId, TicketId, UnitId};
 use crate::machine::{Action, Actor, Denied, MAX_TEXT_CHARS};
 use crate::ticket::{
@@ -75,6 +76,56 @@ pub struct Mutation {
     pub kind: MutationKind,
 }
 
+impl NewTicket {
+    /// What the submission's own fields may hold ([`crate::fields`]): the
+    /// text, the place and its address, the codes, the constituent's name and
+    /// phone number, the photos announced. The directory's part (does the
+    /// group, unit, jurisdiction exist; is the deputy a member) is the
+    /// server's.
+    pub fn check(&self) -> Result<(), Denied> {
+        let invalid = |field: &str, reason: &str| Denied::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        };
+        if self.text.trim().is_empty() && self.photo_count == 0 {
+            return Err(invalid("text", "a ticket needs text or a photo"));
+        }
+        fields::text("text", &self.text, MAX_TEXT_CHARS)?;
+        if self.photo_count as usize > fields::MAX_PHOTOS {
+            return Err(invalid("photo_count", fields::reason::TOO_MANY));
+        }
+        if let Some(l) = &self.location {
+            if !l.is_valid() {
+                return Err(invalid("location", "out of range"));
+            }
+            if let Some(a) = &l.address {
+                fields::line("location.address", a, fields::MAX_ADDRESS_CHARS)?;
+            }
+        }
+        for (field, code) in [
+            ("jurisdiction", &self.jurisdiction),
+            ("category", &self.category),
+            ("item", &self.item),
+        ] {
+            if let Some(c) = code {
+                fields::code(field, c)?;
+            }
+        }
+        if let Some(c) = &self.constituent {
+            if let Some(name) = &c.name {
+                if name.trim().is_empty() {
+                    return Err(invalid("constituent.name", fields::reason::EMPTY));
+                }
+                fields::line("constituent.name", name, fields::MAX_NAME_CHARS)?;
+            }
+            if let Some(phone) = &c.phone {
+                fields::phone("constituent.phone", phone)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Ticket {
     /// A deputy's submission becomes a ticket: routed to the @-mentioned unit, or in
     /// the claim pool.
@@ -85,24 +136,7 @@ impl Ticket {
                 role: actor.role,
             });
         }
-        if new.text.trim().is_empty() && new.photo_count == 0 {
-            return Err(Denied::Invalid {
-                field: "text".into(),
-                reason: "a ticket needs text or a photo".into(),
-            });
-        }
-        if new.text.chars().count() > MAX_TEXT_CHARS {
-            return Err(Denied::Invalid {
-                field: "text".into(),
-                reason: "too long".into(),
-            });
-        }
-        if new.location.as_ref().is_some_and(|l| !l.is_valid()) {
-            return Err(Denied::Invalid {
-                field: "location".into(),
-                reason: "out of range".into(),
-            });
-        }
+        new.check()?;
         let (state, assigned_unit) = match new.mentioned_unit {
             Some(unit) => (TicketState::Routed, Some(unit)),
             None => (TicketState::Pool, None),

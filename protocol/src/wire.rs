@@ -28,6 +28,23 @@ pub enum RejectReason {
     DuplicateTicket,
     #[error("the photo has not been uploaded (or its bytes differ)")]
     PhotoNotUploaded,
+    /// The submission names a direct-line group that does not exist.
+    #[error("no such direct-line group")]
+    UnknownGroup,
+    /// The submission names a direct-line group the deputy is not a member of.
+    #[error("the deputy is not a member of this direct-line group")]
+    NotYourGroup,
+    /// A unit named (an @-mention, a reassignment) is not in the directory.
+    #[error("no such unit")]
+    UnknownUnit,
+    /// The jurisdiction code is not one of the deployment's.
+    #[error("no such jurisdiction")]
+    UnknownJurisdiction,
+    /// A reason this build does not know (sent by a newer server): shown
+    /// generically, never a failure to read the answer.
+    #[serde(other)]
+    #[error("refused")]
+    Other,
 }
 
 impl RejectReason {
@@ -38,6 +55,13 @@ impl RejectReason {
             RejectReason::TicketNotFound => "找不到这条民情（可能已无权查看）".to_owned(),
             RejectReason::DuplicateTicket => "这条民情已经提交过".to_owned(),
             RejectReason::PhotoNotUploaded => "照片尚未上传完整".to_owned(),
+            RejectReason::UnknownGroup => "所选直通车群不存在".to_owned(),
+            RejectReason::NotYourGroup => "您不是所选直通车群的成员，不能提交到该群".to_owned(),
+            RejectReason::UnknownUnit => "所选单位不存在（请更新基础数据后重选）".to_owned(),
+            RejectReason::UnknownJurisdiction => {
+                "所选辖区不存在（请更新基础数据后重选）".to_owned()
+            }
+            RejectReason::Other => "服务器拒绝了这项操作".to_owned(),
         }
     }
 }
@@ -455,6 +479,10 @@ mod tests {
             RejectReason::TicketNotFound,
             RejectReason::DuplicateTicket,
             RejectReason::PhotoNotUploaded,
+            RejectReason::UnknownGroup,
+            RejectReason::NotYourGroup,
+            RejectReason::UnknownUnit,
+            RejectReason::UnknownJurisdiction,
         ];
         for reason in reasons {
             let r = PushResponse {
@@ -469,6 +497,18 @@ mod tests {
             let back: PushResponse = serde_json::from_str(&json).expect(&json);
             assert_eq!(back, r);
         }
+    }
+
+    /// A reason a newer server invents reads as `Other`, so the rest of the
+    /// answer (what was applied) is never lost to it.
+    #[test]
+    fn an_unknown_rejection_reads_as_other() {
+        let r: PushResponse = serde_json::from_str(
+            r#"{"last_mutation_id":2,"rejected":[{"mutation_id":2,"reason":{"code":"quota_exceeded"}}]}"#,
+        )
+        .expect("decode");
+        assert_eq!(r.rejected[0].reason, RejectReason::Other);
+        assert!(!r.rejected[0].reason.message_zh().is_empty());
     }
 
     /// The reference answer's two shapes, as a device reads them.

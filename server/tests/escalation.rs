@@ -87,6 +87,7 @@ fn chases(db: &Db, id: TicketId) -> Vec<(ClockKind, u8, ChaseTarget)> {
 fn ladder_survives_restarts(open: &dyn Fn() -> Db) {
     let w = world();
     let db = open();
+    tickets::directory(&db, w.deputy.groups[0], w.unit);
     db.set_workflow(workflow()).expect("workflow");
     // Tuesday 29 September 2020, 10:00: acceptance due at midnight.
     let id = submit(&db, &w, cst!(2020-09-29 10:00));
@@ -181,6 +182,7 @@ fn ladder_survives_restarts_on_postgres() {
 fn two_schedulers_chase_once(open: &dyn Fn() -> Db) {
     let w = world();
     let a = open();
+    tickets::directory(&a, w.deputy.groups[0], w.unit);
     let b = open();
     a.set_workflow(workflow()).expect("workflow");
     b.set_workflow(workflow()).expect("workflow");

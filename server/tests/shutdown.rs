@@ -46,6 +46,7 @@ fn a_stopped_pass_ends_between_transactions(db: Db) {
     .expect("workflow");
     let group = GroupId::new();
     let unit = UnitId::new();
+    tickets::directory(&db, group, unit);
     let deputy = Actor {
         user: UserId::new(),
         role: Role::CityDeputy,

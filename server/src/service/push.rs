@@ -49,8 +49,8 @@ use crate::workflow::notify::{self, Notice};
 use crate::workflow::Workflow;
 use minqing_protocol::wire::{PushResponse, RejectReason, Rejection};
 use minqing_protocol::{
-    Action, Actor, ClientId, Denied, EventId, GroupId, Mutation, MutationKind, PhotoRef, Ticket,
-    TicketId, TicketState, UnitId,
+    Action, Actor, ClientId, Denied, EventId, GroupId, Mutation, MutationKind, NewTicket, PhotoRef,
+    Ticket, TicketId, TicketState, UnitId,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -209,8 +209,10 @@ pub(crate) trait TicketTx {
     fn notify(&mut self, notice: Notice, ticket: TicketId);
     /// A unit's Chinese name.
     fn unit_name(&mut self, unit: UnitId) -> Result<Option<String>, PushError>;
-    /// The jurisdiction a direct-line group serves.
+    /// The jurisdiction a direct-line group serves (`None`: no such group).
     fn group_jurisdiction(&mut self, group: GroupId) -> Result<Option<String>, PushError>;
+    /// Is `code` one of the deployment's jurisdictions?
+    fn jurisdiction_known(&mut self, code: &str) -> Result<bool, PushError>;
     /// An attached photo must be a completed upload by the same user, for the
     /// same ticket, with the SHA-256 recorded at capture.
     fn photo_uploaded(
@@ -231,6 +233,7 @@ struct Batch<'t> {
     units_by_key: HashMap<String, Option<UnitId>>,
     unit_names: HashMap<UnitId, Option<String>>,
     jurisdictions: HashMap<GroupId, Option<String>>,
+    known_jurisdictions: HashMap<String, bool>,
 }
 
 impl<'t> Batch<'t> {
@@ -260,6 +263,7 @@ impl<'t> Batch<'t> {
             units_by_key: HashMap::new(),
             unit_names: HashMap::new(),
             jurisdictions: HashMap::new(),
+            known_jurisdictions: HashMap::new(),
         })
     }
 
@@ -273,10 +277,10 @@ impl<'t> Batch<'t> {
             notices,
             ..
         } = self;
-        let rows: Vec<(&Ticket, Option<i64>)> = changed
+        let rows: Vec<(&Ticket, tickets::Schedule)> = changed
             .iter()
             .filter_map(|id| tickets.get(id))
-            .map(|t| (t, wf.next_due(t)))
+            .map(|t| (t, wf.schedule(t)))
             .collect();
         tickets::save_all(tx, &rows)?;
         for (n, ticket) in &notices {
@@ -348,6 +352,18 @@ impl TicketTx for Batch<'_> {
         Ok(j)
     }
 
+    fn jurisdiction_known(&mut self, code: &str) -> Result<bool, PushError> {
+        if let Some(k) = self.known_jurisdictions.get(code) {
+            return Ok(*k);
+        }
+        let k = self
+            .tx
+            .query_opt("SELECT 1 FROM jurisdictions WHERE code = ?1", args![code])?
+            .is_some();
+        self.known_jurisdictions.insert(code.to_owned(), k);
+        Ok(k)
+    }
+
     fn photo_uploaded(
         &mut self,
         actor: &Actor,
@@ -370,6 +386,45 @@ impl TicketTx for Batch<'_> {
             .get(0)?;
         Ok(n == 1)
     }
+}
+
+/// What a deputy's submission names must exist and be theirs: its own fields
+/// first (the pure rules, [`NewTicket::check`]), then its group (one of the
+/// deputy's: filing into another group, or one that does not exist, is
+/// refused, not refiled — who handles an item is not the server's guess), its
+/// jurisdiction (a code of the jurisdictions table) and the unit it
+/// @-mentions (in the directory; refused rather than dropped, so the deputy
+/// learns the item did not go where they said). An unknown category or item
+/// is dropped by [`Workflow::classify`] instead: a phone with an older
+/// taxonomy still files, and the item is routed by hand.
+fn check_references(
+    tx: &mut impl TicketTx,
+    actor: &Actor,
+    new: &NewTicket,
+) -> Result<Result<(), RejectReason>, PushError> {
+    if let Err(d) = new.check() {
+        return Ok(Err(RejectReason::Denied(d)));
+    }
+    if let Some(g) = new.group {
+        if !actor.groups.contains(&g) {
+            return Ok(Err(if tx.group_jurisdiction(g)?.is_some() {
+                RejectReason::NotYourGroup
+            } else {
+                RejectReason::UnknownGroup
+            }));
+        }
+    }
+    if let Some(code) = &new.jurisdiction {
+        if !tx.jurisdiction_known(code)? {
+            return Ok(Err(RejectReason::UnknownJurisdiction));
+        }
+    }
+    if let Some(unit) = new.mentioned_unit {
+        if tx.unit_name(unit)?.is_none() {
+            return Ok(Err(RejectReason::UnknownUnit));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Run one mutation through the state machine.
@@ -396,6 +451,11 @@ pub(crate) fn apply(
                 } else {
                     Applied::Rejected(RejectReason::DuplicateTicket)
                 });
+            }
+            if actor.role.is_deputy() {
+                if let Err(reason) = check_references(tx, actor, ticket)? {
+                    return Ok(Applied::Rejected(reason));
+                }
             }
             let mut new = ticket.clone();
             // An offline capture made before the device knew its groups is filed
@@ -473,6 +533,13 @@ pub(crate) fn apply(
             }
             match t.apply(actor, action.clone(), *event, now_ms) {
                 Ok(()) => {
+                    // Allowed, and its content acceptable: a unit it names
+                    // must exist (the state machine does not know the directory).
+                    if let Action::Reassign { unit } = action {
+                        if tx.unit_name(*unit)?.is_none() {
+                            return Ok(Applied::Rejected(RejectReason::UnknownUnit));
+                        }
+                    }
                     if let (Action::Decline { reason }, Some(unit)) = (action, actor.unit) {
                         let name = tx.unit_name(unit)?.unwrap_or_default();
                         if let Some(n) = notify::declined(&t, &name, reason) {

@@ -34,3 +34,28 @@ pub fn create(client: ClientId, n: u64, ticket: NewTicket) -> Mutation {
         kind: MutationKind::CreateTicket { ticket },
     }
 }
+
+/// Put `unit` and `group` in the directory of `db` (a push refuses a
+/// submission naming a unit or group that does not exist).
+pub fn directory(
+    db: &minqing_server::Db,
+    group: minqing_protocol::GroupId,
+    unit: minqing_protocol::UnitId,
+) {
+    use minqing_server::store::directory::{NewGroup, NewUnit};
+    db.insert_unit(&NewUnit {
+        id: unit,
+        name_zh: "中国移动海宁分公司",
+        name_en: "China Mobile Haining",
+        kind: "company",
+        key: None,
+    })
+    .expect("unit");
+    db.insert_group(&NewGroup {
+        id: group,
+        name_zh: "街道直通车群",
+        name_en: "Streets direct line",
+        jurisdiction: "haizhou",
+    })
+    .expect("group");
+}
