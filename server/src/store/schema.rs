@@ -5,7 +5,7 @@
 use super::StoreResult;
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 13;
+pub const VERSION: u32 = 14;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -246,6 +246,35 @@ CREATE TABLE login_throttle (
 );
 ";
 
+/// Version 14 (issue 13, the staff console): more listing columns, so the
+/// supervision board and the item list filter, count, search, sort and page
+/// in SQL (`store::listing`): the state, group, town/street, assigned unit,
+/// reporter and co-reporters, item, time of the last event, the searchable
+/// text (text and address), when the earliest running clock turns yellow and
+/// red (`warn_at`, `due_at`, computed with the calendar whenever the ticket
+/// or its `next_due` is written), and the last chase. Filled for existing
+/// tickets by `tickets::backfill`; their clock columns by the scheduler's
+/// next look (open tickets are due at once).
+const V14: &str = "
+ALTER TABLE tickets ADD COLUMN state TEXT;
+ALTER TABLE tickets ADD COLUMN group_id TEXT;
+ALTER TABLE tickets ADD COLUMN jurisdiction TEXT;
+ALTER TABLE tickets ADD COLUMN unit_id TEXT;
+ALTER TABLE tickets ADD COLUMN reporter TEXT;
+ALTER TABLE tickets ADD COLUMN co_reporters TEXT;
+ALTER TABLE tickets ADD COLUMN item TEXT;
+ALTER TABLE tickets ADD COLUMN updated_at INTEGER;
+ALTER TABLE tickets ADD COLUMN search TEXT;
+ALTER TABLE tickets ADD COLUMN warn_at INTEGER;
+ALTER TABLE tickets ADD COLUMN due_at INTEGER;
+ALTER TABLE tickets ADD COLUMN last_chase_at INTEGER;
+ALTER TABLE tickets ADD COLUMN last_chase_level INTEGER;
+CREATE INDEX tickets_by_group ON tickets(group_id, created_at);
+CREATE INDEX tickets_by_unit ON tickets(unit_id, created_at);
+CREATE INDEX tickets_open_by_due ON tickets(due_at) WHERE open = TRUE;
+UPDATE tickets SET next_due = 0 WHERE open = TRUE;
+";
+
 pub fn init(conn: &mut Connection) -> StoreResult<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -312,6 +341,10 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> StoreResult<()> {
     }
     if version < 13 {
         tx.execute_batch(V13)?;
+    }
+    if version < 14 {
+        tx.execute_batch(V14)?;
+        super::sqlite::in_transaction(tx, super::tickets::backfill_listing)?;
     }
     Ok(())
 }

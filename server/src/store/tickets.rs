@@ -4,7 +4,13 @@
 //! (ADR 0003):
 //! - `created_at`: weekly summaries, review queues;
 //! - `open` and `category`: duplicate suggestions;
-//! - `assignment_list`: the items of one 交办清单.
+//! - `assignment_list`: the items of one 交办清单;
+//! - (schema v14, the staff console: `store::listing`) `state`, `group_id`,
+//!   `jurisdiction`, `unit_id`, `reporter`, `co_reporters`, `item`,
+//!   `updated_at`, `search` (text and address, lower-cased), the clock marks
+//!   `warn_at` / `due_at` (when the earliest running clock turns yellow / red;
+//!   from the calendar, so they come with `next_due` in a [`Schedule`]) and
+//!   the last chase.
 //!
 //! Every write takes the next value of the change sequence (`changes.seq`),
 //! which pull cursors count. Callers that write tickets on PostgreSQL hold
@@ -23,17 +29,75 @@ pub(crate) struct Columns {
     pub category: Option<String>,
     pub open: bool,
     pub assignment_list: Option<String>,
+    pub state: String,
+    pub group: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub unit: Option<String>,
+    pub reporter: String,
+    /// Space-separated ids, `None` when there are none.
+    pub co_reporters: Option<String>,
+    pub item: Option<String>,
+    pub updated_at: i64,
+    /// What the list's search looks in: the text and the address, lower-cased.
+    pub search: String,
+    pub last_chase_at: Option<i64>,
+    pub last_chase_level: Option<i64>,
+}
+
+/// A ticket state as stored in the `state` column (its wire name).
+pub fn state_name(s: minqing_protocol::TicketState) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 impl Columns {
     pub(crate) fn of(t: &Ticket) -> Self {
+        let address = t
+            .location
+            .as_ref()
+            .and_then(|l| l.address.as_deref())
+            .unwrap_or("");
+        let last_chase = t.timeline.iter().rev().find_map(|e| match &e.kind {
+            minqing_protocol::EventKind::Chased { chase } => Some((e.at, i64::from(chase.level))),
+            _ => None,
+        });
         Columns {
             created_at: t.created_at,
             category: t.category.clone(),
             open: !t.state.is_terminal(),
             assignment_list: t.assignment_list().map(str::to_owned),
+            state: state_name(t.state),
+            group: t.group.map(|g| g.to_string()),
+            jurisdiction: t.jurisdiction.clone(),
+            unit: t.assigned_unit.map(|u| u.to_string()),
+            reporter: t.reporter.to_string(),
+            co_reporters: (!t.co_reporters.is_empty()).then(|| {
+                t.co_reporters
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+            item: t.item.clone(),
+            updated_at: t.timeline.last().map_or(t.created_at, |e| e.at),
+            search: format!("{}\n{}", t.text, address).to_lowercase(),
+            last_chase_at: last_chase.map(|(at, _)| at),
+            last_chase_level: last_chase.map(|(_, l)| l),
         }
     }
+}
+
+/// When the escalation scheduler must next look at a ticket, and the marks of
+/// its running clocks (`crate::workflow::Workflow::schedule`): when the
+/// earliest turns yellow and when it is due (red). All `None` for a ticket
+/// no clock runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Schedule {
+    pub next_due: Option<i64>,
+    pub warn_at: Option<i64>,
+    pub due_at: Option<i64>,
 }
 
 fn decode(rows: Vec<Row>) -> StoreResult<Vec<Ticket>> {
@@ -67,10 +131,10 @@ pub(crate) fn load_many(tx: &mut dyn Tx, ids: &[String]) -> StoreResult<HashMap<
 }
 
 /// Store `tickets`, each under a new change number, with its listing columns
-/// and when the scheduler must next look at it: two statements per 3,000
-/// tickets. A ticket may appear once.
-pub(crate) fn save_all(tx: &mut dyn Tx, tickets: &[(&Ticket, Option<i64>)]) -> StoreResult<()> {
-    const COLS: usize = 8;
+/// and its [`Schedule`]: two statements per 1,428 tickets. A ticket may
+/// appear once.
+pub(crate) fn save_all(tx: &mut dyn Tx, tickets: &[(&Ticket, Schedule)]) -> StoreResult<()> {
+    const COLS: usize = 21;
     for chunk in tickets.chunks(sql::MAX_ARGS / COLS) {
         let q = format!(
             "INSERT INTO changes (ticket_id) VALUES {} RETURNING seq, ticket_id",
@@ -82,7 +146,7 @@ pub(crate) fn save_all(tx: &mut dyn Tx, tickets: &[(&Ticket, Option<i64>)]) -> S
             seqs.insert(r.get::<String>(1)?, r.get::<i64>(0)?);
         }
         let mut args = Vec::with_capacity(chunk.len() * COLS);
-        for (t, next_due) in chunk {
+        for (t, schedule) in chunk {
             let id = t.id.to_string();
             let seq = seqs.get(&id).copied().ok_or_else(|| {
                 super::StoreError::Schema(format!("no change number for ticket {id}"))
@@ -92,20 +156,43 @@ pub(crate) fn save_all(tx: &mut dyn Tx, tickets: &[(&Ticket, Option<i64>)]) -> S
                 Value::from(id),
                 serde_json::to_string(t)?.into(),
                 seq.into(),
-                (*next_due).into(),
+                schedule.next_due.into(),
                 c.created_at.into(),
                 c.category.into(),
                 c.open.into(),
                 c.assignment_list.into(),
+                c.state.into(),
+                c.group.into(),
+                c.jurisdiction.into(),
+                c.unit.into(),
+                c.reporter.into(),
+                c.co_reporters.into(),
+                c.item.into(),
+                c.updated_at.into(),
+                c.search.into(),
+                schedule.warn_at.into(),
+                schedule.due_at.into(),
+                c.last_chase_at.into(),
+                c.last_chase_level.into(),
             ]);
         }
         let q = format!(
-            "INSERT INTO tickets (id, body, seq, next_due, created_at, category, open, assignment_list)
+            "INSERT INTO tickets (id, body, seq, next_due, created_at, category, open,
+                 assignment_list, state, group_id, jurisdiction, unit_id, reporter,
+                 co_reporters, item, updated_at, search, warn_at, due_at, last_chase_at,
+                 last_chase_level)
              VALUES {}
              ON CONFLICT (id) DO UPDATE SET body = excluded.body, seq = excluded.seq,
                  next_due = excluded.next_due, created_at = excluded.created_at,
                  category = excluded.category, open = excluded.open,
-                 assignment_list = excluded.assignment_list",
+                 assignment_list = excluded.assignment_list, state = excluded.state,
+                 group_id = excluded.group_id, jurisdiction = excluded.jurisdiction,
+                 unit_id = excluded.unit_id, reporter = excluded.reporter,
+                 co_reporters = excluded.co_reporters, item = excluded.item,
+                 updated_at = excluded.updated_at, search = excluded.search,
+                 warn_at = excluded.warn_at, due_at = excluded.due_at,
+                 last_chase_at = excluded.last_chase_at,
+                 last_chase_level = excluded.last_chase_level",
             sql::rows(chunk.len(), COLS)
         );
         tx.execute(&q, &args)?;
@@ -114,16 +201,16 @@ pub(crate) fn save_all(tx: &mut dyn Tx, tickets: &[(&Ticket, Option<i64>)]) -> S
 }
 
 /// Store one ticket (see [`save_all`]).
-pub(crate) fn save(tx: &mut dyn Tx, t: &Ticket, next_due: Option<i64>) -> StoreResult<()> {
-    save_all(tx, &[(t, next_due)])
+pub(crate) fn save(tx: &mut dyn Tx, t: &Ticket, schedule: Schedule) -> StoreResult<()> {
+    save_all(tx, &[(t, schedule)])
 }
 
-/// When the scheduler must next look at ticket `id` (no new change number:
-/// nothing a device sees changed).
-pub(crate) fn set_next_due(tx: &mut dyn Tx, id: &str, due: Option<i64>) -> StoreResult<()> {
+/// When the scheduler must next look at ticket `id`, and its clock marks (no
+/// new change number: nothing a device sees changed).
+pub(crate) fn set_next_due(tx: &mut dyn Tx, id: &str, schedule: Schedule) -> StoreResult<()> {
     tx.execute(
-        "UPDATE tickets SET next_due = ?2 WHERE id = ?1",
-        args![id, due],
+        "UPDATE tickets SET next_due = ?2, warn_at = ?3, due_at = ?4 WHERE id = ?1",
+        args![id, schedule.next_due, schedule.warn_at, schedule.due_at],
     )?;
     Ok(())
 }
@@ -142,6 +229,45 @@ pub(crate) fn backfill(tx: &mut dyn Tx) -> StoreResult<()> {
             "UPDATE tickets SET created_at = ?2, category = ?3, open = ?4, assignment_list = ?5
              WHERE id = ?1",
             args![id, c.created_at, c.category, c.open, c.assignment_list],
+        )?;
+    }
+    Ok(())
+}
+
+/// Fill every listing column of schema v14 from each body that decodes (the
+/// upgrade to v14). The clock marks stay empty until the scheduler's next look
+/// (the upgrade makes every open ticket due).
+pub(crate) fn backfill_listing(tx: &mut dyn Tx) -> StoreResult<()> {
+    for r in tx.query("SELECT id, body FROM tickets", &[])? {
+        let (id, body) = (r.get::<String>(0)?, r.get::<String>(1)?);
+        let Ok(t) = serde_json::from_str::<Ticket>(&body) else {
+            continue;
+        };
+        let c = Columns::of(&t);
+        tx.execute(
+            "UPDATE tickets SET created_at = ?2, category = ?3, open = ?4, assignment_list = ?5,
+                    state = ?6, group_id = ?7, jurisdiction = ?8, unit_id = ?9, reporter = ?10,
+                    co_reporters = ?11, item = ?12, updated_at = ?13, search = ?14,
+                    last_chase_at = ?15, last_chase_level = ?16
+             WHERE id = ?1",
+            args![
+                id,
+                c.created_at,
+                c.category,
+                c.open,
+                c.assignment_list,
+                c.state,
+                c.group,
+                c.jurisdiction,
+                c.unit,
+                c.reporter,
+                c.co_reporters,
+                c.item,
+                c.updated_at,
+                c.search,
+                c.last_chase_at,
+                c.last_chase_level
+            ],
         )?;
     }
     Ok(())

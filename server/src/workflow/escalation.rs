@@ -64,6 +64,15 @@ pub fn next_due_after(t: &Ticket, wf: &Workflow, now: i64) -> Option<i64> {
     wf.next_due(t).map(|d| d.max(now + 1))
 }
 
+/// What to store with `t` after a pass looked at it: [`next_due_after`] and
+/// the clock marks.
+fn schedule_after(t: &Ticket, wf: &Workflow, now: i64) -> tickets::Schedule {
+    tickets::Schedule {
+        next_due: next_due_after(t, wf, now),
+        ..wf.schedule(t)
+    }
+}
+
 /// One pass over everything due by `now`.
 pub fn run_once(db: &Db, now: i64) -> Result<PassReport, StoreError> {
     run_pass(db, now, &|| false)
@@ -131,7 +140,7 @@ fn escalate(tx: &mut dyn Tx, ids: &[String], now: i64, wf: &Workflow) -> Result<
             continue;
         };
         let chases = chase(&mut t, wf, now);
-        let due = next_due_after(&t, wf, now);
+        let due = schedule_after(&t, wf, now);
         if chases.is_empty() {
             tickets::set_next_due(tx, id, due)?;
             continue;

@@ -107,4 +107,16 @@ impl Workflow {
     pub fn next_due(&self, t: &Ticket) -> Option<i64> {
         minqing_protocol::clocks::next_due(t, &self.calendar, &self.policy)
     }
+
+    /// What is stored with `t` besides its body: [`Workflow::next_due`] and
+    /// when its earliest running clock turns yellow and red (the console's
+    /// board counts colours from these; `crate::store::listing`).
+    pub fn schedule(&self, t: &Ticket) -> crate::store::tickets::Schedule {
+        let clocks = minqing_protocol::clocks::running_clocks(t, &self.calendar, &self.policy);
+        crate::store::tickets::Schedule {
+            next_due: self.next_due(t),
+            warn_at: clocks.iter().map(|c| c.warn_at).min(),
+            due_at: clocks.iter().map(|c| c.due_at).min(),
+        }
+    }
 }

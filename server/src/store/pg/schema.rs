@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 13;
+pub const VERSION: i32 = 14;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -230,6 +230,27 @@ CREATE TABLE login_throttle (
 );
 ";
 
+/// Version 14: the console's listing columns (see the SQLite schema).
+const V14: &str = "
+ALTER TABLE tickets ADD COLUMN state TEXT;
+ALTER TABLE tickets ADD COLUMN group_id TEXT;
+ALTER TABLE tickets ADD COLUMN jurisdiction TEXT;
+ALTER TABLE tickets ADD COLUMN unit_id TEXT;
+ALTER TABLE tickets ADD COLUMN reporter TEXT;
+ALTER TABLE tickets ADD COLUMN co_reporters TEXT;
+ALTER TABLE tickets ADD COLUMN item TEXT;
+ALTER TABLE tickets ADD COLUMN updated_at BIGINT;
+ALTER TABLE tickets ADD COLUMN search TEXT;
+ALTER TABLE tickets ADD COLUMN warn_at BIGINT;
+ALTER TABLE tickets ADD COLUMN due_at BIGINT;
+ALTER TABLE tickets ADD COLUMN last_chase_at BIGINT;
+ALTER TABLE tickets ADD COLUMN last_chase_level BIGINT;
+CREATE INDEX tickets_by_group ON tickets(group_id, created_at);
+CREATE INDEX tickets_by_unit ON tickets(unit_id, created_at);
+CREATE INDEX tickets_open_by_due ON tickets(due_at) WHERE open;
+UPDATE tickets SET next_due = 0 WHERE open;
+";
+
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
 /// older, refuse it when newer.
 pub fn init(client: &mut Client) -> Result<(), StoreError> {
@@ -312,6 +333,11 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     if version < 13 {
         tx.batch_execute(V13)?;
+    }
+    if version < 14 {
+        tx.batch_execute(V14)?;
+        let mut cache = std::collections::HashMap::new();
+        super::super::tickets::backfill_listing(&mut super::PgTx::raw(tx, &mut cache))?;
     }
     Ok(())
 }
