@@ -129,6 +129,9 @@ class HomeActivity : Screen(), HomeListener, SyncListener, InboxListener {
         adapter.notifyDataSetChanged()
     }
 
+    /** The tabs the core gave, in order. */
+    fun tabsShown(): List<HomeTab> = tabs.map { it.tab }
+
     /** The rows of the selected tab, as the adapter shows them. */
     fun shown(): List<TicketRow> = rows[selected].orEmpty()
 

@@ -33,7 +33,9 @@ class Shell(
         private set
 
     private var loop: SyncHandle? = null
-    private var network: ConnectivityManager.NetworkCallback? = null
+    /** The connectivity callback this phone registered (tests call it as the system would). */
+    var network: ConnectivityManager.NetworkCallback? = null
+        private set
     private var inbox: Subscription? = null
     private var started = false
     val notifier = Notifier(this)

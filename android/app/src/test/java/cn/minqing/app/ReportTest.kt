@@ -137,7 +137,7 @@ class ReportTest {
         assertEquals("水月亭路多个窨井盖松动", again.textField.text.toString())
         assertEquals(1, again.draft?.photos?.size)
         assertEquals(LocationSource.DEVICE_FIX, again.draft?.location?.source)
-        screenshot(again, "report")
+        screenshot(again, "report-recreated")
 
         // Process death while the camera runs: only the saved state and the store remain.
         again.buttonLabelled("拍照").performClick()

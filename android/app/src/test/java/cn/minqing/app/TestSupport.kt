@@ -33,7 +33,8 @@ import javax.crypto.SecretKey
 class TestApp : MinqingApp() {
     override fun newShell(): Shell = phone("first")
 
-    fun phone(name: String): Shell = Shell(this, File(filesDir, name), testKeys(File(filesDir, "$name.key")), listOf())
+    fun phone(name: String, push: List<PushProvider> = listOf()): Shell =
+        Shell(this, File(filesDir, name), testKeys(File(filesDir, "$name.key")), push)
 
     companion object {
         /** No AndroidKeyStore on the JVM: the same wrapping code with an AES key made here. */
@@ -42,12 +43,20 @@ class TestApp : MinqingApp() {
     }
 }
 
+/** A push channel as a flavour would bring one (HMS here): hands out a token at once. */
+class TestPush(private val token: String) : PushProvider {
+    override val vendor = cn.minqing.core.PushProvider.HMS
+    override fun isAvailable(context: android.content.Context) = true
+    override fun register(context: android.content.Context, onToken: (String) -> Unit) = onToken(token)
+}
+
 object Env {
     val fixtures = File(System.getProperty("minqing.fixtures") ?: "target/fixtures")
     val serverUrl: String? = System.getProperty("minqing.server.url")?.takeIf { it.isNotEmpty() }
     val serverData = File(System.getProperty("minqing.server.data") ?: ".")
     val deputyPhone: String = System.getProperty("minqing.phone.deputy") ?: ""
     val contactPhone: String = System.getProperty("minqing.phone.contact") ?: ""
+    val coordinatorPhone: String = System.getProperty("minqing.phone.coordinator") ?: ""
     val screenshots: File? = System.getProperty("minqing.screenshots")?.takeIf { it.isNotEmpty() }?.let { File(it) }
 
     /** The newest code texted to `phone`, from the dev SMS gateway's log. */
@@ -157,10 +166,14 @@ fun pullDown(v: View) {
 /** Draw an activity's window (or any view) as the phone would, 1080 px wide, into docs/android/NAME.png. */
 fun screenshot(activity: Activity, name: String) = screenshot(activity.window.decorView, name)
 
+/** [height] 0: as tall as the content (a whole scrolling page). */
 fun screenshot(root: View, name: String, width: Int = 1080, height: Int = 2160) {
     val dir = Env.screenshots ?: return
     dir.mkdirs()
-    root.measure(View.MeasureSpec.makeMeasureSpec(width, View.MeasureSpec.EXACTLY), View.MeasureSpec.makeMeasureSpec(height, View.MeasureSpec.EXACTLY))
+    val hSpec = if (height > 0) View.MeasureSpec.makeMeasureSpec(height, View.MeasureSpec.EXACTLY)
+    else View.MeasureSpec.makeMeasureSpec(0, View.MeasureSpec.UNSPECIFIED)
+    root.measure(View.MeasureSpec.makeMeasureSpec(width, View.MeasureSpec.EXACTLY), hSpec)
+    val height = if (height > 0) height else root.measuredHeight
     root.layout(0, 0, width, height)
     val bmp = Bitmap.createBitmap(width, height, Bitmap.Config.ARGB_8888)
     bmp.eraseColor(android.graphics.Color.WHITE)
