@@ -448,12 +448,28 @@ impl AccountService {
         self.e.account_in().map_err(|e| self.e.public(e))
     }
 
-    /// End this device's session. Unsent items stay queued for the next login.
+    /// End this device's session: the tokens and the account go from the
+    /// phone at once (`current()` is `None` after), online or not; telling
+    /// the server is best effort. Unsent items stay queued for the next login.
     pub async fn logout(&self) -> Result<(), MinqingError> {
-        let api = self.e.api().map_err(|e| self.e.net_public(e))?;
-        let r = api.logout().await.map_err(|e| self.e.net_public(e));
+        let told = match self.e.api() {
+            Ok(api) => api.logout().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = told {
+            tracing::info!(error = %e, "logout: the server was not told");
+        }
+        self.e
+            .store
+            .write(|tx| {
+                for k in ["access_token", "refresh_token", "me"] {
+                    tx.execute("DELETE FROM meta WHERE key = ?1", [k])?;
+                }
+                Ok(())
+            })
+            .map_err(|e| self.e.public(e))?;
         self.e.notify(&[Change::Account]);
-        r
+        Ok(())
     }
 
     /// Keep the push token the platform gave (HMS, MiPush, APNs …). It is

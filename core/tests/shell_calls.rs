@@ -78,3 +78,40 @@ fn only_deputies_get_the_report_button() {
         assert_eq!(account.can_report, can, "{role:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_forgets_the_account_even_offline() {
+    let dir = tempfile::tempdir().expect("dir");
+    let core = open(dir.path());
+    core.sync()
+        .set_server("http://127.0.0.1:9".into())
+        .expect("url");
+    let me = Me {
+        user: UserId::new(),
+        name: "陆靖英".into(),
+        role: Role::CityDeputy,
+        unit: None,
+        groups: vec![],
+        jurisdiction: None,
+    };
+    core.store()
+        .write(|tx| {
+            meta_set(tx, "me", &serde_json::to_string(&me).expect("json"))?;
+            minqing_core::store::meta_set_sealed(tx, "access_token", "token")
+        })
+        .expect("me");
+    let draft = core.drafts().create().expect("draft");
+    core.drafts()
+        .set_text(draft.id.clone(), "路灯不亮".into())
+        .expect("text");
+    core.drafts().submit(draft.id).expect("submit");
+    assert!(core.account().current().expect("account").is_some());
+
+    core.account().logout().await.expect("logout offline");
+    assert!(core.account().current().expect("account").is_none());
+    assert_eq!(
+        core.sync().outbox().expect("queue").len(),
+        1,
+        "the queue stays"
+    );
+}
