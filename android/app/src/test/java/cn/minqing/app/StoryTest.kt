@@ -16,6 +16,7 @@ import cn.minqing.core.SyncBadge
 import cn.minqing.core.TicketState
 import org.junit.After
 import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
@@ -270,6 +271,16 @@ class StoryTest {
         pullDown(deputyHome.pull)
         waitFor("refreshed") { !deputyHome.pull.refreshing }
         screenshot(deputyHome, "home-deputy")
+
+        // Settings, then logging out.
+        deputyHome.buttonLabelled("设置").performClick()
+        val settings = Robolectric.buildActivity(SettingsActivity::class.java, shadowOf(deputyHome).nextStartedActivity).setup().get()
+        assertTrue(settings.shows("陆靖英"))
+        screenshot(settings, "settings")
+        settings.buttonLabelled("退出登录").performClick()
+        waitFor("logged out") { settings.isFinishing }
+        assertEquals(LoginActivity::class.java.name, shadowOf(settings).nextStartedActivity.component?.className)
+        assertFalse(deputy.loggedIn())
 
         // The coordinator's inbox: the decline notice, read once opened.
         use(coordinator)
