@@ -3,7 +3,8 @@
 # then runs formatting and lint checks, the Rust tests (unit, property, crash
 # safety; storage tests on SQLite and on a local PostgreSQL from scripts/pg.sh;
 # the photo store on an S3-compatible server, moto)
-# and the JUnit tests of the generated Kotlin bindings on the JVM.
+# the JUnit tests of the generated Kotlin bindings on the JVM, and the Android
+# app's Robolectric tests.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -28,3 +29,5 @@ echo "== cargo test"
 cargo test --workspace
 echo "== Kotlin bindings on the JVM"
 bindings/test-jvm.sh
+echo "== Android app on Robolectric (JVM, real core and server)"
+android/test.sh
