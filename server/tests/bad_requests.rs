@@ -24,14 +24,36 @@ fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-fn meta(photo: PhotoId, sha: &str, filetype: &str) -> String {
+fn meta(photo: PhotoId, ticket: TicketId, sha: &str, filetype: &str) -> String {
     format!(
         "photo_id {},ticket_id {},sha256 {},filetype {}",
         b64(&photo.to_string()),
-        b64(&TicketId::new().to_string()),
+        b64(&ticket.to_string()),
         b64(sha),
         b64(filetype)
     )
+}
+
+/// A ticket `t` filed, for its photos (an upload must name a ticket its
+/// uploader may attach to).
+async fn filed(s: &TestServer, t: &SessionTokens) -> TicketId {
+    let client = ClientId::new();
+    let nt = minqing_protocol::NewTicket {
+        photo_count: 1,
+        ..support::tickets::new("窨井盖松动")
+    };
+    let id = nt.id;
+    let r = s
+        .req(Method::POST, "/v1/sync/push", Some(&t.access_token))
+        .json(&serde_json::json!({
+            "client_id": client,
+            "mutations": [support::tickets::create(client, 1, nt)],
+        }))
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(r.status(), 200);
+    id
 }
 
 /// A finished photo's bytes as the server gives them back (200 required).
@@ -137,7 +159,12 @@ async fn malformed_oversize_and_mistyped_bodies() {
         .header("upload-length", "1000")
         .header(
             "upload-metadata",
-            meta(PhotoId::new(), &"a".repeat(64), "image/heic"),
+            meta(
+                PhotoId::new(),
+                TicketId::new(),
+                &"a".repeat(64),
+                "image/heic",
+            ),
         )
         .send()
         .await
@@ -150,7 +177,12 @@ async fn malformed_oversize_and_mistyped_bodies() {
         .header("upload-length", (64u64 * 1024 * 1024).to_string())
         .header(
             "upload-metadata",
-            meta(PhotoId::new(), &"a".repeat(64), "image/jpeg"),
+            meta(
+                PhotoId::new(),
+                TicketId::new(),
+                &"a".repeat(64),
+                "image/jpeg",
+            ),
         )
         .send()
         .await
@@ -406,12 +438,13 @@ async fn staff_password_login() {
 async fn broken_uploads_are_refused_and_keep_nothing() {
     let s = start().await;
     let t = s.login("陆靖英").await;
-    let bytes = minqing_capture::testsupport::photo_jpeg(64, 64);
+    let ticket = filed(&s, &t).await;
+    let bytes = minqing_capture::testsupport::rendition_jpeg(64, 64);
     let sha = hex::encode(Sha256::digest(&bytes));
     let create = |photo: PhotoId, sha: String, len: usize| {
         tus(&s, Method::POST, "/v1/uploads", &t)
             .header("upload-length", len.to_string())
-            .header("upload-metadata", meta(photo, &sha, "image/jpeg"))
+            .header("upload-metadata", meta(photo, ticket, &sha, "image/jpeg"))
             .send()
     };
     let patch = |url: String, offset: usize, body: Vec<u8>, sum: Option<String>| {
@@ -516,9 +549,10 @@ async fn broken_uploads_are_refused_and_keep_nothing() {
         201
     );
     let other = s.login("王建国").await;
+    let theirs = filed(&s, &other).await;
     let r = tus(&s, Method::POST, "/v1/uploads", &other)
         .header("upload-length", bytes.len().to_string())
-        .header("upload-metadata", meta(photo, &sha, "image/jpeg"))
+        .header("upload-metadata", meta(photo, theirs, &sha, "image/jpeg"))
         .send()
         .await
         .expect("r");
@@ -530,12 +564,13 @@ async fn broken_uploads_are_refused_and_keep_nothing() {
 async fn creation_with_upload() {
     let s = start().await;
     let t = s.login("陆靖英").await;
-    let bytes = minqing_capture::testsupport::photo_jpeg(64, 64);
+    let ticket = filed(&s, &t).await;
+    let bytes = minqing_capture::testsupport::rendition_jpeg(64, 64);
     let sha = hex::encode(Sha256::digest(&bytes));
     let create_with = |photo: PhotoId, body: Vec<u8>| {
         tus(&s, Method::POST, "/v1/uploads", &t)
             .header("upload-length", bytes.len().to_string())
-            .header("upload-metadata", meta(photo, &sha, "image/jpeg"))
+            .header("upload-metadata", meta(photo, ticket, &sha, "image/jpeg"))
             .header("content-type", "application/offset+octet-stream")
             .body(body)
             .send()
@@ -607,12 +642,13 @@ async fn creation_with_upload() {
 async fn bytes_not_held_are_not_promised() {
     let s = start().await;
     let t = s.login("陆靖英").await;
-    let bytes = minqing_capture::testsupport::photo_jpeg(64, 64);
+    let ticket = filed(&s, &t).await;
+    let bytes = minqing_capture::testsupport::rendition_jpeg(64, 64);
     let sha = hex::encode(Sha256::digest(&bytes));
     let photo = PhotoId::new();
     let r = tus(&s, Method::POST, "/v1/uploads", &t)
         .header("upload-length", bytes.len().to_string())
-        .header("upload-metadata", meta(photo, &sha, "image/jpeg"))
+        .header("upload-metadata", meta(photo, ticket, &sha, "image/jpeg"))
         .send()
         .await
         .expect("r");
@@ -629,9 +665,23 @@ async fn bytes_not_held_are_not_promised() {
     assert_eq!(r.headers()["upload-offset"], half.to_string().as_str());
 
     let id = url.rsplit('/').next().expect("id");
-    std::fs::remove_file(s.data_dir.join("uploads").join(format!("{id}.part")))
-        .expect("the part file is where the server keeps it");
+    let part = s.data_dir.join("uploads").join(format!("{id}.part"));
+    // The half is also shared with other server processes, as a segment in
+    // the photo store: a process without the part file rebuilds it from
+    // there and vouches for it.
+    let segments = s.data_dir.join("photos").join("uploads").join(id);
+    assert!(segments.is_dir(), "the kept half was shared");
+    std::fs::remove_file(&part).expect("the part file is where the server keeps it");
+    let r = tus(&s, Method::HEAD, &url, &t).send().await.expect("r");
+    assert_eq!(r.headers()["upload-offset"], half.to_string().as_str());
+    assert_eq!(
+        std::fs::read(&part).expect("rebuilt from the segment"),
+        &bytes[..half]
+    );
 
+    // Neither the part file nor a segment: nothing is promised.
+    std::fs::remove_file(&part).expect("part file");
+    std::fs::remove_dir_all(&segments).expect("segments");
     let r = tus(&s, Method::HEAD, &url, &t).send().await.expect("r");
     assert_eq!(r.headers()["upload-offset"], "0");
     let r = patch(half, bytes[half..].to_vec()).await.expect("r");
