@@ -56,6 +56,44 @@ pub fn can_see(actor: &Actor, t: &Ticket) -> bool {
     }
 }
 
+/// The tickets `actor` may see, as the listing queries (`crate::store::listing`:
+/// the console's board, item list and export) select them by their listing
+/// columns: [`can_see`] restated, case by case. The two are held equal by
+/// `server/tests/console.rs` (every demo person × every ticket, both
+/// databases), and the item view checks [`can_see`] on what it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// City staff and admins: everything.
+    All,
+    /// Coordinators and town staff: tickets of these groups.
+    Groups(Vec<String>),
+    /// Unit contacts and heads: tickets assigned to `unit`, and the claim
+    /// pool of `pool_groups`.
+    Unit {
+        unit: Option<String>,
+        pool_groups: Vec<String>,
+    },
+    /// Deputies: tickets they report or co-report, and their groups'.
+    Deputy { user: String, groups: Vec<String> },
+}
+
+/// [`can_see`] as a [`Scope`].
+pub fn scope(actor: &Actor) -> Scope {
+    let groups = || actor.groups.iter().map(ToString::to_string).collect();
+    match actor.role {
+        Role::CityDeputy | Role::TownDeputy => Scope::Deputy {
+            user: actor.user.to_string(),
+            groups: groups(),
+        },
+        Role::UnitContact | Role::UnitHead => Scope::Unit {
+            unit: actor.unit.map(|u| u.to_string()),
+            pool_groups: groups(),
+        },
+        Role::Coordinator | Role::TownStaff => Scope::Groups(groups()),
+        Role::CityStaff | Role::Admin => Scope::All,
+    }
+}
+
 /// May `actor` see the constituent's contact on `t`? (module docs)
 pub fn can_see_contact(actor: &Actor, t: &Ticket) -> bool {
     if !can_see(actor, t) {
