@@ -301,7 +301,7 @@ fn workflow_verbs_take_an_item_to_closed() {
     let why = refused(&minqing(&deputy, &url, &["rate", &id, "--stars", "4"]));
     assert!(why.contains("不能执行"), "{why}");
     let why = refused(&minqing(&deputy, &url, &["confirm", &id, "--rating", "9"]));
-    assert!(why.contains("rating"), "{why}");
+    assert!(why.contains("评分") && why.contains("1 到 5"), "{why}");
 
     run(&deputy, &["confirm", &id, "--rating", "4"]);
     run(&deputy, &["sync"]);
