@@ -35,9 +35,6 @@ struct Common {
     /// On SIGTERM/SIGINT, how many seconds requests in flight get to finish.
     #[arg(long, env = "MINQING_SHUTDOWN_GRACE_SECS")]
     shutdown_grace_secs: Option<u64>,
-    /// The web console's built files (`console/dist` by default).
-    #[arg(long, env = "MINQING_CONSOLE_DIR")]
-    console_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -81,15 +78,6 @@ fn load(common: &Common) -> Result<Config, String> {
     }
     if let Some(g) = common.shutdown_grace_secs {
         config.shutdown_grace_secs = g;
-    }
-    if let Some(d) = &common.console_dir {
-        config.console_dir = Some(d.clone());
-    }
-    // The server secret only from the environment (a flag would show in `ps`).
-    if let Ok(secret) = std::env::var("MINQING_SERVER_SECRET") {
-        if !secret.trim().is_empty() {
-            config.server_secret = Some(crate::app::SecretText(secret));
-        }
     }
     Ok(config)
 }

@@ -18,11 +18,9 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
-pub mod console;
 pub mod error;
 pub mod events;
 pub mod extract;
-pub mod headers;
 pub mod items;
 pub mod photos;
 pub mod reference;
@@ -59,13 +57,6 @@ pub struct Limits {
     pub max_photo_bytes: u64,
     /// How long an unfinished upload is kept.
     pub upload_ttl_ms: i64,
-    /// How long a finished upload waits for its `attach_photo` before it is
-    /// removed (photo and record).
-    pub unattached_ttl_ms: i64,
-    /// Uploads one user may hold not yet attached (unfinished or finished) …
-    pub max_open_uploads: u64,
-    /// … and their bytes (declared lengths) in all.
-    pub max_open_upload_bytes: u64,
 }
 
 impl Default for Limits {
@@ -74,9 +65,6 @@ impl Default for Limits {
             max_json_bytes: 2 * 1024 * 1024,
             max_photo_bytes: 20 * 1024 * 1024,
             upload_ttl_ms: 24 * 3600 * 1000,
-            unattached_ttl_ms: 30 * 24 * 3600 * 1000,
-            max_open_uploads: 200,
-            max_open_upload_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -98,10 +86,6 @@ pub struct AppState {
     /// Requests in flight, and the end of the SSE streams, for a graceful
     /// shutdown (`crate::app::Server::run_until`).
     pub shutdown: crate::shutdown::Shutdown,
-    /// Login throttling and the bound on password hashing (`crate::throttle`).
-    pub throttle: Arc<crate::throttle::Throttle>,
-    /// The web console: where its files are, how long its sessions live.
-    pub console: Arc<console::Console>,
 }
 
 impl AppState {
@@ -204,7 +188,6 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(photos::router())
         .merge(items::router())
-        .merge(console::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_oversize,
@@ -219,9 +202,7 @@ pub fn router(state: AppState) -> Router {
             in_flight,
         ))
         .with_state(state)
-        // Outermost last: the id is set, then the span opened with it; the
-        // security headers go on every answer, whoever made it.
-        .layer(middleware::from_fn(headers::security_headers))
+        // Outermost last: the id is set, then the span opened with it.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

@@ -15,7 +15,6 @@
 //! Each submodule owns one concern's tables: [`tickets`] (ticket rows, change
 //! numbers, listing columns), [`clients`] (devices' mutation records),
 //! [`directory`] (users, units, groups), [`auth`] (SMS codes and sessions),
-//! [`throttle`] (wrong login tries per account and address, lockouts),
 //! [`uploads`] (tus upload records), [`review`] (weekly summaries, reference
 //! files, the inbox). The rules that use them — applying a push, pulling,
 //! escalating — live in `crate::service` and `crate::workflow`. All methods are
@@ -32,7 +31,6 @@ pub mod review;
 mod schema;
 pub mod sql;
 mod sqlite;
-pub mod throttle;
 pub mod tickets;
 pub mod uploads;
 
