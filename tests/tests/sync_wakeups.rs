@@ -175,15 +175,16 @@ async fn nothing_is_sent_inside_retry_after_whatever_the_device_does() {
         first.at - t0
     );
     assert!(!first.refused);
-    let held: Vec<String> = deputy
-        .tickets()
-        .list()
-        .expect("list")
-        .into_iter()
-        .map(|t| t.text)
-        .collect();
-    for text in ["红绿灯绿灯时间太短", "燃气警示桩突出路面", "方便桥路灯不亮"]
-    {
-        assert!(held.iter().any(|t| t == text), "{text} missing: {held:?}");
-    }
+    // The pass that sent them pulls too (the other deputy's report with them);
+    // the queue drains before the pull ends, so wait for the list.
+    let texts = ["红绿灯绿灯时间太短", "燃气警示桩突出路面", "方便桥路灯不亮"];
+    wait_for("all three on the phone", Duration::from_secs(10), || {
+        let held: Vec<String> = deputy
+            .tickets()
+            .list()
+            .map(|l| l.into_iter().map(|t| t.text).collect())
+            .unwrap_or_default();
+        texts.iter().all(|text| held.iter().any(|t| t == text))
+    })
+    .await;
 }
