@@ -294,9 +294,16 @@ pub fn fit_ref(src: &Rgb, long: u32) -> Result<Rgb, CaptureError> {
         });
     }
     let (dw, dh) = target_dims(src.w, src.h, long);
-    let from = fast_image_resize::images::ImageRef::new(src.w, src.h, &src.data, PixelType::U8x3)
+    // The resizer is built for RGBA only (capture/Cargo.toml): pad each pixel
+    // with an opaque alpha, resize, drop it again.
+    let rgba: Vec<u8> = src
+        .data
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
+    let from = fast_image_resize::images::ImageRef::new(src.w, src.h, &rgba, PixelType::U8x4)
         .map_err(|_| corrupt("the rendition could not be made"))?;
-    let mut to = Image::new(dw, dh, PixelType::U8x3);
+    let mut to = Image::new(dw, dh, PixelType::U8x4);
     Resizer::new()
         .resize(
             &from,
@@ -304,10 +311,15 @@ pub fn fit_ref(src: &Rgb, long: u32) -> Result<Rgb, CaptureError> {
             &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)),
         )
         .map_err(|_| corrupt("the rendition could not be made"))?;
+    let data = to
+        .buffer()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
     Ok(Rgb {
         w: dw,
         h: dh,
-        data: to.into_vec(),
+        data,
     })
 }
 
