@@ -27,15 +27,18 @@ use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::http::{router, AppState, Limits};
 use crate::pokes::Pokes;
+use crate::secret::ServerSecret;
+use crate::serve::ConnLimits;
 use crate::shutdown::Shutdown;
 use crate::sms::FileGateway;
 use crate::store::{now_ms, Db, DB_FILE};
+use crate::throttle::{HashGate, Throttle, ThrottleConfig};
 use crate::uploads::Uploads;
 use crate::workflow::escalation;
 use crate::workflow::reference::{uncovered_years, Reference};
 use minqing_protocol::duplicates::DuplicateRule;
 use serde::Deserialize;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -75,6 +78,42 @@ pub struct Config {
     /// On SIGTERM/SIGINT, how long requests in flight may take to finish
     /// before they are cut (see "Shutting down" above).
     pub shutdown_grace_secs: u64,
+    /// How long a connection gets, from when it opens or finished its last
+    /// answer, to deliver a complete request head; then it is closed. Bounds
+    /// idle keep-alive connections and slowly sent headers alike (`crate::serve`).
+    pub header_read_timeout_secs: u64,
+    /// Open connections at most; at the cap the server stops accepting until
+    /// one closes. Keep it below the process's file descriptor limit.
+    pub max_connections: usize,
+    /// Password hashings (argon2id, ~19 MiB each) at once; 0: one per core.
+    pub password_hash_concurrency: usize,
+    /// Password logins waiting for a hashing slot at most; beyond, 503.
+    pub password_hash_queue: usize,
+    /// Addresses of reverse proxies in front of the server: only a request
+    /// from one of them has its client taken from `X-Forwarded-For`;
+    /// otherwise the client is the socket's peer. Empty by default.
+    pub trusted_proxies: Vec<String>,
+    /// The file holding the server secret (the key under which codes and
+    /// tokens are stored; `crate::secret`). Default `<data_dir>/server.key`,
+    /// created 0600 on first start.
+    pub server_secret_file: Option<PathBuf>,
+    /// The server secret itself (hex, 32 bytes or more), instead of the file;
+    /// from `MINQING_SERVER_SECRET`. Every process sharing a database needs
+    /// the same one.
+    pub server_secret: Option<SecretText>,
+    /// Login throttling (`[throttle]`; `crate::throttle::ThrottleConfig`).
+    pub throttle: ThrottleConfig,
+}
+
+/// A secret in the configuration: never printed.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(…)")
+    }
 }
 
 impl Default for Config {
@@ -95,6 +134,14 @@ impl Default for Config {
             duplicate_radius_m: DuplicateRule::default().radius_m,
             duplicate_window_days: DuplicateRule::default().window_days,
             shutdown_grace_secs: 10,
+            header_read_timeout_secs: 30,
+            max_connections: 4096,
+            password_hash_concurrency: 0,
+            password_hash_queue: 16,
+            trusted_proxies: Vec::new(),
+            server_secret_file: None,
+            server_secret: None,
+            throttle: ThrottleConfig::default(),
         }
     }
 }
@@ -113,6 +160,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Workflow(#[from] crate::workflow::WorkflowError),
+    #[error("{0}")]
+    Secret(#[from] crate::secret::SecretError),
 }
 
 /// The photo store, and its root when it is a local directory (to fsync).
@@ -162,6 +211,7 @@ pub struct Server {
     state: AppState,
     escalation_every: Duration,
     grace: Duration,
+    conn_limits: ConnLimits,
 }
 
 impl Server {
@@ -186,6 +236,25 @@ impl Server {
                 )))
             }
         };
+        // The key of codes and tokens, from outside the database; the
+        // database remembers which one it was used with.
+        let secret = match &config.server_secret {
+            Some(text) => ServerSecret::from_hex(&text.0)?,
+            None => ServerSecret::load_or_create(
+                &config
+                    .server_secret_file
+                    .clone()
+                    .unwrap_or_else(|| config.data_dir.join("server.key")),
+            )?,
+        };
+        let trusted_proxies = config
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<std::net::IpAddr>()
+                    .map_err(|e| StartError::Config(format!("trusted_proxies: {p:?}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         // The configured reference files, with what an admin stored on top.
         let defaults = Reference::configured(
             config.taxonomy_file.as_deref(),
@@ -194,7 +263,17 @@ impl Server {
         )?;
         let (db, wf) = {
             let defaults = defaults.clone();
+            let check = secret.check_value();
             tokio::task::spawn_blocking(move || {
+                if !db.check_secret(&check)? {
+                    return Err(StartError::Config(
+                        "this database was used with another server secret: tokens and codes \
+                         would not be recognised. Give every server process the same secret \
+                         (MINQING_SERVER_SECRET or server_secret_file); to rotate it, see \
+                         docs/security.md"
+                            .into(),
+                    ));
+                }
                 let wf = defaults.with(db.reference_data()?).build()?;
                 db.set_workflow(wf.clone())?;
                 Ok::<_, StartError>((db, wf))
@@ -229,7 +308,7 @@ impl Server {
         }
         let state = AppState {
             db,
-            auth: Arc::new(Auth::new(Box::new(gateway))),
+            auth: Arc::new(Auth::new(Box::new(gateway), secret)),
             uploads: Arc::new(uploads),
             pokes,
             limits: Limits {
@@ -244,6 +323,11 @@ impl Server {
                 window_days: config.duplicate_window_days,
             },
             shutdown: Shutdown::new(),
+            throttle: Arc::new(Throttle::new(
+                &config.throttle,
+                trusted_proxies,
+                HashGate::new(config.password_hash_concurrency, config.password_hash_queue),
+            )),
         };
         let listener = tokio::net::TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;
@@ -253,6 +337,10 @@ impl Server {
             state,
             escalation_every: Duration::from_secs(config.escalation_interval_secs.max(1)),
             grace: Duration::from_secs(config.shutdown_grace_secs),
+            conn_limits: ConnLimits {
+                header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
+                max_connections: config.max_connections,
+            },
         })
     }
 
@@ -288,13 +376,14 @@ impl Server {
             move || pokes.poke(),
         );
         let (stop_accepting, accepting) = tokio::sync::oneshot::channel::<()>();
-        let mut serving = tokio::spawn(
-            axum::serve(self.listener, router(state.clone()))
-                .with_graceful_shutdown(async move {
-                    let _ = accepting.await;
-                })
-                .into_future(),
-        );
+        let mut serving = tokio::spawn(crate::serve::serve(
+            self.listener,
+            router(state.clone()),
+            self.conn_limits,
+            async move {
+                let _ = accepting.await;
+            },
+        ));
         tokio::select! {
             served = &mut serving => {
                 // The accept loop ended by itself: nothing to drain.
@@ -373,7 +462,8 @@ impl Server {
 /// see their end and close (beyond the grace period if that is already over).
 const CLOSE_STREAMS: Duration = Duration::from_secs(1);
 
-/// Unfinished uploads past their expiry are removed, bytes and record.
+/// Unfinished uploads past their expiry are removed, bytes and record; login
+/// throttle rows and address buckets nothing holds any more are forgotten.
 async fn sweep_expired(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
@@ -391,5 +481,8 @@ async fn sweep_expired(state: AppState) {
             let db = state.db.clone();
             let _ = tokio::task::spawn_blocking(move || db.delete_upload(&id)).await;
         }
+        state.throttle.forget_idle_buckets();
+        let (db, forget_ms) = (state.db.clone(), state.throttle.forget_ms);
+        let _ = tokio::task::spawn_blocking(move || db.sweep_throttle(now_ms(), forget_ms)).await;
     }
 }

@@ -8,11 +8,14 @@ pub mod cli;
 pub mod clock;
 pub mod http;
 pub mod pokes;
+pub mod secret;
 pub mod seed;
+pub mod serve;
 pub mod service;
 pub mod shutdown;
 pub mod sms;
 pub mod store;
+pub mod throttle;
 pub mod uploads;
 pub mod workflow;
 

@@ -71,3 +71,24 @@ pub fn latest_code(log: &str, phone: &str) -> Option<String> {
         Some(digits)
     })
 }
+
+/// [`latest_code`] from the `sms.log` at `path`, waiting up to `limit` for it
+/// to be written: texts are sent by a worker after the answer to the request
+/// (`crate::auth`), so a test or script reading right after the 202 polls.
+pub fn wait_for_code(
+    path: &std::path::Path,
+    phone: &str,
+    limit: std::time::Duration,
+) -> Option<String> {
+    let until = std::time::Instant::now() + limit;
+    loop {
+        let log = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(code) = latest_code(&log, phone) {
+            return Some(code);
+        }
+        if std::time::Instant::now() >= until {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

@@ -183,9 +183,10 @@ impl std::io::Write for Captured {
     }
 }
 
-/// A failure logged deep inside a request — on tokio's blocking pool, where
-/// the database work runs — still names the request it belongs to, and so
-/// does the request's own line when it is answered.
+/// A failure logged away from the request's task — on the SMS worker's
+/// thread, which carries the request's span as the database work on tokio's
+/// blocking pool does — still names the request it belongs to, and so does the
+/// request's own line when it is answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_lines_name_their_request() {
     let captured = Captured::default();
@@ -197,8 +198,10 @@ async fn log_lines_name_their_request() {
         .init();
     let s = start().await;
     let phone = s.person("陆靖英").phone.clone();
-    // The SMS gateway cannot write its log: texting a code fails inside the
-    // database work, and the server answers 503.
+    // The SMS gateway cannot write its log: texting the code fails on the SMS
+    // worker's thread, after the answer (a 202 whatever the gateway does, so
+    // the answer does not tell a registered number — issue 16), and the
+    // failure's line still names the request.
     std::fs::remove_file(s.data_dir.join("sms.log")).ok();
     std::fs::create_dir_all(s.data_dir.join("sms.log")).expect("a directory in the way");
     let r = s
@@ -210,16 +213,16 @@ async fn log_lines_name_their_request() {
         .await
         .expect("sms-code");
     assert_eq!(r.headers()["x-request-id"], "req-sms-0042");
-    let (st, e) = error_of(r).await;
-    assert_eq!((st, e.error.as_str()), (503, "unavailable"));
+    assert_eq!(r.status(), 202);
+    let _ = s.latest_code(&phone); // waits for the worker
     let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("req-sms-0042")).collect();
     assert!(
-        lines.iter().any(|l| l.contains("transient failure")),
+        lines.iter().any(|l| l.contains("SMS not sent")),
         "the failure's line names the request:\n{log}"
     );
     assert!(
-        lines.iter().any(|l| l.contains("503")),
+        lines.iter().any(|l| l.contains("202")),
         "the answer's line names the request:\n{log}"
     );
 }

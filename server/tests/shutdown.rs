@@ -127,8 +127,12 @@ async fn login(http: &reqwest::Client, url: &str, data: &std::path::Path, phone:
         .await
         .expect("sms-code");
     assert_eq!(r.status(), 202);
-    let log = std::fs::read_to_string(data.join("sms.log")).expect("sms.log");
-    let code = minqing_server::sms::latest_code(&log, phone).expect("code");
+    let code = minqing_server::sms::wait_for_code(
+        &data.join("sms.log"),
+        phone,
+        std::time::Duration::from_secs(5),
+    )
+    .expect("code");
     let r = http
         .post(format!("{url}/v1/auth/login"))
         .json(&serde_json::json!({ "phone": phone, "code": code }))

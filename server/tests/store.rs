@@ -5,15 +5,18 @@
 mod support;
 
 use minqing_protocol::{GroupId, Role, UnitId, UserId};
-use minqing_server::store::auth::{CodePolicy, NewSession, RateLimited, Refreshed};
+use minqing_server::store::auth::{CodeCheck, CodePolicy, NewSession, RateLimited, Refreshed};
 use minqing_server::store::directory::{NewGroup, NewUnit, NewUser};
+use minqing_server::store::throttle::{Outcome, Rule, Scope, Verdict};
 use minqing_server::store::uploads::UploadRecord;
 use minqing_server::Db;
 
 support::db::on_both_backends!(
     the_directory_answers_who_a_user_is,
     a_code_is_used_once_and_wrong_guesses_count,
+    a_fresh_code_does_not_reset_the_wrong_guesses,
     codes_are_rate_limited,
+    wrong_tries_wait_double_and_lock_until_lifted,
     a_rotated_refresh_token_replayed_revokes_the_session,
     an_upload_record_is_created_once_per_photo,
     unfinished_uploads_expire_and_finished_ones_stay,
@@ -84,21 +87,20 @@ fn the_directory_answers_who_a_user_is(db: Db) {
 fn a_code_is_used_once_and_wrong_guesses_count(db: Db) {
     let p = CodePolicy::default();
     let phone = "13800570001";
-    assert!(!db.consume_code(phone, "h1", 0, &p).expect("no code yet"));
+    let check = |hash: &str, at: i64| db.consume_code(phone, hash, at, &p).expect("check");
+    assert_eq!(check("h1", 0), CodeCheck::NoCode, "no code yet");
     db.issue_code(phone, "h1", 0, &p)
         .expect("store")
         .expect("sent");
-    assert!(!db.consume_code(phone, "wrong", 1, &p).expect("wrong"));
-    assert!(db.consume_code(phone, "h1", 2, &p).expect("right"));
-    assert!(!db.consume_code(phone, "h1", 3, &p).expect("used up"));
+    assert_eq!(check("wrong", 1), CodeCheck::Wrong);
+    assert_eq!(check("h1", 2), CodeCheck::Right);
+    assert_eq!(check("h1", 3), CodeCheck::NoCode, "used up");
 
     // Expired.
     db.issue_code(phone, "h2", p.resend_ms, &p)
         .expect("store")
         .expect("sent");
-    assert!(!db
-        .consume_code(phone, "h2", p.resend_ms + p.ttl_ms, &p)
-        .expect("expired"));
+    assert_eq!(check("h2", p.resend_ms + p.ttl_ms), CodeCheck::NoCode);
 
     // Too many wrong guesses void the code.
     let t = 2 * p.resend_ms;
@@ -106,11 +108,153 @@ fn a_code_is_used_once_and_wrong_guesses_count(db: Db) {
         .expect("store")
         .expect("sent");
     for i in 0..p.max_attempts {
-        assert!(!db
-            .consume_code(phone, "wrong", t + 1 + i, &p)
-            .expect("wrong"));
+        assert_eq!(check("wrong", t + 1 + i), CodeCheck::Wrong);
     }
-    assert!(!db.consume_code(phone, "h3", t + 100, &p).expect("void"));
+    assert!(matches!(check("h3", t + 100), CodeCheck::Exhausted { .. }));
+}
+
+/// Issue 16: a fresh code used to reset the wrong-guess count (five codes an
+/// hour, five guesses each: 25 guesses an hour a number). The guesses count per
+/// number over the window, whatever code they were for.
+fn a_fresh_code_does_not_reset_the_wrong_guesses(db: Db) {
+    let p = CodePolicy::default();
+    let phone = "13800570009";
+    db.issue_code(phone, "c1", 0, &p)
+        .expect("store")
+        .expect("sent");
+    for i in 0..p.max_attempts - 1 {
+        assert_eq!(
+            db.consume_code(phone, "wrong", 1 + i, &p).expect("check"),
+            CodeCheck::Wrong
+        );
+    }
+    // A fresh code a minute later: one guess left, not five.
+    db.issue_code(phone, "c2", p.resend_ms, &p)
+        .expect("store")
+        .expect("sent");
+    assert_eq!(
+        db.consume_code(phone, "wrong", p.resend_ms + 1, &p)
+            .expect("check"),
+        CodeCheck::Wrong
+    );
+    let t = p.resend_ms + 2;
+    let exhausted = db.consume_code(phone, "c2", t, &p).expect("check");
+    assert_eq!(
+        exhausted,
+        CodeCheck::Exhausted {
+            retry_after_ms: p.attempt_window_ms - t
+        },
+        "the right code too, while the guesses are used up"
+    );
+    // No new code is sent while they are.
+    assert_eq!(
+        db.issue_code(phone, "c3", 2 * p.resend_ms, &p)
+            .expect("store"),
+        Err(RateLimited {
+            retry_after_ms: p.attempt_window_ms - 2 * p.resend_ms
+        })
+    );
+    // The window over, a new code works.
+    let later = p.attempt_window_ms + 1;
+    db.issue_code(phone, "c4", later, &p)
+        .expect("store")
+        .expect("sent");
+    assert_eq!(
+        db.consume_code(phone, "c4", later + 1, &p).expect("check"),
+        CodeCheck::Right
+    );
+}
+
+fn wrong_tries_wait_double_and_lock_until_lifted(db: Db) {
+    let account = Rule {
+        free: 2,
+        base_ms: 1_000,
+        max_delay_ms: 4_000,
+        lock_after: Some(6),
+        lock_ms: 3_600_000,
+        forget_ms: 86_400_000,
+        success_clears: true,
+    };
+    let address = Rule {
+        free: 100,
+        lock_after: None,
+        success_clears: false,
+        ..account
+    };
+    let phone = "13800570010";
+    let subjects = [
+        (Scope::PasswordAccount, phone, &account),
+        (Scope::PasswordAddress, "10.0.0.1", &address),
+    ];
+    let begin = |t: i64| db.begin_attempt(&subjects, t).expect("begin");
+    // Two free tries, then waits of 1 s, 2 s, 4 s, 4 s.
+    assert_eq!(begin(0), Verdict::Go);
+    assert_eq!(begin(1), Verdict::Go);
+    assert_eq!(begin(2), Verdict::Go, "the third goes, and sets a wait");
+    assert_eq!(
+        begin(3),
+        Verdict::Wait {
+            retry_after_ms: 999
+        }
+    );
+    assert_eq!(begin(1_002), Verdict::Go);
+    assert_eq!(
+        begin(1_003),
+        Verdict::Wait {
+            retry_after_ms: 1_999
+        },
+        "doubled"
+    );
+    // A refused attempt counts nowhere; one the server never checked is taken
+    // back (its wait stays).
+    assert_eq!(begin(3_002), Verdict::Go);
+    db.end_attempt(&subjects, Outcome::Unchecked).expect("end");
+    assert_eq!(
+        begin(3_003),
+        Verdict::Wait {
+            retry_after_ms: 3_999
+        }
+    );
+    assert_eq!(
+        begin(7_002),
+        Verdict::Go,
+        "the fifth failure, not the sixth"
+    );
+    // The sixth counted failure locks the account.
+    assert_eq!(begin(11_002), Verdict::Go);
+    let locked = begin(20_000);
+    assert_eq!(
+        locked,
+        Verdict::Locked {
+            retry_after_ms: 3_600_000 - (20_000 - 11_002)
+        }
+    );
+    let listed = db.throttled(20_000).expect("list");
+    assert!(listed
+        .iter()
+        .any(|t| t.subject == phone && t.locked_until > 20_000 && t.failures == 6));
+    // The administrator lifts it: the account starts again from nothing.
+    assert!(db.lift_lockout(phone).expect("lift"));
+    assert!(!db.lift_lockout(phone).expect("nothing left"));
+    let addr_only = [(Scope::PasswordAddress, "10.0.0.1", &address)];
+    assert_eq!(
+        db.begin_attempt(&addr_only, 20_001).expect("b"),
+        Verdict::Go
+    );
+    assert_eq!(begin(20_002), Verdict::Go);
+    // A right answer clears the account, and takes back only its own count
+    // from the address.
+    db.end_attempt(&subjects, Outcome::Right).expect("end");
+    assert!(db
+        .throttled(20_003)
+        .expect("list")
+        .iter()
+        .all(|t| t.subject != phone));
+    // Rows no longer holding anything are forgotten.
+    assert_eq!(
+        db.sweep_throttle(200_000_000, 86_400_000).expect("sweep"),
+        1
+    );
 }
 
 fn codes_are_rate_limited(db: Db) {

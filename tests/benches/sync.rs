@@ -121,8 +121,12 @@ impl InProc {
     }
 
     fn code(&self, phone: &str) -> String {
-        let log = std::fs::read_to_string(self.data.join("sms.log")).expect("sms.log");
-        minqing_server::sms::latest_code(&log, phone).expect("code")
+        minqing_server::sms::wait_for_code(
+            &self.data.join("sms.log"),
+            phone,
+            std::time::Duration::from_secs(5),
+        )
+        .expect("code")
     }
 
     async fn login(&self, name: &str) -> SessionTokens {

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+/// The server secret every test server process is given (hex, 32 bytes).
+pub const TEST_SERVER_SECRET: &str =
+    "6d696e71696e672d746573742d7365727665722d7365637265742d6b6579210a";
+
 pub struct ServerProc {
     child: Child,
     pub url: String,
@@ -20,10 +24,16 @@ pub struct ServerProc {
 impl ServerProc {
     /// `minqing-server demo` in `data_dir` on `listen` (`127.0.0.1:0` for any port).
     pub fn start(bin: &Path, data_dir: &Path, listen: &str) -> ServerProc {
+        Self::start_with(bin, data_dir, listen, &[])
+    }
+
+    /// [`ServerProc::start`] with more arguments (`--config FILE`, …).
+    pub fn start_with(bin: &Path, data_dir: &Path, listen: &str, extra: &[&str]) -> ServerProc {
         let mut cmd = Command::new(bin);
         cmd.args(["demo", "--data-dir"])
             .arg(data_dir)
             .args(["--listen", listen]);
+        cmd.args(extra);
         Self::spawn(cmd, data_dir)
     }
 
@@ -64,6 +74,12 @@ impl ServerProc {
     }
 
     fn spawn(mut cmd: Command, data_dir: &Path) -> ServerProc {
+        // Server processes sharing one database need one server secret (the
+        // key of stored codes and tokens); without it each would make its own
+        // file in its data dir, and the second would refuse to start.
+        if !cmd.get_envs().any(|(k, _)| k == "MINQING_SERVER_SECRET") {
+            cmd.env("MINQING_SERVER_SECRET", TEST_SERVER_SECRET);
+        }
         let mut child = cmd
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

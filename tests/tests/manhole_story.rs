@@ -87,8 +87,12 @@ impl Story {
             .request_code(phone.clone())
             .await
             .expect("code");
-        let log = std::fs::read_to_string(self.data_dir.join("sms.log")).expect("sms.log");
-        let code = minqing_server::sms::latest_code(&log, &phone).expect("code in sms.log");
+        let code = minqing_server::sms::wait_for_code(
+            &self.data_dir.join("sms.log"),
+            &phone,
+            std::time::Duration::from_secs(5),
+        )
+        .expect("code in sms.log");
         assert_eq!(
             dev.account().login(phone, code).await.expect("login").name,
             name
@@ -122,8 +126,12 @@ impl Story {
             .await
             .expect("code");
         assert_eq!(r.status(), 202);
-        let log = std::fs::read_to_string(self.data_dir.join("sms.log")).expect("sms.log");
-        let code = minqing_server::sms::latest_code(&log, &phone).expect("code");
+        let code = minqing_server::sms::wait_for_code(
+            &self.data_dir.join("sms.log"),
+            &phone,
+            std::time::Duration::from_secs(5),
+        )
+        .expect("code");
         let r = http
             .post(format!("{}/v1/auth/login", self.url))
             .header("minqing-protocol", "1")

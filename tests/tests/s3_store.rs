@@ -49,8 +49,12 @@ async fn photos_go_to_the_bucket_and_come_back() {
                 .request_code(phone.clone())
                 .await
                 .expect("code");
-            let log = std::fs::read_to_string(data_dir.join("sms.log")).expect("sms.log");
-            let code = minqing_server::sms::latest_code(&log, &phone).expect("code");
+            let code = minqing_server::sms::wait_for_code(
+                &data_dir.join("sms.log"),
+                &phone,
+                std::time::Duration::from_secs(5),
+            )
+            .expect("code");
             dev.account().login(phone, code).await.expect("login");
             dev
         }

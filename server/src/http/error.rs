@@ -57,6 +57,12 @@ error_codes! {
     Unavailable => "unavailable",
     /// Too many SMS codes; retry after `Retry-After`.
     RateLimited => "rate_limited",
+    /// Too many wrong passwords or codes (from this account or address);
+    /// retry after `Retry-After`.
+    Throttled => "throttled",
+    /// Locked after too many wrong passwords, until an administrator lifts it
+    /// or `Retry-After` has passed.
+    Locked => "locked",
     /// A wrong, expired or used-up login code.
     BadCode => "bad_code",
     /// A wrong phone number or password (staff login).

@@ -1,7 +1,13 @@
-//! Login state: one-time SMS codes (hashed, expiring, rate limited) and device
-//! sessions (opaque tokens stored only as SHA-256 hashes; refresh rotates both
-//! tokens, and a replayed refresh token revokes the session). The limits and
-//! the rotation are written once, over [`super::sql::Tx`], for both databases.
+//! Login state: one-time SMS codes (keyed hashes, expiring, rate limited) and
+//! device sessions (opaque tokens stored only as keyed hashes — HMAC-SHA256
+//! under the server secret, `crate::secret`; refresh rotates both tokens, and
+//! a replayed refresh token revokes the session). The limits and the rotation
+//! are written once, over [`super::sql::Tx`], for both databases.
+//!
+//! Wrong codes count per number over a window (`attempts` since
+//! `attempts_since`), across codes: a fresh code does not reset the count, so
+//! a number takes at most `max_attempts` guesses a window however many codes
+//! are sent to it, and while its guesses are used up no new code is sent.
 
 use super::sql::args;
 use super::{Db, StoreResult};
@@ -15,8 +21,11 @@ pub struct CodePolicy {
     pub resend_ms: i64,
     /// At most this many codes to one number per hour.
     pub max_sends_per_hour: i64,
-    /// Wrong guesses after which the code is void.
+    /// Wrong guesses a number may take per `attempt_window_ms`, whichever of
+    /// its codes they were for; then every code of it is void until the
+    /// window ends.
     pub max_attempts: i64,
+    pub attempt_window_ms: i64,
 }
 
 impl Default for CodePolicy {
@@ -26,6 +35,7 @@ impl Default for CodePolicy {
             resend_ms: 60_000,
             max_sends_per_hour: 5,
             max_attempts: 5,
+            attempt_window_ms: HOUR_MS,
         }
     }
 }
@@ -36,6 +46,19 @@ const HOUR_MS: i64 = 3_600_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimited {
     pub retry_after_ms: i64,
+}
+
+/// How a presented code fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// The right, live code: it is used up now.
+    Right,
+    /// Wrong: counted against the number.
+    Wrong,
+    /// No live code for the number (none sent, expired, or used).
+    NoCode,
+    /// The number's wrong guesses for this window are used up.
+    Exhausted { retry_after_ms: i64 },
 }
 
 /// How a presented refresh token fared.
@@ -58,8 +81,20 @@ pub struct NewSession<'a> {
     pub refresh_expires: i64,
 }
 
+/// The wrong-guess count of a number at `now`: `(attempts, since)`, restarted
+/// when its window is over.
+fn attempts_in_window(attempts: i64, since: i64, now: i64, policy: &CodePolicy) -> (i64, i64) {
+    if now - since >= policy.attempt_window_ms {
+        (0, now)
+    } else {
+        (attempts, since)
+    }
+}
+
 impl Db {
-    /// Record a new code for `phone` unless the limits forbid it.
+    /// Record a new code for `phone` unless the limits forbid it: one a
+    /// `resend_ms`, `max_sends_per_hour` an hour, and none while the number's
+    /// wrong guesses are used up. The wrong-guess count carries over.
     pub fn issue_code(
         &self,
         phone: &str,
@@ -69,14 +104,21 @@ impl Db {
     ) -> StoreResult<Result<(), RateLimited>> {
         self.write(|tx| {
             let q = format!(
-                "SELECT last_sent_at, window_start, sends FROM sms_codes WHERE phone = ?1{}",
+                "SELECT last_sent_at, window_start, sends, attempts, attempts_since
+                 FROM sms_codes WHERE phone = ?1{}",
                 tx.for_update()
             );
             let row = tx.query_opt(&q, args![phone])?;
-            let (window_start, sends) = match row {
+            let (window_start, sends, attempts, attempts_since) = match row {
                 Some(r) => {
                     let (last, window_start, sends): (i64, i64, i64) =
                         (r.get(0)?, r.get(1)?, r.get(2)?);
+                    let (attempts, since) = attempts_in_window(r.get(3)?, r.get(4)?, now, policy);
+                    if attempts >= policy.max_attempts {
+                        return Ok(Err(RateLimited {
+                            retry_after_ms: since + policy.attempt_window_ms - now,
+                        }));
+                    }
                     if now - last < policy.resend_ms {
                         return Ok(Err(RateLimited {
                             retry_after_ms: policy.resend_ms - (now - last),
@@ -88,72 +130,82 @@ impl Db {
                                 retry_after_ms: HOUR_MS - (now - window_start),
                             }));
                         }
-                        (window_start, sends)
+                        (window_start, sends, attempts, since)
                     } else {
-                        (now, 0)
+                        (now, 0, attempts, since)
                     }
                 }
-                None => (now, 0),
+                None => (now, 0, 0, now),
             };
             tx.execute(
                 "INSERT INTO sms_codes (phone, code_hash, expires_at, attempts, last_sent_at,
-                                        window_start, sends)
-                 VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6)
+                                        window_start, sends, attempts_since)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (phone) DO UPDATE SET code_hash = excluded.code_hash,
-                   expires_at = excluded.expires_at, attempts = 0,
+                   expires_at = excluded.expires_at, attempts = excluded.attempts,
                    last_sent_at = excluded.last_sent_at,
-                   window_start = excluded.window_start, sends = excluded.sends",
+                   window_start = excluded.window_start, sends = excluded.sends,
+                   attempts_since = excluded.attempts_since",
                 args![
                     phone,
                     code_hash,
                     now + policy.ttl_ms,
+                    attempts,
                     now,
                     window_start,
-                    sends + 1
+                    sends + 1,
+                    attempts_since
                 ],
             )?;
             Ok(Ok(()))
         })
     }
 
-    /// True once for the right, unexpired code; the code is then used up. Every
-    /// wrong guess counts; after `max_attempts` the code is void.
+    /// [`CodeCheck::Right`] once for the right, live code, which is then used
+    /// up. Every wrong guess counts against the number for the window, across
+    /// its codes; once `max_attempts` are used up no code of it is accepted
+    /// until the window ends. Known and unknown numbers take the same path
+    /// (a code is recorded for both).
     pub fn consume_code(
         &self,
         phone: &str,
         code_hash: &str,
         now: i64,
         policy: &CodePolicy,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<CodeCheck> {
         self.write(|tx| {
             let q = format!(
-                "SELECT code_hash, expires_at, attempts FROM sms_codes WHERE phone = ?1{}",
+                "SELECT code_hash, expires_at, attempts, attempts_since FROM sms_codes
+                 WHERE phone = ?1{}",
                 tx.for_update()
             );
             let Some(r) = tx.query_opt(&q, args![phone])? else {
-                return Ok(false);
+                return Ok(CodeCheck::NoCode);
             };
-            let (stored, expires_at, attempts): (Option<String>, i64, i64) =
-                (r.get(0)?, r.get(1)?, r.get(2)?);
-            let Some(stored) = stored else {
-                return Ok(false);
-            };
-            if now >= expires_at || attempts >= policy.max_attempts {
-                return Ok(false);
+            let (stored, expires_at): (Option<String>, i64) = (r.get(0)?, r.get(1)?);
+            let (attempts, since) = attempts_in_window(r.get(2)?, r.get(3)?, now, policy);
+            if attempts >= policy.max_attempts {
+                return Ok(CodeCheck::Exhausted {
+                    retry_after_ms: since + policy.attempt_window_ms - now,
+                });
             }
-            let ok = stored == code_hash;
-            if ok {
+            let Some(stored) = stored.filter(|_| now < expires_at) else {
+                return Ok(CodeCheck::NoCode);
+            };
+            if stored == code_hash {
                 tx.execute(
-                    "UPDATE sms_codes SET code_hash = NULL WHERE phone = ?1",
-                    args![phone],
+                    "UPDATE sms_codes SET code_hash = NULL, attempts = 0, attempts_since = ?2
+                     WHERE phone = ?1",
+                    args![phone, now],
                 )?;
+                Ok(CodeCheck::Right)
             } else {
                 tx.execute(
-                    "UPDATE sms_codes SET attempts = attempts + 1 WHERE phone = ?1",
-                    args![phone],
+                    "UPDATE sms_codes SET attempts = ?2, attempts_since = ?3 WHERE phone = ?1",
+                    args![phone, attempts + 1, since],
                 )?;
+                Ok(CodeCheck::Wrong)
             }
-            Ok(ok)
         })
     }
 
@@ -257,6 +309,26 @@ impl Db {
                 args![session_id, now],
             )?;
             Ok(())
+        })
+    }
+}
+
+impl Db {
+    /// Remember the server secret's check value (`crate::secret`), or compare
+    /// it with the one remembered: false when this database has been used
+    /// with another secret (its tokens and codes would not be recognised).
+    pub fn check_secret(&self, check: &str) -> StoreResult<bool> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('secret_check', ?1)
+                 ON CONFLICT (key) DO NOTHING",
+                args![check],
+            )?;
+            let row = tx.query_opt("SELECT value FROM meta WHERE key = 'secret_check'", args![])?;
+            Ok(match row {
+                Some(r) => r.get::<String>(0)? == check,
+                None => false,
+            })
         })
     }
 }

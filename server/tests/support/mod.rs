@@ -19,6 +19,8 @@ pub struct TestServer {
     pub data_dir: PathBuf,
     pub people: Vec<DemoUser>,
     pub http: reqwest::Client,
+    /// The server's state (its database, throttle, …), for tests that look inside.
+    pub state: minqing_server::http::AppState,
     _dir: tempfile::TempDir,
 }
 
@@ -35,6 +37,7 @@ pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
     };
     tune(&mut config);
     let server = Server::bind(&config).await.expect("bind");
+    let state = server.state().clone();
     let db = server.state().db.clone();
     // Off the async workers: the PostgreSQL client blocks.
     let people = tokio::task::spawn_blocking(move || seed_demo(&db))
@@ -49,6 +52,7 @@ pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
         data_dir: config.data_dir,
         people,
         http: reqwest::Client::new(),
+        state,
         _dir: dir,
     }
 }
@@ -73,7 +77,14 @@ impl TestServer {
         format!("{}{}", self.url, path)
     }
 
+    /// The newest code texted to `phone`. Texts are handed to the gateway by a
+    /// worker just after the answer: this waits (up to 5 s) until the worker
+    /// has sent everything queued, then reads `sms.log`.
     pub fn latest_code(&self, phone: &str) -> Option<String> {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.state.auth.sms_pending() > 0 && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
         let log = std::fs::read_to_string(self.data_dir.join("sms.log")).unwrap_or_default();
         minqing_server::sms::latest_code(&log, phone)
     }
