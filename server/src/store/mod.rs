@@ -15,6 +15,7 @@
 //! Each submodule owns one concern's tables: [`tickets`] (ticket rows, change
 //! numbers, listing columns), [`clients`] (devices' mutation records),
 //! [`directory`] (users, units, groups), [`auth`] (SMS codes and sessions),
+//! [`throttle`] (wrong login tries per account and address, lockouts),
 //! [`uploads`] (tus upload records), [`review`] (weekly summaries, reference
 //! files, the inbox). The rules that use them — applying a push, pulling,
 //! escalating — live in `crate::service` and `crate::workflow`. All methods are
@@ -31,6 +32,7 @@ pub mod review;
 mod schema;
 pub mod sql;
 mod sqlite;
+pub mod throttle;
 pub mod tickets;
 pub mod uploads;
 
@@ -165,6 +167,18 @@ impl Db {
             Err(p) => *p.into_inner() = Arc::new(wf),
         }
         self.rescan_open()
+    }
+
+    /// Close the database now: PostgreSQL's pooled connections are closed on
+    /// this thread (blocking: call it off the async runtime), SQLite's
+    /// connection checkpoints and closes. For an orderly shutdown; dropping a
+    /// `Db` closes it too, but PostgreSQL's connections then close on a
+    /// thread nobody waits for.
+    pub fn close(self) {
+        match self.backend {
+            Backend::Sqlite(s) => drop(s),
+            Backend::Postgres(p) => p.close(),
+        }
     }
 
     /// Which backend this is: `"sqlite"` or `"postgres"`.

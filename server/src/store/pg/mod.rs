@@ -129,6 +129,15 @@ impl Pg {
     }
 }
 
+impl Pg {
+    /// Close every pooled connection now, on this (blocking) thread — unlike
+    /// dropping, which leaves it to a thread of its own that the process may
+    /// not wait for.
+    pub(crate) fn close(mut self) {
+        drop(self.pool.take());
+    }
+}
+
 impl Drop for Pg {
     fn drop(&mut self) {
         // Closing a synchronous client blocks on its own small runtime, which
