@@ -61,13 +61,6 @@ pub struct Config {
     pub max_photo_bytes: u64,
     pub max_json_bytes: usize,
     pub upload_ttl_hours: u64,
-    /// How long a finished upload waits for its photo to be attached to its
-    /// ticket before it is removed (default 720: 30 days).
-    pub unattached_upload_ttl_hours: u64,
-    /// Uploads one user may hold not yet attached to a ticket (default 200) …
-    pub max_open_uploads: u64,
-    /// … and their bytes in all (default 1 GiB).
-    pub max_open_upload_bytes: u64,
     /// A directory of working-day calendar files, one per year (format in
     /// `minqing_protocol::calendar`); each replaces the shipped State Council
     /// arrangement for its year (`data/calendar/`), which is used otherwise.
@@ -110,11 +103,6 @@ pub struct Config {
     pub server_secret: Option<SecretText>,
     /// Login throttling (`[throttle]`; `crate::throttle::ThrottleConfig`).
     pub throttle: ThrottleConfig,
-    /// The web console's built files (default: `console/dist` in the working
-    /// directory or the source tree; ADR 0012).
-    pub console_dir: Option<PathBuf>,
-    /// A console session unused this many minutes ends.
-    pub console_idle_minutes: u64,
 }
 
 /// A secret in the configuration: never printed.
@@ -139,9 +127,6 @@ impl Default for Config {
             max_photo_bytes: limits.max_photo_bytes,
             max_json_bytes: limits.max_json_bytes,
             upload_ttl_hours: (limits.upload_ttl_ms / 3_600_000) as u64,
-            unattached_upload_ttl_hours: (limits.unattached_ttl_ms / 3_600_000) as u64,
-            max_open_uploads: limits.max_open_uploads,
-            max_open_upload_bytes: limits.max_open_upload_bytes,
             calendar_dir: None,
             escalation_interval_secs: 60,
             taxonomy_file: None,
@@ -157,8 +142,6 @@ impl Default for Config {
             server_secret_file: None,
             server_secret: None,
             throttle: ThrottleConfig::default(),
-            console_dir: None,
-            console_idle_minutes: 30,
         }
     }
 }
@@ -332,9 +315,6 @@ impl Server {
                 max_json_bytes: config.max_json_bytes,
                 max_photo_bytes: config.max_photo_bytes,
                 upload_ttl_ms: config.upload_ttl_hours as i64 * 3_600_000,
-                unattached_ttl_ms: config.unattached_upload_ttl_hours as i64 * 3_600_000,
-                max_open_uploads: config.max_open_uploads,
-                max_open_upload_bytes: config.max_open_upload_bytes,
             },
             clock: Clock::System,
             reference: Arc::new(defaults),
@@ -347,10 +327,6 @@ impl Server {
                 &config.throttle,
                 trusted_proxies,
                 HashGate::new(config.password_hash_concurrency, config.password_hash_queue),
-            )),
-            console: Arc::new(crate::http::console::Console::new(
-                config.console_dir.clone(),
-                config.console_idle_minutes,
             )),
         };
         let listener = tokio::net::TcpListener::bind(&config.listen).await?;
@@ -492,14 +468,21 @@ async fn sweep_expired(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
+        let db = state.db.clone();
+        let ids = tokio::task::spawn_blocking(move || db.expired_uploads(now_ms()))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        for id in ids {
+            if let Ok(uid) = uuid::Uuid::parse_str(&id) {
+                state.uploads.discard_everywhere(&uid).await;
+            }
+            let db = state.db.clone();
+            let _ = tokio::task::spawn_blocking(move || db.delete_upload(&id)).await;
+        }
         state.throttle.forget_idle_buckets();
         let (db, forget_ms) = (state.db.clone(), state.throttle.forget_ms);
         let _ = tokio::task::spawn_blocking(move || db.sweep_throttle(now_ms(), forget_ms)).await;
-        // Unfinished uploads past their expiry, and finished ones nobody
-        // attached in time: bytes and record (`Uploads::sweep`).
-        state
-            .uploads
-            .sweep(&state.db, now_ms(), state.limits.unattached_ttl_ms)
-            .await;
     }
 }
