@@ -167,15 +167,16 @@ class StoryTest {
         report.submitButton.performClick()
         idle()
         assertTrue("完成 works offline", report.isFinishing)
-        waitFor("the row, not sent") { deputyHome.shown().firstOrNull()?.let { it.text == text && it.sync == SyncBadge.PENDING } == true }
+        val mine = { deputyHome.shown().firstOrNull { it.text == text } }
+        waitFor("the row, not sent") { mine()?.sync == SyncBadge.PENDING }
         waitFor("the offline line") { deputyHome.statusLine.text.contains("离线") }
         screenshot(deputyHome, "home-deputy-offline")
 
         // Signal again: the system's callback wakes the core, which sends the item and its photo.
         signal.up()
         deputy.network!!.onAvailable(ShadowNetwork.newInstance(1))
-        waitFor("sent with its photo", 30_000) { sent(deputy) && deputyHome.shown().first().sync == SyncBadge.SYNCED }
-        val ticket = deputyHome.shown().first().id
+        waitFor("sent with its photo", 30_000) { sent(deputy) && mine()?.sync == SyncBadge.SYNCED }
+        val ticket = mine()!!.id
 
         // The liaison pulls to refresh: the item waits in 待认领.
         use(liaison)
@@ -183,7 +184,8 @@ class StoryTest {
         waitFor("the item in 待认领") { liaisonHome.shown().any { it.text == text } }
         assertEquals(HomeTab.TO_CLAIM, liaisonHome.selected)
         waitFor("its thumbnail, the pass done", 30_000) {
-            !liaisonHome.pull.refreshing && liaisonHome.shown().first().thumbnailPath?.let { java.io.File(it).isFile } == true
+            !liaisonHome.pull.refreshing &&
+                liaisonHome.shown().first { it.text == text }.thumbnailPath?.let { java.io.File(it).isFile } == true
         }
         screenshot(liaisonHome, "home-liaison")
         var l = open(liaisonHome, text)
