@@ -36,6 +36,28 @@ pub struct Layout {
     /// The Adobe APP14 transform flag: 0 = RGB or CMYK as stored, 1 = YCbCr,
     /// 2 = YCCK.
     pub adobe_transform: Option<u8>,
+    /// Segments that carry metadata rather than the image, in file order
+    /// (see [`metadata_segment`]): what a rendition never has.
+    pub metadata: Vec<&'static str>,
+}
+
+/// What a segment is, when it carries metadata: EXIF or XMP (APP1; GPS,
+/// times, camera serial numbers, maker notes), IPTC and other APPn segments,
+/// a Multi-Picture (MPF) APP2 (more images), comments. `None` for what only
+/// describes the pixels: JFIF/JFXX (APP0), an ICC profile (APP2), Adobe
+/// (APP14), and everything that is not an APPn or COM.
+pub fn metadata_segment(marker: u8, seg: &[u8]) -> Option<&'static str> {
+    match marker {
+        0xE0 | 0xEE => None,
+        0xE1 if seg.starts_with(b"Exif\0") => Some("EXIF (APP1)"),
+        0xE1 => Some("XMP or other APP1"),
+        0xE2 if seg.starts_with(b"ICC_PROFILE\0") => None,
+        0xE2 => Some("APP2 (MPF: more images)"),
+        0xED => Some("IPTC / Photoshop (APP13)"),
+        0xE3..=0xEF => Some("an application segment (APPn)"),
+        0xFE => Some("a comment (COM)"),
+        _ => None,
+    }
 }
 
 /// How a decoded JPEG's components are to be read.
@@ -132,6 +154,7 @@ pub fn layout(b: &[u8]) -> Result<Layout, CaptureError> {
     let mut jfif = false;
     let mut adobe_transform = None;
     let mut scans = 0usize;
+    let mut metadata = Vec::new();
     loop {
         // Like libjpeg's next_marker: skip stray bytes, then fill bytes.
         let ff = b
@@ -155,6 +178,7 @@ pub fn layout(b: &[u8]) -> Result<Layout, CaptureError> {
                     frame,
                     jfif,
                     adobe_transform,
+                    metadata,
                 });
             }
             // Standalone markers: TEM, RSTn.
@@ -176,6 +200,9 @@ pub fn layout(b: &[u8]) -> Result<Layout, CaptureError> {
             .get(pos + 2..pos + len)
             .ok_or_else(|| corrupt(TRUNCATED))?;
         pos += len;
+        if let Some(what) = metadata_segment(marker, seg) {
+            metadata.push(what);
+        }
         match marker {
             // The first frame header is the image's (a hierarchical file has more).
             0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF if frame.is_none() => {
@@ -287,6 +314,7 @@ mod tests {
             },
             jfif,
             adobe_transform: adobe,
+            metadata: Vec::new(),
         };
         assert_eq!(l(&[1, 2, 3], true, None).colour(), Colour::YCbCr);
         assert_eq!(l(&[1, 2, 3], false, Some(0)).colour(), Colour::Rgb);

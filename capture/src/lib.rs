@@ -155,6 +155,53 @@ fn accept(bytes: &[u8], long_edge: u32) -> Result<(PhotoInfo, pixels::Rgb), Capt
     Ok((info, rgb))
 }
 
+/// Why an uploaded file is not a rendition as capture makes them.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RenditionError {
+    /// Not an image we decode whole (a few magic bytes and then HTML, a
+    /// truncated file, a coding we do not read).
+    #[error("not a photo we decode: {0}")]
+    Undecodable(CaptureError),
+    /// A decodable image, but not a JPEG.
+    #[error("not a JPEG")]
+    NotJpeg,
+    /// It carries metadata (EXIF with GPS and camera serial, XMP, IPTC, a
+    /// comment, a maker's segment) or bytes after its end (a motion photo's
+    /// video): a rendition has none.
+    #[error("it carries metadata: {0}")]
+    Metadata(&'static str),
+}
+
+/// The check a server makes of an uploaded photo: a JPEG whose structure is
+/// whole and whose pixels decode (at the cheapest scale, as [`inspect`]
+/// does), no larger than [`MAX_PIXELS`], and with no metadata at all — the
+/// upload renditions [`ingest`] makes are exactly that, so a file that is
+/// anything else was not made by capture, and is refused rather than stripped
+/// (stripping would change the bytes the phone hashed). Returns the size.
+pub fn check_rendition(bytes: &[u8]) -> Result<(u32, u32), RenditionError> {
+    let format = detect::sniff(bytes).map_err(RenditionError::Undecodable)?;
+    if format != ImageFormat::Jpeg {
+        return Err(RenditionError::NotJpeg);
+    }
+    let l = jpeg::layout(bytes).map_err(RenditionError::Undecodable)?;
+    l.check_supported().map_err(RenditionError::Undecodable)?;
+    let (width, height) = (u32::from(l.frame.width), u32::from(l.frame.height));
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(RenditionError::Undecodable(CaptureError::TooLarge {
+            width,
+            height,
+        }));
+    }
+    if let Some(what) = l.metadata.first() {
+        return Err(RenditionError::Metadata(what));
+    }
+    if l.end < bytes.len() {
+        return Err(RenditionError::Metadata("bytes after the end of the image"));
+    }
+    pixels::decode_jpeg(bytes, &l, INSPECT_LONG_EDGE).map_err(RenditionError::Undecodable)?;
+    Ok((width, height))
+}
+
 /// Everything capture does: [`inspect`]'s checks, then decode (scaled in the
 /// DCT domain where possible), orient, and encode the rendition and the
 /// thumbnail.

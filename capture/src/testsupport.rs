@@ -185,6 +185,47 @@ pub fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
     photo_with(w, h, &ExifSpec::default())
 }
 
+/// A JPEG as capture's upload renditions are: no metadata at all (JFIF only).
+pub fn rendition_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let mut jpeg = Vec::new();
+    jpeg_encoder::Encoder::new(&mut jpeg, 85)
+        .encode(
+            &pixels(w, h),
+            w as u16,
+            h as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .expect("encode");
+    jpeg
+}
+
+/// A metadata-free JPEG of at least `min_len` bytes that does not compress
+/// (pixels of noise from `seed`, quality 100): a large, valid upload.
+pub fn noisy_jpeg(min_len: usize, seed: u64) -> Vec<u8> {
+    let mut side: u32 = 64;
+    loop {
+        let mut x = seed | 1;
+        let mut px = Vec::with_capacity((side * side * 3) as usize);
+        while px.len() < (side * side * 3) as usize {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            px.extend_from_slice(&x.to_le_bytes()[..3]);
+        }
+        px.truncate((side * side * 3) as usize);
+        let mut jpeg = Vec::new();
+        jpeg_encoder::Encoder::new(&mut jpeg, 100)
+            .encode(&px, side as u16, side as u16, jpeg_encoder::ColorType::Rgb)
+            .expect("encode");
+        if jpeg.len() >= min_len || side >= 8192 {
+            return jpeg;
+        }
+        // Noise costs about the same per pixel at every size.
+        let grow = (min_len as f64 / jpeg.len() as f64).sqrt() * 1.05;
+        side = ((side as f64 * grow).ceil() as u32).clamp(side + 1, 8192);
+    }
+}
+
 /// A PNG without EXIF.
 pub fn photo_png(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();

@@ -303,3 +303,53 @@ proptest! {
         prop_assert_eq!(inspect(&bytes).map(|_| ()), ingested);
     }
 }
+
+/// What the server checks of an upload (`check_rendition`): capture's own
+/// renditions pass; a photo with EXIF (GPS, camera), a motion photo's
+/// trailer, a PNG, three magic bytes followed by HTML, a truncated file do
+/// not.
+#[test]
+fn only_renditions_pass_the_upload_check() {
+    use minqing_capture::testsupport::{motion_photo, noisy_jpeg, rendition_jpeg};
+    use minqing_capture::{check_rendition, RenditionError};
+    let made = ingest(&photo_jpeg(800, 600), &IngestOptions::default(), None, NOW).expect("ingest");
+    assert_eq!(check_rendition(&made.rendition.jpeg), Ok((800, 600)));
+    assert_eq!(check_rendition(&made.thumbnail.jpeg), Ok((320, 240)));
+    assert_eq!(check_rendition(&rendition_jpeg(64, 48)), Ok((64, 48)));
+    let big = noisy_jpeg(300_000, 7);
+    assert!(big.len() >= 300_000);
+    assert!(check_rendition(&big).is_ok());
+
+    assert!(matches!(
+        check_rendition(&photo_jpeg(64, 48)),
+        Err(RenditionError::Metadata(w)) if w.contains("EXIF")
+    ));
+    assert!(matches!(
+        check_rendition(&motion_photo(&rendition_jpeg(64, 48), 1000)),
+        Err(RenditionError::Metadata(_))
+    ));
+    assert_eq!(
+        check_rendition(&photo_png(64, 48)),
+        Err(RenditionError::NotJpeg)
+    );
+    let mut html = vec![0xFF, 0xD8, 0xFF];
+    html.extend_from_slice(b"<html><script>alert(1)</script></html>");
+    assert!(matches!(
+        check_rendition(&html),
+        Err(RenditionError::Undecodable(_))
+    ));
+    let whole = rendition_jpeg(64, 48);
+    assert!(matches!(
+        check_rendition(&whole[..whole.len() - 10]),
+        Err(RenditionError::Undecodable(_))
+    ));
+    // A comment segment is metadata too.
+    let mut commented = whole[..2].to_vec();
+    commented.extend_from_slice(&[0xFF, 0xFE, 0x00, 0x07]);
+    commented.extend_from_slice(b"hello");
+    commented.extend_from_slice(&whole[2..]);
+    assert!(matches!(
+        check_rendition(&commented),
+        Err(RenditionError::Metadata(w)) if w.contains("COM")
+    ));
+}

@@ -464,6 +464,26 @@ pub fn complete_upload(tx: &Transaction<'_>, entry_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The server refused an upload for good (its ticket was never accepted or
+/// is not this user's to add photos to, the file is not a photo it takes):
+/// the upload is rejected with `reason`, and so is every mutation that waited
+/// for it (its `attach_photo`, a resolution waiting for its proof), so the
+/// queue goes on without them. Kept and shown, like every rejection.
+pub fn reject_upload(tx: &Transaction<'_>, entry_id: i64, reason: &str) -> Result<()> {
+    let now = now_ms();
+    tx.execute(
+        "UPDATE outbox SET state = 'rejected', reject_reason = ?2, updated_at = ?3
+         WHERE id = ?1 AND kind = 'upload' AND state != 'sent'",
+        params![entry_id, reason, now],
+    )?;
+    tx.execute(
+        "UPDATE outbox SET state = 'rejected', reject_reason = ?2, updated_at = ?3
+         WHERE depends_on = ?1 AND mutation_id IS NULL AND state IN ('pending', 'stuck')",
+        params![entry_id, reason, now],
+    )?;
+    Ok(())
+}
+
 /// Give a stuck or rejected-by-mistake entry another go (user's "retry").
 pub fn retry(tx: &Transaction<'_>, entry_id: i64) -> Result<()> {
     let n = tx.execute(

@@ -61,6 +61,13 @@ pub struct Config {
     pub max_photo_bytes: u64,
     pub max_json_bytes: usize,
     pub upload_ttl_hours: u64,
+    /// How long a finished upload waits for its photo to be attached to its
+    /// ticket before it is removed (default 720: 30 days).
+    pub unattached_upload_ttl_hours: u64,
+    /// Uploads one user may hold not yet attached to a ticket (default 200) …
+    pub max_open_uploads: u64,
+    /// … and their bytes in all (default 1 GiB).
+    pub max_open_upload_bytes: u64,
     /// A directory of working-day calendar files, one per year (format in
     /// `minqing_protocol::calendar`); each replaces the shipped State Council
     /// arrangement for its year (`data/calendar/`), which is used otherwise.
@@ -127,6 +134,9 @@ impl Default for Config {
             max_photo_bytes: limits.max_photo_bytes,
             max_json_bytes: limits.max_json_bytes,
             upload_ttl_hours: (limits.upload_ttl_ms / 3_600_000) as u64,
+            unattached_upload_ttl_hours: (limits.unattached_ttl_ms / 3_600_000) as u64,
+            max_open_uploads: limits.max_open_uploads,
+            max_open_upload_bytes: limits.max_open_upload_bytes,
             calendar_dir: None,
             escalation_interval_secs: 60,
             taxonomy_file: None,
@@ -315,6 +325,9 @@ impl Server {
                 max_json_bytes: config.max_json_bytes,
                 max_photo_bytes: config.max_photo_bytes,
                 upload_ttl_ms: config.upload_ttl_hours as i64 * 3_600_000,
+                unattached_ttl_ms: config.unattached_upload_ttl_hours as i64 * 3_600_000,
+                max_open_uploads: config.max_open_uploads,
+                max_open_upload_bytes: config.max_open_upload_bytes,
             },
             clock: Clock::System,
             reference: Arc::new(defaults),
@@ -468,19 +481,12 @@ async fn sweep_expired(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let db = state.db.clone();
-        let ids = tokio::task::spawn_blocking(move || db.expired_uploads(now_ms()))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
-        for id in ids {
-            if let Ok(uid) = uuid::Uuid::parse_str(&id) {
-                state.uploads.discard_everywhere(&uid).await;
-            }
-            let db = state.db.clone();
-            let _ = tokio::task::spawn_blocking(move || db.delete_upload(&id)).await;
-        }
+        // Unfinished uploads past their expiry, and finished ones nobody
+        // attached in time: bytes and record (`Uploads::sweep`).
+        state
+            .uploads
+            .sweep(&state.db, now_ms(), state.limits.unattached_ttl_ms)
+            .await;
         state.throttle.forget_idle_buckets();
         let (db, forget_ms) = (state.db.clone(), state.throttle.forget_ms);
         let _ = tokio::task::spawn_blocking(move || db.sweep_throttle(now_ms(), forget_ms)).await;

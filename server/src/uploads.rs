@@ -21,8 +21,20 @@
 //!   connection breaks is what arrived written to the part file for the resume.
 //!
 //! A finished upload is hashed whole and compared with the SHA-256 the phone
-//! recorded at capture, checked to be a JPEG, and stored (`object_store`: local
-//! files by default, S3-compatible by configuration) as `photos/<photo id>.jpg`.
+//! recorded at capture, checked to be a rendition as capture makes them (a
+//! JPEG whose pixels decode, with no metadata: no EXIF — GPS, camera serial —
+//! no XMP, IPTC or comment, nothing after its end; `minqing_capture::
+//! check_rendition`), and stored (`object_store`: local files by default,
+//! S3-compatible by configuration) as `photos/<photo id>.jpg`. A photo with
+//! metadata is refused, not stripped: stripping would change the bytes whose
+//! SHA-256 the phone recorded and every device checks when it downloads them.
+//!
+//! # Expiry and quota
+//! An upload counts against its user's quota (`store::uploads::Quota`: how
+//! many, how many bytes) until its photo is attached to its ticket. The sweep
+//! ([`Uploads::sweep`], every minute) removes unfinished uploads past their
+//! expiry, and finished ones nobody attached within `unattached_ttl_ms` —
+//! record first, then the photo, so an attach that comes first keeps it.
 //! The local store does not fsync by itself, so when its root is known
 //! ([`Uploads::durable_local_root`]) the photo and its directory are fsynced
 //! before the upload counts as finished.
@@ -69,6 +81,9 @@ pub enum UploadError {
     WholeChecksum,
     #[error("not a JPEG photo")]
     NotJpeg,
+    /// A JPEG carrying metadata (EXIF, XMP, IPTC, a comment, a trailer).
+    #[error("the photo carries metadata: {0}")]
+    HasMetadata(&'static str),
     #[error("more bytes than the declared Upload-Length")]
     TooLong,
     #[error("the connection broke after {kept} bytes")]
@@ -233,7 +248,30 @@ impl Uploads {
             self.discard(id).await;
             return Err(UploadError::WholeChecksum);
         }
+        let bytes = self.check_rendition(id, bytes).await?;
         self.store_photo(id, photo_id, bytes).await
+    }
+
+    /// Is `bytes` a photo as capture's renditions are (module docs)? On
+    /// refusal the part file goes.
+    async fn check_rendition(&self, id: &uuid::Uuid, bytes: Bytes) -> Result<Bytes, UploadError> {
+        let checked = bytes.clone();
+        let verdict =
+            tokio::task::spawn_blocking(move || minqing_capture::check_rendition(&checked))
+                .await
+                .map_err(std::io::Error::other)?;
+        match verdict {
+            Ok(_) => Ok(bytes),
+            Err(e) => {
+                self.discard(id).await;
+                Err(match e {
+                    minqing_capture::RenditionError::Metadata(what) => {
+                        UploadError::HasMetadata(what)
+                    }
+                    _ => UploadError::NotJpeg,
+                })
+            }
+        }
     }
 
     /// Move a verified, fsynced part file into the local store's directory and
@@ -264,10 +302,6 @@ impl Uploads {
         photo_id: &str,
         bytes: Bytes,
     ) -> Result<(), UploadError> {
-        if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            self.discard(id).await;
-            return Err(UploadError::NotJpeg);
-        }
         let key = object_key(photo_id);
         self.store.put(&key, PutPayload::from(bytes)).await?;
         if let Some(root) = &self.local_root {
@@ -419,36 +453,18 @@ impl Uploads {
         digest: Option<[u8; 32]>,
     ) -> Result<(), UploadError> {
         let path = self.part(id);
-        let (digest, bytes) = match digest {
-            Some(d) => (d, None),
-            None => {
-                let bytes = Bytes::from(tokio::fs::read(&path).await?);
-                (Sha256::digest(&bytes).into(), Some(bytes))
-            }
-        };
+        // Read back (at most the photo limit, from the page cache) for the
+        // checks; on the local store the file itself is then renamed.
+        let bytes = Bytes::from(tokio::fs::read(&path).await?);
+        let digest = digest.unwrap_or_else(|| Sha256::digest(&bytes).into());
         if hex::encode(digest) != sha256_hex {
             self.discard(id).await;
             return Err(UploadError::WholeChecksum);
         }
-        let jpeg = match &bytes {
-            Some(b) => b.starts_with(&[0xFF, 0xD8, 0xFF]),
-            None => {
-                let mut head = [0u8; 3];
-                let mut f = tokio::fs::File::open(&path).await?;
-                f.read_exact(&mut head).await.is_ok() && head == [0xFF, 0xD8, 0xFF]
-            }
-        };
-        if !jpeg {
-            self.discard(id).await;
-            return Err(UploadError::NotJpeg);
-        }
+        let bytes = self.check_rendition(id, bytes).await?;
         if self.rename_into_store(id, photo_id).await? {
             return Ok(());
         }
-        let bytes = match bytes {
-            Some(b) => b,
-            None => Bytes::from(tokio::fs::read(&path).await?),
-        };
         self.store_photo(id, photo_id, bytes).await
     }
 
@@ -548,7 +564,10 @@ impl Uploads {
             None => self.finish(&uid, &rec.photo_id, &rec.sha256, None).await,
         };
         if let Err(e) = finished {
-            if matches!(e, UploadError::WholeChecksum | UploadError::NotJpeg) {
+            if matches!(
+                e,
+                UploadError::WholeChecksum | UploadError::NotJpeg | UploadError::HasMetadata(_)
+            ) {
                 self.forget_segments(&uid).await;
                 let _ = on_db(db, move |db| db.delete_upload(&key)).await;
             }
@@ -670,6 +689,48 @@ impl Uploads {
             }
             Err(e) => tracing::warn!(upload = %id, error = %e, "segments not listed for deletion"),
         }
+    }
+
+    /// Remove unfinished uploads past their expiry, and finished ones nobody
+    /// attached to their ticket within `unattached_ttl_ms` (module docs):
+    /// bytes and record. Returns how many of each went.
+    pub async fn sweep(&self, db: &Arc<Db>, now: i64, unattached_ttl_ms: i64) -> (usize, usize) {
+        let expired = on_db(db, move |db| db.expired_uploads(now))
+            .await
+            .unwrap_or_default();
+        let mut gone = (0, 0);
+        for id in expired {
+            if let Ok(uid) = uuid::Uuid::parse_str(&id) {
+                self.discard_everywhere(&uid).await;
+            }
+            if on_db(db, move |db| db.delete_upload(&id)).await.is_ok() {
+                gone.0 += 1;
+            }
+        }
+        let cutoff = now - unattached_ttl_ms;
+        let unattached = on_db(db, move |db| db.unattached_uploads(cutoff))
+            .await
+            .unwrap_or_default();
+        for (id, photo_id) in unattached {
+            // The record first: an attach applied meanwhile keeps the photo.
+            if !matches!(
+                on_db(db, move |db| db.delete_unattached(&id)).await,
+                Ok(true)
+            ) {
+                continue;
+            }
+            match self.store.delete(&object_key(&photo_id)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => {
+                    tracing::warn!(photo = %photo_id, error = %e, "unattached photo not deleted")
+                }
+            }
+            gone.1 += 1;
+        }
+        if gone != (0, 0) {
+            tracing::info!(expired = gone.0, unattached = gone.1, "uploads swept");
+        }
+        gone
     }
 
     pub async fn photo(&self, photo_id: &str) -> Result<Bytes, UploadError> {

@@ -28,7 +28,7 @@ fn b64(s: &str) -> String {
 
 /// A small valid JPEG.
 fn jpeg() -> Vec<u8> {
-    minqing_capture::testsupport::photo_jpeg(16, 16)
+    minqing_capture::testsupport::rendition_jpeg(16, 16)
 }
 
 async fn push(

@@ -175,9 +175,27 @@ async fn a_request_past_the_grace_period_is_cut_with_a_503() {
         .phone;
     let token = login(&http, &url, &config.data_dir, phone).await;
 
-    // 200 KiB behind a JPEG's first bytes: 10 s at the pace below.
-    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    photo.extend((0..200 * 1024).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    // The deputy's item, for the photo (an upload names a ticket its
+    // uploader may attach to).
+    let client = ClientId::new();
+    let nt = tickets::new("水月亭路窨井盖松动");
+    let ticket = nt.id;
+    let r = http
+        .post(format!("{url}/v1/sync/push"))
+        .bearer_auth(&token)
+        .header("minqing-protocol", "1")
+        .json(&serde_json::json!({
+            "client_id": client,
+            "mutations": [tickets::create(client, 1, nt)],
+        }))
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(r.status(), 200);
+
+    // A 200 KiB photo (a JPEG of noise, without metadata): 10 s at the pace
+    // below.
+    let photo = minqing_capture::testsupport::noisy_jpeg(200 * 1024, 11);
     let sha = hex::encode(Sha256::digest(&photo));
     let b64 = |s: &str| {
         use base64::Engine;
@@ -193,7 +211,7 @@ async fn a_request_past_the_grace_period_is_cut_with_a_503() {
             format!(
                 "photo_id {},ticket_id {},sha256 {},filetype {}",
                 b64(&PhotoId::new().to_string()),
-                b64(&TicketId::new().to_string()),
+                b64(&ticket.to_string()),
                 b64(&sha),
                 b64("image/jpeg")
             ),

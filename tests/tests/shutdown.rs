@@ -148,21 +148,40 @@ async fn slow_upload_finishes_and_sse_ends_cleanly(backend: Backend) {
         }
     });
 
-    // A 2 MiB photo, created directly, PATCHed through a 512 KiB/s link.
-    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    while photo.len() < 2 * 1024 * 1024 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        photo.extend_from_slice(&x.to_le_bytes());
-    }
+    // The deputy's item, for the photo (an upload names a ticket its
+    // uploader may attach to).
+    let ticket = TicketId::new();
+    let client = minqing_protocol::ClientId::new();
+    let r = http
+        .post(format!("{}/v1/sync/push", server.url))
+        .bearer_auth(&token)
+        .header("minqing-protocol", "1")
+        .json(&serde_json::json!({
+            "client_id": client,
+            "mutations": [{
+                "client_id": client, "mutation_id": 1,
+                "kind": {"type": "create_ticket", "ticket": {
+                    "id": ticket, "event": minqing_protocol::EventId::new(),
+                    "group": null, "jurisdiction": null, "category": null, "item": null,
+                    "text": "水月亭路窨井盖松动", "location": null, "channel": "field_capture",
+                    "constituent": null, "mentioned_unit": null, "photo_count": 1
+                }}
+            }],
+        }))
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(r.status(), 200);
+
+    // A 2 MiB photo (a JPEG of noise, without metadata), created directly,
+    // PATCHed through a 512 KiB/s link.
+    let photo = minqing_capture::testsupport::noisy_jpeg(2 * 1024 * 1024, 0x9e37_79b9);
     let sha = hex::encode(Sha256::digest(&photo));
     let photo_id = minqing_protocol::PhotoId::new();
     let meta = format!(
         "photo_id {},ticket_id {},sha256 {},filetype {}",
         b64(&photo_id.to_string()),
-        b64(&TicketId::new().to_string()),
+        b64(&ticket.to_string()),
         b64(&sha),
         b64("image/jpeg")
     );

@@ -204,6 +204,15 @@ async fn upload_all(
     let mut n = 0;
     while let Some(job) = store.write(outbox::take_upload)? {
         if let Err(e) = upload_one(api, store, &job, progress, report).await {
+            if let Some(reason) = refused_for_good(&e) {
+                // Trying again would be refused again, and would hold up
+                // every photo queued after this one.
+                tracing::warn!(entry = job.entry_id, error = %e, "upload refused for good");
+                store.write(|tx| outbox::reject_upload(tx, job.entry_id, &reason))?;
+                report.rejected += 1;
+                progress(Change::Outbox);
+                continue;
+            }
             let msg = e.to_string();
             store.write(|tx| outbox::mark_failed(tx, job.entry_id, &msg))?;
             return Err(e);
@@ -211,6 +220,20 @@ async fn upload_all(
         n += 1;
     }
     Ok(n)
+}
+
+/// An upload answer that will not change on a retry, with the reason to show:
+/// the ticket is not there or not this user's to add photos to (404, 403 —
+/// e.g. its submission was rejected), the photo is not one the server takes
+/// (413, 415: too large, not a JPEG, carrying metadata), the photo id is
+/// another user's (409 at creation).
+fn refused_for_good(e: &NetError) -> Option<String> {
+    match e {
+        NetError::Refused { status, error } if matches!(status, 403 | 404 | 409 | 413 | 415) => {
+            Some(error.message_zh.clone())
+        }
+        _ => None,
+    }
 }
 
 async fn pull_all(api: &Api<'_>, store: &Store, report: &mut SyncReport) -> Result<(), NetError> {

@@ -93,8 +93,14 @@ error_codes! {
     ChecksumMismatch => "checksum_mismatch",
     /// tus: the whole photo's SHA-256 differs from the one recorded at capture (460).
     PhotoChecksumMismatch => "photo_checksum_mismatch",
-    /// tus: the finished upload is not a JPEG.
+    /// tus: the finished upload is not a JPEG whose pixels decode.
     NotJpeg => "not_jpeg",
+    /// tus: the finished upload carries metadata (EXIF, XMP, IPTC, a
+    /// comment, bytes after the image): upload the rendition capture makes.
+    PhotoHasMetadata => "photo_has_metadata",
+    /// tus: the user holds too many uploads not yet attached (count or
+    /// bytes; 429 with `Retry-After`).
+    UploadQuota => "upload_quota",
     /// tus: more bytes than `Upload-Length`.
     TooLong => "too_long",
     /// tus: an unfinished upload past its expiry (410).

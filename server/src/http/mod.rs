@@ -57,6 +57,13 @@ pub struct Limits {
     pub max_photo_bytes: u64,
     /// How long an unfinished upload is kept.
     pub upload_ttl_ms: i64,
+    /// How long a finished upload waits for its `attach_photo` before it is
+    /// removed (photo and record).
+    pub unattached_ttl_ms: i64,
+    /// Uploads one user may hold not yet attached (unfinished or finished) …
+    pub max_open_uploads: u64,
+    /// … and their bytes (declared lengths) in all.
+    pub max_open_upload_bytes: u64,
 }
 
 impl Default for Limits {
@@ -65,6 +72,9 @@ impl Default for Limits {
             max_json_bytes: 2 * 1024 * 1024,
             max_photo_bytes: 20 * 1024 * 1024,
             upload_ttl_ms: 24 * 3600 * 1000,
+            unattached_ttl_ms: 30 * 24 * 3600 * 1000,
+            max_open_uploads: 200,
+            max_open_upload_bytes: 1024 * 1024 * 1024,
         }
     }
 }

@@ -49,5 +49,14 @@ pub async fn photo(
         .photo(&pid)
         .await
         .map_err(Failure::unavailable)?;
-    Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
+    // A photo is checked to be a JPEG when it arrives; nosniff makes a
+    // browser believe it too, never render it as something else.
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response())
 }

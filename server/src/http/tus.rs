@@ -2,9 +2,16 @@
 //! termination and expiration extensions (https://tus.io/protocols/resumable-upload).
 //!
 //! Creation must carry `Upload-Metadata` with `photo_id`, `ticket_id`, `sha256`
-//! (hex, as recorded at capture) and `filetype` (`image/jpeg`). Creating again
-//! for the same photo returns the same upload, so a client that lost the answer
-//! resumes instead of starting over. Only the uploader sees an upload.
+//! (hex, as recorded at capture) and `filetype` (`image/jpeg`). The ticket
+//! must be one the uploader may attach a photo to now (evidence: its
+//! reporter; proof: the unit handling it) — 404 if they cannot see it, 403 if
+//! they may not attach; a phone pushes a ticket's submission before it
+//! uploads its photos, so the ticket exists by then. A user holds at most
+//! `max_open_uploads` uploads (and `max_open_upload_bytes`) not yet attached
+//! to their ticket: beyond, 429 `upload_quota` with `Retry-After`. Creating
+//! again for the same photo returns the same upload, so a client that lost
+//! the answer resumes instead of starting over. Only the uploader sees an
+//! upload.
 //!
 //! With `creation-with-upload` the creation request carries the photo itself
 //! (`Content-Type: application/offset+octet-stream`): one request for the
@@ -24,9 +31,10 @@
 use super::error::{ErrorCode, Failure};
 use super::extract::Path;
 use super::{path_uuid, AppState};
+use crate::access::can_see;
 use crate::auth::Caller;
 use crate::store::now_ms;
-use crate::store::uploads::UploadRecord;
+use crate::store::uploads::{Quota, UploadRecord};
 use crate::uploads::UploadError;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, State};
@@ -36,7 +44,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
 use axum::Router;
 use base64::Engine;
+use minqing_protocol::machine::permitted;
 use minqing_protocol::wire::upload_meta;
+use minqing_protocol::ActionKind;
 use std::collections::HashMap;
 
 pub const TUS_VERSION: &str = "1.0.0";
@@ -129,6 +139,12 @@ impl From<UploadError> for Failure {
                 ErrorCode::NotJpeg,
                 "照片文件已损坏或不是 JPEG",
                 "The uploaded file is not a JPEG photo",
+            ),
+            UploadError::HasMetadata(what) => Failure::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::PhotoHasMetadata,
+                "照片含有拍摄信息（位置、相机等），请用应用重新上传",
+                format!("The photo carries metadata ({what}); upload the rendition without it"),
             ),
             UploadError::WholeChecksum => Failure::new(
                 checksum_mismatch(),
@@ -237,6 +253,26 @@ pub async fn create(
             "Only image/jpeg photos are accepted",
         ));
     }
+    // The ticket must be one this user may attach a photo to now.
+    let actor = caller.me.actor();
+    let key = ticket_id.to_string();
+    let ticket = state
+        .db(move |db| db.ticket(&key).map_err(Failure::from))
+        .await?
+        .filter(|t| can_see(&actor, t));
+    let Some(ticket) = ticket else {
+        return Err(Failure::not_found());
+    };
+    let actor = caller.me.actor();
+    let may_attach = [ActionKind::AttachEvidence, ActionKind::AttachProof]
+        .into_iter()
+        .any(|k| permitted(&ticket, &actor, k).is_ok());
+    if !may_attach {
+        return Err(Failure::forbidden(
+            "不能为这条民情上传照片",
+            "You may not attach a photo to this ticket",
+        ));
+    }
     let now = now_ms();
     let new_id = uuid::Uuid::now_v7().to_string();
     let rec = UploadRecord {
@@ -251,9 +287,28 @@ pub async fn create(
         completed: false,
     };
     let user = rec.user_id.clone();
+    let quota = Quota {
+        uploads: state.limits.max_open_uploads,
+        bytes: state.limits.max_open_upload_bytes,
+    };
     let got = state
-        .db(move |db| db.create_upload(&rec, now).map_err(Failure::from))
+        .db(move |db| {
+            db.create_upload_within(&rec, now, quota)
+                .map_err(Failure::from)
+        })
         .await?;
+    let got = got.map_err(|held| {
+        Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::UploadQuota,
+            "待上传照片过多，请先同步已上传的照片",
+            format!(
+                "{} uploads ({} bytes) not yet attached: at most {} ({} bytes); attach them first",
+                held.uploads, held.bytes, quota.uploads, quota.bytes
+            ),
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("60"))
+    })?;
     if got.user_id != user {
         return Err(Failure::new(
             StatusCode::CONFLICT,

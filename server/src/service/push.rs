@@ -44,7 +44,7 @@
 use crate::access::can_see;
 use crate::store::pg::TICKET_WRITE_LOCK;
 use crate::store::sql::{args, Tx};
-use crate::store::{clients, review, tickets, Db, StoreError};
+use crate::store::{clients, review, tickets, uploads, Db, StoreError};
 use crate::workflow::notify::{self, Notice};
 use crate::workflow::Workflow;
 use minqing_protocol::wire::{PushResponse, RejectReason, Rejection};
@@ -213,6 +213,9 @@ pub(crate) trait TicketTx {
     fn group_jurisdiction(&mut self, group: GroupId) -> Result<Option<String>, PushError>;
     /// Is `code` one of the deployment's jurisdictions?
     fn jurisdiction_known(&mut self, code: &str) -> Result<bool, PushError>;
+    /// The photo is now on its ticket: its upload no longer expires nor
+    /// counts against the quota. False when its upload is gone (swept).
+    fn mark_attached(&mut self, photo: &PhotoRef, at: i64) -> Result<bool, PushError>;
     /// An attached photo must be a completed upload by the same user, for the
     /// same ticket, with the SHA-256 recorded at capture.
     fn photo_uploaded(
@@ -362,6 +365,10 @@ impl TicketTx for Batch<'_> {
             .is_some();
         self.known_jurisdictions.insert(code.to_owned(), k);
         Ok(k)
+    }
+
+    fn mark_attached(&mut self, photo: &PhotoRef, at: i64) -> Result<bool, PushError> {
+        Ok(uploads::mark_attached(self.tx, &photo.id.to_string(), at)?)
     }
 
     fn photo_uploaded(
@@ -538,6 +545,13 @@ pub(crate) fn apply(
                     if let Action::Reassign { unit } = action {
                         if tx.unit_name(*unit)?.is_none() {
                             return Ok(Applied::Rejected(RejectReason::UnknownUnit));
+                        }
+                    }
+                    // The upload is kept for good once its photo is on the
+                    // ticket (an upload swept a moment ago cannot be).
+                    if let Action::AttachPhoto { photo } = action {
+                        if !tx.mark_attached(photo, now_ms)? {
+                            return Ok(Applied::Rejected(RejectReason::PhotoNotUploaded));
                         }
                     }
                     if let (Action::Decline { reason }, Some(unit)) = (action, actor.unit) {
