@@ -126,3 +126,55 @@ async fn no_server_set_is_a_clear_error_and_keeps_the_queue() {
     assert_eq!(dev.sync().status().state, SyncState::LoggedOut);
     assert_eq!(dev.sync().outbox().expect("queue").len(), 3);
 }
+
+/// Two requests of one phone meet an expired access token at once — the sync
+/// pass and the live-update stream, both slowed by the link so they are in
+/// flight together. They spend the refresh token once: one refresh request,
+/// and the session stays alive (a refresh token presented twice would revoke
+/// it as stolen).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_requests_meeting_an_expired_token_spend_one_refresh() {
+    use minqing_e2e::proxy::{Fault, Proxy};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("dir");
+    let server = ServerProc::start(&bin(), &dir.path().join("server"), "127.0.0.1:0");
+    let proxy = Proxy::start(&server.addr).await;
+    let dev = open(dir.path(), "deputy");
+    login(&dev, &server, &proxy.url(), "陆靖英").await;
+    let db = rusqlite::Connection::open(server.data_dir.join("server.db")).expect("db");
+    db.execute("UPDATE sessions SET access_expires = 0", [])
+        .expect("expire");
+    proxy.set(Fault::Latency(Duration::from_millis(150)));
+    let seen = proxy.requests().len();
+    let _sync = dev.clone().sync().start().expect("loop");
+    minqing_e2e::devices::wait_for("a pass after the refresh", Duration::from_secs(20), || {
+        dev.sync().status().last_synced_at.is_some()
+    })
+    .await;
+    let requests = proxy.requests()[seen..].to_vec();
+    let before_refresh: Vec<&str> = requests
+        .iter()
+        .take_while(|r| r.line != "POST /v1/auth/refresh")
+        .map(|r| r.line.as_str())
+        .collect();
+    assert!(
+        before_refresh.len() >= 2,
+        "two requests were in flight with the old token: {before_refresh:?}"
+    );
+    let refreshes = requests
+        .iter()
+        .filter(|r| r.line == "POST /v1/auth/refresh")
+        .count();
+    assert_eq!(refreshes, 1, "{requests:?}");
+    // Still logged in: the session was not revoked as a replay.
+    proxy.heal();
+    dev.sync().now().await.expect("still logged in");
+    let revoked: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("sessions");
+    assert_eq!(revoked, 0);
+}
