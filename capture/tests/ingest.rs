@@ -353,3 +353,35 @@ fn only_renditions_pass_the_upload_check() {
         Err(RenditionError::Metadata(w)) if w.contains("COM")
     ));
 }
+
+/// A decompression bomb: a few hundred bytes whose frame header claims
+/// 20,000 × 20,000 pixels (400 MP, 1.2 GB of RGB). Refused as too large from
+/// the header alone, before any pixel buffer is allocated — by ingest and by
+/// inspect alike.
+#[test]
+fn a_frame_claiming_hundreds_of_megapixels_is_refused_from_its_header() {
+    let mut bytes = photo_jpeg(64, 48);
+    // Patch the SOF0 frame's height and width (big-endian u16s after the
+    // marker, length and precision).
+    let sof = bytes
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline frame header");
+    bytes[sof + 5..sof + 7].copy_from_slice(&20_000u16.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&20_000u16.to_be_bytes());
+    for err in [
+        ingest(&bytes, &IngestOptions::default(), None, NOW).unwrap_err(),
+        inspect(&bytes).unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                err,
+                CaptureError::TooLarge {
+                    width: 20_000,
+                    height: 20_000
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}
