@@ -36,6 +36,9 @@ class DetailActivity : Screen(), TicketListener {
     var detail: TicketDetail? = null
         private set
     lateinit var body: LinearLayout
+    /** The action buttons, one per offer the core made, in its order. */
+    var actionButtons: List<Button> = emptyList()
+        private set
     private var pendingCapture: File? = null
     /** The photo kind a camera/gallery result is for, or null for a proof photo inside the action form. */
     private var photoFor: PhotoKind? = null
@@ -100,8 +103,10 @@ class DetailActivity : Screen(), TicketListener {
                 gap()
                 text(w.actions, bold = true)
                 val buttons = LinearLayout(context).apply { orientation = LinearLayout.VERTICAL }
-                for (a in d.actions) buttons.button(a.label) { start(a) }
+                actionButtons = d.actions.map { a -> buttons.button(a.label) { start(a) } }
                 addView(buttons)
+            } else {
+                actionButtons = emptyList()
             }
             gap()
             text(w.timeline, bold = true)
@@ -122,12 +127,9 @@ class DetailActivity : Screen(), TicketListener {
 
     /** The button for [kind], if the core offers it now. */
     fun button(kind: ActionKind): Button? {
-        val label = detail?.actions?.firstOrNull { it.kind == kind }?.label ?: return null
-        return allViews(body).filterIsInstance<Button>().firstOrNull { it.text == label }
+        val i = detail?.actions?.indexOfFirst { it.kind == kind } ?: return null
+        return actionButtons.getOrNull(i)
     }
-
-    private fun allViews(v: View): List<View> =
-        if (v is android.view.ViewGroup) listOf(v) + (0 until v.childCount).flatMap { allViews(v.getChildAt(it)) } else listOf(v)
 
     // ------------------------------------------------------------ actions
 

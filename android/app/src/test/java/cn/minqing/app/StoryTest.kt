@@ -117,9 +117,17 @@ class StoryTest {
         return Robolectric.buildActivity(DetailActivity::class.java, next).setup().get()
     }
 
+    /** The buttons on screen are the core's offers (the state machine's `allowed`), no more, no fewer. */
+    private fun buttonsAreTheOffers(d: DetailActivity) {
+        val offers = d.detail!!.actions
+        assertEquals(offers.map { it.label }, d.actionButtons.map { it.text.toString() })
+        assertTrue(d.actionButtons.all { it.isShown || it.parent != null })
+    }
+
     /** Tap the core's button for [kind]; fill the form the core's inputs asked for; OK. */
     private fun act(d: DetailActivity, kind: ActionKind, fill: (DetailActivity.ActionForm) -> Unit = {}, shot: String? = null) {
         waitFor("the $kind button") { d.button(kind) != null }
+        buttonsAreTheOffers(d)
         d.button(kind)!!.performClick()
         idle()
         val form = d.form
@@ -191,6 +199,7 @@ class StoryTest {
         var l = open(liaisonHome, text)
         waitFor("the photo on the liaison's phone") { l.detail?.photos?.size == 1 }
         screenshot(l, "detail-liaison")
+        assertEquals(listOf(ActionKind.CLAIM, ActionKind.ASK), l.detail!!.actions.map { it.kind })
 
         // Claim, then "not ours" with a reason.
         act(l, ActionKind.CLAIM)
@@ -265,6 +274,7 @@ class StoryTest {
             assertTrue("$k in $kinds", kinds.contains(EntryKind.Action(k)))
         }
         assertTrue(d.shows("确认办结，评价5星"))
+        buttonsAreTheOffers(d)
         assertTrue("no id shown", d.texts().none { it.contains(ticket) })
         screenshot(d, "detail-deputy")
         screenshot(d.body, "detail-deputy-full", height = 0)
