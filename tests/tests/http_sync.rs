@@ -105,3 +105,53 @@ async fn offline_submit_reaches_the_unit_and_the_claim_pokes_the_deputy() {
     let t = contact.tickets().detail(ticket).expect("contact copy");
     assert_eq!(t.photos.len(), 1, "the attach reached the contact");
 }
+
+/// The phone takes a downloaded photo only when its bytes have the SHA-256
+/// the ticket records: a photo altered on the server is not kept (and not
+/// shown), and is fetched again once the server has the right bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_downloaded_photo_is_kept_only_if_its_sha256_matches() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = ServerProc::start(&bin(), &dir.path().join("server"), "127.0.0.1:0");
+    let deputy = open(dir.path(), "deputy");
+    let contact = open(dir.path(), "contact");
+    login(&deputy, &server, &server.url, "陆靖英").await;
+    login(&contact, &server, &server.url, "移动联络员").await;
+    let (ticket, photo) = submit_with_photo(&deputy, "窨井盖照片", 800, 600);
+    deputy.sync().now().await.expect("deputy syncs");
+    assert!(drained(&deputy));
+    let photo_id = deputy
+        .tickets()
+        .detail(ticket.clone())
+        .expect("detail")
+        .photos[0]
+        .id
+        .clone();
+    let stored = server
+        .data_dir
+        .join("photos/photos")
+        .join(format!("{photo_id}.jpg"));
+    assert_eq!(std::fs::read(&stored).expect("stored photo"), photo);
+
+    // Someone swaps the stored bytes for another (valid) photo.
+    std::fs::write(
+        &stored,
+        minqing_capture::testsupport::rendition_jpeg(800, 600),
+    )
+    .expect("swap");
+    contact.sync().now().await.expect("contact syncs");
+    let seen = contact.tickets().detail(ticket.clone()).expect("detail");
+    assert!(
+        seen.photos.is_empty(),
+        "a photo whose bytes do not match its SHA-256 is not kept: {:?}",
+        seen.photos
+    );
+
+    // The right bytes again: the next pass fetches and keeps them.
+    std::fs::write(&stored, &photo).expect("restore");
+    contact.sync().now().await.expect("contact syncs");
+    let seen = contact.tickets().detail(ticket).expect("detail");
+    assert_eq!(seen.photos.len(), 1);
+    let kept = std::fs::read(&seen.photos[0].rendition_path).expect("kept");
+    assert_eq!(Sha256::digest(&kept), Sha256::digest(&photo));
+}
