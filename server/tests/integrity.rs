@@ -159,3 +159,53 @@ async fn reference_files_an_admin_stored_survive_a_restart() {
         "the stored year is in effect after the restart"
     );
 }
+
+support::db::on_both_backends!(a_new_calendar_has_the_scheduler_look_at_every_open_item_again);
+
+/// A new calendar (or policy) moves deadlines: every open item becomes due
+/// for the scheduler's look at once, closed ones do not.
+fn a_new_calendar_has_the_scheduler_look_at_every_open_item_again(db: minqing_server::Db) {
+    use minqing_protocol::{Actor, GroupId, Role, UnitId, UserId};
+    let group = GroupId::new();
+    tickets::directory(&db, group, UnitId::new());
+    let deputy = Actor {
+        user: UserId::new(),
+        role: Role::CityDeputy,
+        unit: None,
+        groups: vec![group],
+    };
+    let c = ClientId::new();
+    let now = 1_601_772_480_000; // 4 October 2020, 08:48 China time
+    let (open, closed) = (tickets::new("未办结"), tickets::new("当场解释"));
+    let closed_id = closed.id;
+    db.push(
+        &deputy,
+        c,
+        &[
+            tickets::create(c, 1, open),
+            tickets::create(c, 2, closed),
+            minqing_protocol::Mutation {
+                client_id: c,
+                mutation_id: 3,
+                kind: minqing_protocol::MutationKind::Act {
+                    ticket: closed_id,
+                    event: minqing_protocol::EventId::new(),
+                    action: minqing_protocol::Action::ExplainClose {
+                        text: "已向群众解释".into(),
+                    },
+                },
+            },
+        ],
+        now,
+    )
+    .expect("push");
+    assert!(
+        db.due_tickets(now, 10).expect("due").is_empty(),
+        "nothing is due the moment it arrives"
+    );
+    db.set_workflow(db.workflow().as_ref().clone())
+        .expect("a new calendar");
+    let due = db.due_tickets(now, 10).expect("due");
+    assert_eq!(due.len(), 1, "the open item, not the closed one: {due:?}");
+    assert_ne!(due[0], closed_id.to_string());
+}
