@@ -29,5 +29,7 @@ echo "== cargo test"
 cargo test --workspace
 echo "== Kotlin bindings on the JVM"
 bindings/test-jvm.sh
+echo "== the staff web console in Chromium (console/tests; installs chromium when missing)"
+scripts/console.sh test
 echo "== Android app on Robolectric (JVM, real core and server)"
 android/test.sh

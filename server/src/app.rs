@@ -110,6 +110,11 @@ pub struct Config {
     pub server_secret: Option<SecretText>,
     /// Login throttling (`[throttle]`; `crate::throttle::ThrottleConfig`).
     pub throttle: ThrottleConfig,
+    /// The web console's built files (default: `console/dist` in the working
+    /// directory or the source tree; ADR 0012).
+    pub console_dir: Option<PathBuf>,
+    /// A console session unused this many minutes ends.
+    pub console_idle_minutes: u64,
 }
 
 /// A secret in the configuration: never printed.
@@ -152,6 +157,8 @@ impl Default for Config {
             server_secret_file: None,
             server_secret: None,
             throttle: ThrottleConfig::default(),
+            console_dir: None,
+            console_idle_minutes: 30,
         }
     }
 }
@@ -340,6 +347,10 @@ impl Server {
                 &config.throttle,
                 trusted_proxies,
                 HashGate::new(config.password_hash_concurrency, config.password_hash_queue),
+            )),
+            console: Arc::new(crate::http::console::Console::new(
+                config.console_dir.clone(),
+                config.console_idle_minutes,
             )),
         };
         let listener = tokio::net::TcpListener::bind(&config.listen).await?;

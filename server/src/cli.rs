@@ -35,6 +35,9 @@ struct Common {
     /// On SIGTERM/SIGINT, how many seconds requests in flight get to finish.
     #[arg(long, env = "MINQING_SHUTDOWN_GRACE_SECS")]
     shutdown_grace_secs: Option<u64>,
+    /// The web console's built files (`console/dist` by default).
+    #[arg(long, env = "MINQING_CONSOLE_DIR")]
+    console_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -78,6 +81,15 @@ fn load(common: &Common) -> Result<Config, String> {
     }
     if let Some(g) = common.shutdown_grace_secs {
         config.shutdown_grace_secs = g;
+    }
+    if let Some(d) = &common.console_dir {
+        config.console_dir = Some(d.clone());
+    }
+    // The server secret only from the environment (a flag would show in `ps`).
+    if let Ok(secret) = std::env::var("MINQING_SERVER_SECRET") {
+        if !secret.trim().is_empty() {
+            config.server_secret = Some(crate::app::SecretText(secret));
+        }
     }
     Ok(config)
 }
@@ -146,10 +158,10 @@ async fn run() {
             Ok::<_, crate::store::StoreError>(people)
         })
         .await
-            .unwrap_or_else(|e| {
-                eprintln!("演示数据创建失败 / cannot seed: {e}");
-                std::process::exit(1);
-            });
+        .unwrap_or_else(|e| {
+            eprintln!("演示数据创建失败 / cannot seed: {e}");
+            std::process::exit(1);
+        });
         match seeded {
             Ok(people) if !people.is_empty() => {
                 println!("演示数据已创建 / demo data seeded:");

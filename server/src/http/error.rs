@@ -109,6 +109,9 @@ error_codes! {
     Busy => "busy",
     /// tus: a finished upload cannot be terminated.
     Completed => "completed",
+    /// The web console's session cookie on a state-changing request without
+    /// its `X-CSRF-Token` (403).
+    Csrf => "csrf",
 }
 
 impl std::fmt::Display for ErrorCode {

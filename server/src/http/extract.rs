@@ -3,7 +3,8 @@
 //! - [`Json`], [`Query`], [`Path`]: axum's, answering our JSON error body
 //!   (415 not JSON, 413 too large, 400 `malformed` for anything that does not
 //!   parse or has the wrong types);
-//! - [`Caller`]: the bearer token's user (401 otherwise);
+//! - [`Caller`]: the bearer token's user, or the web console's session
+//!   cookie with its CSRF check (401 otherwise; 403 `csrf`);
 //! - [`Admin`]: a caller who is the system administrator (403 for everyone else);
 //! - [`Id`]: a canonical UUID from the path (anything else is 404).
 
@@ -144,18 +145,21 @@ pub fn path_uuid(s: &str) -> Result<uuid::Uuid, Failure> {
         .ok_or_else(Failure::not_found)
 }
 
-/// The authenticated caller of a `/v1` route.
+/// The authenticated caller of a `/v1` route: the bearer token's, or else
+/// the web console's session cookie (with its CSRF check; `super::console`).
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        let token = parts
+        let Some(token) = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::to_owned)
-            .ok_or_else(Failure::unauthorized)?;
+        else {
+            return super::console::cookie_caller(&parts.method, &parts.headers, state).await;
+        };
         let auth = state.auth.clone();
         state
             .db(move |db| match auth.authenticate(db, &token) {

@@ -18,9 +18,11 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod headers;
 pub mod items;
 pub mod photos;
 pub mod reference;
@@ -96,6 +98,10 @@ pub struct AppState {
     /// Requests in flight, and the end of the SSE streams, for a graceful
     /// shutdown (`crate::app::Server::run_until`).
     pub shutdown: crate::shutdown::Shutdown,
+    /// Login throttling and the bound on password hashing (`crate::throttle`).
+    pub throttle: Arc<crate::throttle::Throttle>,
+    /// The web console: where its files are, how long its sessions live.
+    pub console: Arc<console::Console>,
 }
 
 impl AppState {
@@ -198,6 +204,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(photos::router())
         .merge(items::router())
+        .merge(console::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_oversize,
@@ -212,7 +219,9 @@ pub fn router(state: AppState) -> Router {
             in_flight,
         ))
         .with_state(state)
-        // Outermost last: the id is set, then the span opened with it.
+        // Outermost last: the id is set, then the span opened with it; the
+        // security headers go on every answer, whoever made it.
+        .layer(middleware::from_fn(headers::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
