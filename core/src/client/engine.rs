@@ -229,9 +229,10 @@ async fn upload_all(
 /// another user's (409 at creation).
 fn refused_for_good(e: &NetError) -> Option<String> {
     match e {
-        NetError::Refused { status, error } if matches!(status, 403 | 404 | 409 | 413 | 415) => {
-            Some(error.message_zh.clone())
-        }
+        NetError::Refused {
+            status: 403 | 404 | 409 | 413 | 415,
+            error,
+        } => Some(error.message_zh.clone()),
         _ => None,
     }
 }
