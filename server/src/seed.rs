@@ -477,7 +477,17 @@ pub fn seed_demo_items(db: &Db, people: &[DemoUser], now: i64) -> Result<usize, 
     // place, category, what happened).
     let housing = unit("housing")?;
     let xieqiao_gov = unit("local:xieqiao")?;
-    let items: Vec<(&str, i64, i64, &str, &str, (f64, f64), &str, Vec<Step>)> = vec![
+    type DemoItem = (
+        &'static str,
+        i64,
+        i64,
+        &'static str,
+        &'static str,
+        (f64, f64),
+        &'static str,
+        Vec<Step>,
+    );
+    let items: Vec<DemoItem> = vec![
         (
             "杜玉妹",
             40,
@@ -805,7 +815,7 @@ pub fn seed_demo_items(db: &Db, people: &[DemoUser], now: i64) -> Result<usize, 
                 },
             )?;
         }
-        if age_days >= 25 && age_days <= 35 {
+        if (25..=35).contains(&age_days) {
             act(
                 "市人大工作人员",
                 Action::Review {

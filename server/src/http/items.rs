@@ -493,7 +493,7 @@ fn fold(
     }
     let mut out: Vec<Counts> = by.into_values().collect();
     // The latest first, then the most.
-    out.sort_by(|a, b| (b.red, b.yellow, b.total).cmp(&(a.red, a.yellow, a.total)));
+    out.sort_by_key(|c| std::cmp::Reverse((c.red, c.yellow, c.total)));
     out
 }
 

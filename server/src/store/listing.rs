@@ -234,6 +234,7 @@ fn order_by(sort: SortKey, ascending: bool) -> &'static str {
 
 /// How many items `scope` sees through `filter`, and the page of them at
 /// `offset` (at most `limit`), in `sort` order.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn items(
     tx: &mut dyn Tx,
     scope: &Scope,
