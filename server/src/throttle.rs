@@ -1,8 +1,8 @@
 //! Guessing and flooding, held back (issue 16, items 1 and 2):
 //!
 //! - [`HashGate`]: password hashing (argon2id, ~19 MiB and tens of ms each) runs
-//!   at most `password_hash_concurrency` at once (default: the cores), with at
-//!   most `password_hash_queue` more waiting; beyond that the answer is 503 +
+//!   on a pool of `password_hash_concurrency` threads of its own (default: the
+//!   cores), with at most `password_hash_queue` more waiting; beyond that the answer is 503 +
 //!   `Retry-After` at once, before any memory is taken.
 //! - Wrong tries, counted in the database so every process and a restart see
 //!   them (`store::throttle`): passwords per account and per client address
@@ -26,7 +26,6 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// The throttle's settings (`[throttle]` in the config file).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -265,17 +264,25 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// Password hashing under a bound (see the module doc). Counts what it did, so
-/// tests can see the bound held and that every login path hashed.
+/// Password hashing under a bound (see the module doc): a pool of its own
+/// `concurrency` threads, fed by a queue of `queue` places. Its own threads,
+/// not tokio's blocking pool: argon2 takes ~19 MiB a hashing, and the
+/// allocator keeps what a thread freed for that thread's next use — spread
+/// over the blocking pool's many threads, a flood kept gigabytes resident
+/// even with two hashings at a time (measured: 3.5 GB; `docs/benchmarks.md`).
+/// Counts what it did, so tests can see the bound held and that every login
+/// path hashed.
 pub struct HashGate {
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
     /// Running plus waiting at most.
     capacity: usize,
-    admitted: AtomicUsize,
+    admitted: Arc<AtomicUsize>,
     running: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
     verified: Arc<AtomicU64>,
 }
+
+type Job = Box<dyn FnOnce() + Send>;
 
 /// The hashing queue is full: answer 503 + Retry-After.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,57 +296,69 @@ impl HashGate {
         } else {
             concurrency
         };
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(n + queue);
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..n {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // the gate is gone
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
         HashGate {
-            permits: Arc::new(Semaphore::new(n)),
+            jobs,
             capacity: n + queue,
-            admitted: AtomicUsize::new(0),
+            admitted: Arc::new(AtomicUsize::new(0)),
             running: Arc::new(AtomicUsize::new(0)),
             peak: Arc::new(AtomicUsize::new(0)),
             verified: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// Run `work` (a hash or a verification) on the blocking pool once a slot
-    /// is free; [`Busy`] at once if the queue is full. The slot is held until
+    /// Run `work` (a hash or a verification) on the pool once a thread is
+    /// free; [`Busy`] at once if the queue is full. Its place is held until
     /// the work ends, even if the caller stops waiting (a client that hangs up
-    /// does not free a slot its hashing still uses).
+    /// does not free a place its hashing still uses).
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Busy> {
-        struct Admitted<'a>(&'a AtomicUsize);
-        impl Drop for Admitted<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::AcqRel);
-            }
-        }
         if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.capacity {
             self.admitted.fetch_sub(1, Ordering::AcqRel);
             return Err(Busy);
         }
-        let _admitted = Admitted(&self.admitted);
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Busy)?;
-        let (running, peak, verified) = (
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (admitted, running, peak, verified) = (
+            self.admitted.clone(),
             self.running.clone(),
             self.peak.clone(),
             self.verified.clone(),
         );
-        tokio::task::spawn_blocking(move || {
+        let job: Job = Box::new(move || {
             let now = running.fetch_add(1, Ordering::AcqRel) + 1;
             peak.fetch_max(now, Ordering::AcqRel);
             let out = work();
             verified.fetch_add(1, Ordering::AcqRel);
             running.fetch_sub(1, Ordering::AcqRel);
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|_| Busy)
+            admitted.fetch_sub(1, Ordering::AcqRel);
+            let _ = tx.send(out);
+        });
+        if self.jobs.try_send(job).is_err() {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        rx.await.map_err(|_| Busy)
     }
 
     /// The most hashings that ran at once so far.
