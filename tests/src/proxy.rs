@@ -18,6 +18,10 @@ pub enum Fault {
     /// Requests reach the server; its answers are dropped and the connection
     /// closed: the server committed, the client does not know.
     DropResponse,
+    /// Like [`Fault::DropResponse`], but only on a connection whose latest
+    /// request line starts with this (`"POST /v1/uploads"`, `"PATCH "`,
+    /// `"POST /v1/sync/push"`); other answers flow.
+    DropResponseTo(&'static str),
     /// After this many more client→server bytes, reset the connection.
     CutAfter(u64),
     /// Wait this long before relaying each chunk, both ways.
@@ -174,6 +178,10 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
     let _ = server.set_nodelay(true);
     let (mut cr, cw) = client.into_split();
     let cw = Arc::new(tokio::sync::Mutex::new(cw));
+    // This connection's latest request line, for the faults that target one
+    // kind of request.
+    let last_line: Arc<Mutex<String>> = Arc::default();
+    let (up_line, down_line) = (last_line.clone(), last_line);
     let (mut sr, mut sw) = server.into_split();
     let refuse_w = cw.clone();
     let up_s = s.clone();
@@ -189,6 +197,7 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
             let mut n = n;
             let line = request_line(&buf[..n]);
             if let Some(line) = &line {
+                *up_line.lock().expect("lock") = line.clone();
                 up_s.requests.lock().expect("lock").push(Seen {
                     at: tokio::time::Instant::now(),
                     line: line.clone(),
@@ -242,6 +251,11 @@ async fn relay(client: TcpStream, s: Arc<Shared>) {
             };
             match down_s.fault().0 {
                 Fault::DropResponse => return,
+                Fault::DropResponseTo(prefix)
+                    if down_line.lock().expect("lock").starts_with(prefix) =>
+                {
+                    return
+                }
                 Fault::Latency(d) => tokio::time::sleep(d).await,
                 Fault::Link {
                     one_way,

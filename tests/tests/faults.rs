@@ -47,6 +47,15 @@ async fn rig() -> Rig {
     }
 }
 
+/// The server's copy of `ticket`, read as the colleague does (`None`: not
+/// there).
+async fn server_ticket(rig: &Rig, ticket: &str) -> Option<Ticket> {
+    server_tickets(rig)
+        .await
+        .into_iter()
+        .find(|t| t.id.to_string() == ticket)
+}
+
 /// What the server holds, read by a second device (the deputy's colleague in
 /// the same group) straight from the server.
 async fn server_tickets(rig: &Rig) -> Vec<Ticket> {
@@ -86,7 +95,13 @@ async fn heal_and_check(rig: &Rig, ticket: &str, photo: &[u8]) {
         "queue: {:?}",
         rig.deputy.sync().outbox()
     );
-    let tickets = server_tickets(rig).await;
+    // Exactly one ticket of this device on the server (the demo data may
+    // hold others).
+    let tickets: Vec<Ticket> = server_tickets(rig)
+        .await
+        .into_iter()
+        .filter(|t| t.id.to_string() == ticket)
+        .collect();
     assert_eq!(tickets.len(), 1, "exactly one ticket on the server");
     let t = &tickets[0];
     assert_eq!(t.id.to_string(), ticket);
@@ -122,6 +137,50 @@ async fn response_dropped_after_the_server_committed() {
         assert!(rig.deputy.sync().now().await.is_err());
     }
     assert!(!drained(&rig.deputy));
+    // The server did commit the submission.
+    let held = server_ticket(&rig, &ticket)
+        .await
+        .expect("the push was applied though its answer was lost");
+    assert!(held.photos.is_empty());
+
+    // Now the upload's answer is lost after the server stored the photo…
+    rig.proxy.set(Fault::DropResponseTo("POST /v1/uploads"));
+    assert!(rig.deputy.sync().now().await.is_err());
+    let stored = server_photos(&rig.server);
+    assert_eq!(
+        stored.len(),
+        1,
+        "the photo was stored though its answer was lost"
+    );
+    assert_eq!(Sha256::digest(&stored[0]), Sha256::digest(&photo));
+    // …and then the attach's answer, after the server applied it.
+    rig.proxy.set(Fault::DropResponseTo("POST /v1/sync/push"));
+    for _ in 0..3 {
+        let _ = rig.deputy.sync().now().await;
+        if server_ticket(&rig, &ticket)
+            .await
+            .expect("ticket")
+            .photos
+            .len()
+            == 1
+        {
+            break;
+        }
+    }
+    assert_eq!(
+        server_ticket(&rig, &ticket)
+            .await
+            .expect("ticket")
+            .photos
+            .len(),
+        1,
+        "the attach was applied though its answer was lost"
+    );
+    assert!(
+        !drained(&rig.deputy),
+        "the device did not hear of it: {:?}",
+        rig.deputy.sync().outbox()
+    );
     heal_and_check(&rig, &ticket, &photo).await;
 }
 
@@ -240,9 +299,13 @@ async fn duplicated_and_reordered_pushes() {
     // The device never heard the answers; its next sync replays and drains.
     rig.deputy.sync().now().await.expect("sync");
     assert!(drained(&rig.deputy));
-    let tickets = server_tickets(&rig).await;
-    assert_eq!(tickets.len(), 3);
-    let first = tickets
+    let mine: Vec<Ticket> = server_tickets(&rig)
+        .await
+        .into_iter()
+        .filter(|t| ["一", "二", "三"].contains(&t.text.as_str()))
+        .collect();
+    assert_eq!(mine.len(), 3, "each once");
+    let first = mine
         .iter()
         .find(|t| t.id.to_string() == t1)
         .expect("first ticket");
@@ -260,8 +323,15 @@ async fn stale_cursor_resets_without_doubling() {
         .write(|tx| minqing_core::store::meta_set(tx, "pull_cursor", "0123456789abcdef.42"))
         .expect("stale cursor");
     let report = rig.deputy.sync().now().await.expect("sync after reset");
-    assert_eq!(report.pulled, 1, "pulled from scratch");
-    assert_eq!(rig.deputy.tickets().list().expect("list").len(), 1);
+    // Everything the deputy may see came again (the demo data's items and
+    // hers), and each is on the phone once.
+    let list = rig.deputy.tickets().list().expect("list");
+    assert_eq!(report.pulled as usize, list.len(), "pulled from scratch");
+    let mut ids: Vec<&str> = list.iter().map(|t| t.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), list.len(), "nothing doubled");
+    assert_eq!(list.iter().filter(|t| t.id == ticket).count(), 1);
     heal_and_check(&rig, &ticket, &photo).await;
 }
 
@@ -286,7 +356,7 @@ async fn device_clock_days_off_does_not_order_anything() {
         .expect("time")
         .as_millis() as i64;
     heal_and_check(&rig, &ticket, &photo).await;
-    let t = &server_tickets(&rig).await[0];
+    let t = &server_ticket(&rig, &ticket).await.expect("ticket");
     // Every time on the server copy is the server's own, not the device's.
     for e in &t.timeline {
         assert!(
