@@ -3,8 +3,9 @@
 # then runs formatting and lint checks, the Rust tests (unit, property, crash
 # safety; storage tests on SQLite and on a local PostgreSQL from scripts/pg.sh;
 # the photo store on an S3-compatible server, moto)
-# the JUnit tests of the generated Kotlin bindings on the JVM, and the Android
-# app's Robolectric tests.
+# the JUnit tests of the generated Kotlin bindings on the JVM, the Android
+# app's Robolectric tests, and the iOS app's Swift package (swift test in a
+# Debian 13 chroot made once and cached: ios/swift-chroot.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -33,3 +34,5 @@ echo "== the staff web console in Chromium (console/tests; installs chromium whe
 scripts/console.sh test
 echo "== Android app on Robolectric (JVM, real core and server)"
 android/test.sh
+echo "== iOS app's Swift package (swift test in a Debian 13 chroot; real core and server)"
+ios/test.sh
