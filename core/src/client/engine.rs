@@ -25,6 +25,11 @@ pub const PUSH_BATCH: usize = 100;
 /// resume re-sends only what was in flight, and the whole photo is checked
 /// against its capture SHA-256 at the end.
 pub const CHUNK: usize = 8 * 1024 * 1024;
+/// Uploads finished in a row before the pass pushes the attachments they
+/// released: the server bounds the uploads a user holds unattached (200 by
+/// default, `429 upload_quota`), so a phone back online with hundreds of
+/// photos attaches as it goes instead of running into the bound.
+pub const UPLOADS_BEFORE_PUSH: u64 = 50;
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, uniffi::Record)]
@@ -218,6 +223,9 @@ async fn upload_all(
             return Err(e);
         }
         n += 1;
+        if n >= UPLOADS_BEFORE_PUSH {
+            break; // the pass pushes what these released, then goes on
+        }
     }
     Ok(n)
 }
