@@ -285,8 +285,11 @@ fn main() {
     rt.block_on(async {
         run("SQLite", None).await;
         if let Ok(base) = std::env::var("MINQING_TEST_DATABASE_URL") {
-            let url =
-                minqing_server::store::pg::create_scratch_database(&base).expect("scratch db");
+            let url = tokio::task::spawn_blocking(move || {
+                minqing_server::store::pg::create_scratch_database(&base).expect("scratch db")
+            })
+            .await
+            .expect("scratch db");
             run("PostgreSQL", Some(url)).await;
         }
     });
