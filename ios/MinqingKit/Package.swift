@@ -27,7 +27,17 @@ let package = Package(
     ],
     targets: [
         ffi,
-        .target(name: "MinqingCore", dependencies: ["MinqingCoreFFI"]),
+        .target(
+            name: "MinqingCore",
+            dependencies: ["MinqingCoreFFI"],
+            // What the static core needs from the system on Apple platforms
+            // (rustls's platform certificate verifier, reqwest's proxy settings).
+            linkerSettings: [
+                .linkedFramework("Security", .when(platforms: [.iOS, .macOS])),
+                .linkedFramework("SystemConfiguration", .when(platforms: [.iOS, .macOS])),
+                .linkedFramework("CoreFoundation", .when(platforms: [.iOS, .macOS])),
+            ]
+        ),
         .target(name: "MinqingKit", dependencies: ["MinqingCore"]),
         .testTarget(name: "MinqingKitTests", dependencies: ["MinqingKit"]),
     ]

@@ -220,6 +220,17 @@ public final class DetailViewModel: ViewModel {
         }
     }
 
+    /// The camera's or the picker's answer for `photoRequest`.
+    public func photo(_ result: PhotoResult) async {
+        switch result {
+        case let .file(url): await photoTaken(file: url)
+        case .cancelled: photoCancelled()
+        case let .failed(e):
+            photoCancelled()
+            fail(e)
+        }
+    }
+
     public func photoCancelled() {
         photoRequest = nil
         changed()

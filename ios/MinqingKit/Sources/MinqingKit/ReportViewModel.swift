@@ -11,6 +11,7 @@ import MinqingCore
 @MainActor
 public final class ReportViewModel: ViewModel {
     public let draftId: String
+    public let isNew: Bool
     public private(set) var draft: DraftView?
     /// The text as typed (the field's value); sent to the draft on every change.
     public private(set) var text = ""
@@ -22,19 +23,38 @@ public final class ReportViewModel: ViewModel {
     public private(set) var duplicates: [DuplicateView] = []
     /// Submitted (or deleted): the screen closes.
     public private(set) var finished = false
+    /// The pickers' choices: the taxonomy and the units on the phone.
+    public private(set) var categoryChoices: [CategoryChoice] = []
+    public private(set) var unitChoices: [UnitChoice] = []
     private var textEditsInFlight = 0
 
-    /// A new draft, or the one with `draftId` (restored after the app was killed).
-    public init(shell: Shell, draftId: String? = nil) throws {
+    /// A new draft (`isNew`: the screen looks for a fix at once), or the one
+    /// with `draftId` (restored after the app was killed). If the phone's
+    /// store cannot make a draft, `error` says why and nothing can be submitted.
+    public init(shell: Shell, draftId: String? = nil) {
         let drafts = shell.core.drafts()
+        var failed: AppError?
         if let draftId {
             self.draftId = draftId
         } else {
-            self.draftId = try mapped { try drafts.create() }.id
+            do {
+                self.draftId = try drafts.create().id
+            } catch {
+                self.draftId = ""
+                failed = AppError(error)
+            }
         }
+        isNew = draftId == nil
         super.init(shell: shell)
+        self.error = failed
         let id = self.draftId
         listen(Relay<DraftView?> { [weak self] d in self?.show(d) }) { drafts.subscribe(draftId: id, listener: $0) }
+        let reference = shell.core.reference()
+        load({ (try reference.categories(), try reference.units()) }) { [weak self] choices in
+            guard let self else { return }
+            (categoryChoices, unitChoices) = choices
+            changed()
+        }
     }
 
     private var drafts: DraftsService { shell.core.drafts() }
@@ -96,6 +116,15 @@ public final class ReportViewModel: ViewModel {
         await attempt { try await drafts.addPhoto(draftId: id, path: path) }
         // The core keeps its own copy; a capture file left behind is only litter.
         try? FileManager.default.removeItem(at: file)
+    }
+
+    /// The camera's or the picker's answer.
+    public func photo(_ result: PhotoResult) async {
+        switch result {
+        case let .file(url): await addPhoto(file: url)
+        case .cancelled: break
+        case let .failed(e): fail(e)
+        }
     }
 
     public func removePhoto(_ photo: PhotoView) async {

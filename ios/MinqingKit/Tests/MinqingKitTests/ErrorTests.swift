@@ -89,7 +89,7 @@ final class ErrorTests: XCTestCase, @unchecked Sendable {
     @MainActor
     func testADeniedActionKeepsTheFormAndSaysWhy() async throws {
         let shell = try phone("denied")
-        let report = try ReportViewModel(shell: shell)
+        let report = ReportViewModel(shell: shell)
         report.setText("路灯不亮")
         try await waitFor("can submit") { report.canSubmit }
         await report.submit()

@@ -47,7 +47,7 @@ final class ListenerTests: XCTestCase, @unchecked Sendable {
         do {
             let h = HomeViewModel(shell: shell)
             let d = DetailViewModel(shell: shell, ticketId: ticket)
-            let r = try ReportViewModel(shell: shell)
+            let r = ReportViewModel(shell: shell)
             let i = InboxViewModel(shell: shell)
             (home, detail, report, inbox) = (h, d, r, i)
             try await waitFor("every screen heard the core") {

@@ -52,7 +52,7 @@ final class ScreenTests: XCTestCase, @unchecked Sendable {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("minqing-restore-\(UUID().uuidString)")
         let secrets = MemorySecrets()
         var shell: Shell? = try phone("restore", dir: dir, secrets: secrets)
-        var report: ReportViewModel? = try ReportViewModel(shell: shell!)
+        var report: ReportViewModel? = ReportViewModel(shell: shell!)
         let id = report!.draftId
         let text = "硖石街道西山路口红绿灯坏了，早高峰很堵"
         for n in 1...text.count { report!.setText(String(text.prefix(n))) }
@@ -90,7 +90,7 @@ final class ScreenTests: XCTestCase, @unchecked Sendable {
         shell?.stop()
         shell = nil
         let again = try phone("restore", dir: dir, secrets: secrets)
-        let restored = try ReportViewModel(shell: again, draftId: id)
+        let restored = ReportViewModel(shell: again, draftId: id)
         try await waitFor("the draft back") { restored.draft != nil }
         XCTAssertEqual(restored.text, text)
         XCTAssertEqual(restored.draft?.location?.address, "西山路口")
@@ -103,10 +103,10 @@ final class ScreenTests: XCTestCase, @unchecked Sendable {
     @MainActor
     func testDuplicatesAreShownBeforeSubmitting() async throws {
         let shell = try phone("dups")
-        let categories = await (try ReportViewModel(shell: shell)).categories()
+        let categories = await ReportViewModel(shell: shell).categories()
         let c = try XCTUnwrap(categories.first)
         for n in 0..<2 {
-            let r = try ReportViewModel(shell: shell)
+            let r = ReportViewModel(shell: shell)
             r.setText(n == 0 ? "水月亭路窨井盖松动" : "水月亭路又一处窨井盖松动")
             await r.setCategory(c.code, item: c.items.first?.code)
             await r.locationFix(latitude: 30.5106, longitude: 120.6806 + Double(n) * 0.0003, accuracy: 10)

@@ -45,7 +45,7 @@ final class StoryTests: XCTestCase, @unchecked Sendable {
         XCTAssertEqual(reg.token, "deadbeef")
 
         // 08:48 — the deputy reports: a fix, a photo, one line, 完成.
-        let report = try ReportViewModel(shell: deputy)
+        let report = ReportViewModel(shell: deputy)
         report.locationStarted()
         XCTAssertEqual(report.placeLine, "定位中…")
         await report.locationFix(latitude: lat, longitude: lon, accuracy: 8)
