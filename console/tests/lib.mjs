@@ -16,7 +16,7 @@ export const shots = process.env.SCREENSHOTS_DIR ? join(root, process.env.SCREEN
 export async function startServer() {
   const bin = process.env.MINQING_SERVER_BIN ?? join(root, 'target', 'debug', 'minqing-server')
   const data = mkdtempSync(join(tmpdir(), 'minqing-console-'))
-  const child = spawn(bin, ['demo', '--data-dir', data, '--listen', '127.0.0.1:0', '--console-dir', join(root, 'console', 'dist')], {
+  const child = spawn(bin, ['demo', '--demo-items', '--data-dir', data, '--listen', '127.0.0.1:0', '--console-dir', join(root, 'console', 'dist')], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: 'warn' },
   })

@@ -38,6 +38,10 @@ struct Common {
     /// The web console's built files (`console/dist` by default).
     #[arg(long, env = "MINQING_CONSOLE_DIR")]
     console_dir: Option<PathBuf>,
+    /// With the demo directory, also file demo items (the manhole story and two
+    /// dozen more, reviews, chases) for the console to show.
+    #[arg(long)]
+    demo_items: bool,
 }
 
 #[derive(Subcommand)]
@@ -114,6 +118,9 @@ async fn run() {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let demo_items = match &cli.command {
+        Command::Demo { common } | Command::Serve { common, .. } => common.demo_items,
+    };
     let (config, demo) = match &cli.command {
         Command::Demo { common } => (load(common), true),
         Command::Serve {
@@ -149,7 +156,7 @@ async fn run() {
         let db = server.state().db.clone();
         let seeded = tokio::task::spawn_blocking(move || {
             let people = seed_demo(&db)?;
-            if !people.is_empty() {
+            if demo_items && !people.is_empty() {
                 // Items for the console to show (the manhole story and more).
                 if let Err(e) = crate::seed::seed_demo_items(&db, &people, crate::store::now_ms()) {
                     eprintln!("演示事项创建失败 / cannot seed demo items: {e}");

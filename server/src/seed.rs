@@ -349,8 +349,8 @@ type Step = (&'static str, Action, i64);
 /// (2020-10-04), then two dozen items over the last six weeks in several
 /// towns and streets, in every state, some late (the escalation pass at the
 /// end records their chases), some reviewed, two on an assignment list with
-/// the government's feedback, and weekly summaries. Only for `demo` and
-/// `--seed-demo` on an empty database (`people` is what [`seed_demo`]
+/// the government’s feedback, and weekly summaries. Only with `--demo-items`
+/// (`demo`, or `serve --seed-demo`) on an empty database (`people` is what [`seed_demo`]
 /// returned). Returns how many items were filed.
 pub fn seed_demo_items(db: &Db, people: &[DemoUser], now: i64) -> Result<usize, String> {
     use minqing_protocol::{
