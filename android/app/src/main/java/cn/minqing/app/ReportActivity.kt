@@ -127,13 +127,20 @@ class ReportActivity : Screen(), DraftListener {
         startActivityForResult(Photos.cameraIntent(file), Photos.CAMERA)
     }
 
+    private fun picked(uri: android.net.Uri): File? = try {
+        Photos.copyPicked(this, shell, uri)
+    } catch (e: Exception) {
+        toast(words.cannotRead)
+        null
+    }
+
     @Deprecated("framework API")
     override fun onActivityResult(requestCode: Int, resultCode: Int, data: Intent?) {
         super.onActivityResult(requestCode, resultCode, data)
         if (resultCode != RESULT_OK) return
         val file = when (requestCode) {
             Photos.CAMERA -> pendingCapture.also { pendingCapture = null }
-            Photos.GALLERY -> data?.data?.let { Photos.copyPicked(this, shell, it) }
+            Photos.GALLERY -> data?.data?.let { picked(it) }
             else -> null
         } ?: return
         launch {

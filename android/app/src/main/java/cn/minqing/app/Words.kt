@@ -77,6 +77,7 @@ class Words private constructor(private val zh: Boolean) {
     val submitAnyway = t("仍然提交", "Submit anyway")
     val saved = t("已保存，联网后自动发送", "Saved — it will be sent when online")
     val removePhoto = t("删除这张照片？", "Remove this photo?")
+    val cannotRead = t("无法读取这张照片", "This photo cannot be read")
     fun accuracy(m: Double) = t("精度约 ${m.toInt()} 米", "±${m.toInt()} m")
     fun placeSource(source: cn.minqing.core.LocationSource) = when (source) {
         cn.minqing.core.LocationSource.PHOTO_EXIF -> t("来自照片", "from the photo")

@@ -70,6 +70,7 @@ class ReportTest {
         assertEquals("水月亭路方便桥东侧", place.address)
         assertEquals(30.5106, place.latitude, 0.002) // WGS-84, shifted back from GCJ-02
         assertTrue(report.placeLine.text.contains("手动填写"))
+
     }
 
     @Test

@@ -284,6 +284,21 @@ class StoryTest {
         waitFor("refreshed") { !deputyHome.pull.refreshing }
         screenshot(deputyHome, "home-deputy")
 
+        // A new report @-mentions the unit from the picker (the reference data the phone synced).
+        deputyHome.reportButton.performClick()
+        val next = Robolectric.buildActivity(ReportActivity::class.java, shadowOf(deputyHome).nextStartedActivity).setup().get()
+        next.mentionButton.performClick()
+        idle()
+        val picker = org.robolectric.shadows.ShadowDialog.getLatestDialog() as AlertDialog
+        val units = (0 until picker.listView.adapter.count).map { picker.listView.adapter.getItem(it).toString() }
+        val i = units.indexOf("中国移动海宁分公司")
+        assertTrue(units.toString(), i > 0)
+        picker.listView.performItemClick(picker.listView.adapter.getView(i, null, picker.listView), i, i.toLong())
+        idle()
+        assertEquals("@中国移动海宁分公司", next.mentionButton.text.toString())
+        assertEquals("中国移动海宁分公司", next.draft?.mentionedUnitName)
+        next.finish()
+
         // Settings, then logging out.
         deputyHome.buttonLabelled("设置").performClick()
         val settings = Robolectric.buildActivity(SettingsActivity::class.java, shadowOf(deputyHome).nextStartedActivity).setup().get()

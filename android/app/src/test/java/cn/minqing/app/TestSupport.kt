@@ -138,13 +138,6 @@ fun cameraReturns(activity: Activity, jpeg: ByteArray) {
     shadowOf(activity).receiveResult(intent, Activity.RESULT_OK, null)
 }
 
-/** The gallery: returns [uri] for the app's ACTION_GET_CONTENT. */
-fun galleryReturns(activity: Activity, uri: Uri) {
-    val started = shadowOf(activity).nextStartedActivityForResult ?: error("no activity started for a result")
-    check(started.intent.action == Intent.ACTION_GET_CONTENT)
-    shadowOf(activity).receiveResult(started.intent, Activity.RESULT_OK, Intent().setData(uri))
-}
-
 /** A location fix from the phone's GPS. */
 fun gpsFix(activity: Activity, lat: Double, lon: Double, accuracy: Float) {
     val lm = activity.getSystemService(LocationManager::class.java)
