@@ -20,6 +20,7 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 ./target/debug/uniffi-bindgen generate --library "$lib" --language swift --out-dir "$out" --no-format >/dev/null
 # Write only what changed, so a warm swift build recompiles nothing.
+mkdir -p "$here/Sources/MinqingCore" "$here/Sources/MinqingCoreFFI"
 put() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 put "$out/MinqingCore.swift" "$here/Sources/MinqingCore/MinqingCore.swift"
 put "$out/MinqingCoreFFI.h" "$here/Sources/MinqingCoreFFI/MinqingCoreFFI.h"

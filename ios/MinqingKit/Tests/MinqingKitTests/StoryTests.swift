@@ -23,10 +23,15 @@ final class StoryTests: XCTestCase, @unchecked Sendable {
     func testTheManholeStoryThroughTheViewModels() async throws {
         guard let server = Env.serverURL else { throw XCTSkip("needs the server ios/test.sh starts") }
         let deputy = try phone("deputy"), liaison = try phone("liaison"), coordinator = try phone("coordinator")
-        defer { for p in [deputy, liaison, coordinator] { p.stop() } }
+        // The deputy's phone reaches the server through its mobile signal.
+        let signal = try Signal(to: server)
+        defer {
+            for p in [deputy, liaison, coordinator] { p.stop() }
+            signal.down()
+        }
 
         // Everyone logs in by SMS code.
-        try await logIn(deputy, phone: Env.deputyPhone, server: server)
+        try await logIn(deputy, phone: Env.deputyPhone, server: signal.url)
         try await logIn(liaison, phone: Env.contactPhone, server: server)
         try await logIn(coordinator, phone: Env.coordinatorPhone, server: server)
         let deputyHome = HomeViewModel(shell: deputy)
@@ -44,7 +49,9 @@ final class StoryTests: XCTestCase, @unchecked Sendable {
         XCTAssertEqual(reg.provider, .apns)
         XCTAssertEqual(reg.token, "deadbeef")
 
-        // 08:48 — the deputy reports: a fix, a photo, one line, 完成.
+        // 08:48 — no signal on 水月亭路. The deputy reports: a fix, a photo, one line, 完成.
+        signal.down()
+        deputy.networkChanged(online: false)
         let report = ReportViewModel(shell: deputy)
         report.locationStarted()
         XCTAssertEqual(report.placeLine, "定位中…")
@@ -65,11 +72,19 @@ final class StoryTests: XCTestCase, @unchecked Sendable {
         XCTAssertTrue(report.finished)
         XCTAssertEqual(report.notice, "已保存，联网后自动发送")
         let mine = { deputyHome.shown.first { $0.text == text } }
-        try await waitFor("the row in 我的") { mine() != nil }
+        try await waitFor("the row in 我的, not sent") { mine()?.sync == .pending }
         XCTAssertEqual(deputyHome.selected, .mine)
+        XCTAssertEqual(deputyHome.rows.first { $0.text == text }?.marks, "待发送")
+        try await waitFor("the offline line") { deputyHome.statusLine.hasPrefix("离线，联网后自动发送") }
+        story("08:48 陆靖英 reported it offline with a photo (EXIF GPS) and a phone fix: \(deputyHome.statusLine)")
+
+        // Signal again: the system says the network is back; the core sends the item and its photo.
+        try signal.up()
+        deputy.networkChanged(online: true)
         try await waitFor("sent with its photo") { try sent(deputy) && mine()?.sync == .synced }
+        try await waitFor("the status line") { deputyHome.statusLine == "已同步" }
         let ticket = try XCTUnwrap(mine()).id
-        story("08:48 陆靖英 reported it with a photo (EXIF GPS) and a phone fix; sent")
+        story("signal back: sent with its photo (\(deputyHome.statusLine))")
 
         // The liaison pulls to refresh: the item waits in 待认领.
         await liaisonHome.refresh()
