@@ -183,7 +183,7 @@ class StoryTest {
         // Signal again: the system's callback wakes the core, which sends the item and its photo.
         signal.up()
         deputy.network!!.onAvailable(ShadowNetwork.newInstance(1))
-        waitFor("sent with its photo", 30_000) { sent(deputy) && mine()?.sync == SyncBadge.SYNCED }
+        waitFor("sent with its photo", 90_000) { sent(deputy) && mine()?.sync == SyncBadge.SYNCED }
         val ticket = mine()!!.id
 
         // The liaison pulls to refresh: the item waits in 待认领.
@@ -191,7 +191,7 @@ class StoryTest {
         pullDown(liaisonHome.pull)
         waitFor("the item in 待认领") { liaisonHome.shown().any { it.text == text } }
         assertEquals(HomeTab.TO_CLAIM, liaisonHome.selected)
-        waitFor("its thumbnail, the pass done", 30_000) {
+        waitFor("its thumbnail, the pass done", 90_000) {
             !liaisonHome.pull.refreshing &&
                 liaisonHome.shown().first { it.text == text }.thumbnailPath?.let { java.io.File(it).isFile } == true
         }
@@ -228,12 +228,12 @@ class StoryTest {
         )
         d.button(ActionKind.ATTACH_EVIDENCE)!!.performClick()
         cameraReturns(d, cameraJpeg(app.cacheDir, lat + 0.0002, lon + 0.0001))
-        waitFor("the marking photo sent", 30_000) { d.detail?.photos?.size == 2 && sent(deputy) }
+        waitFor("the marking photo sent", 90_000) { d.detail?.photos?.size == 2 && sent(deputy) }
 
         // The liaison asks for the place; the deputy answers.
         push(liaison)
         use(liaison)
-        waitFor("the marking photo on the liaison's phone", 30_000) { l.detail?.photos?.size == 2 }
+        waitFor("the marking photo on the liaison's phone", 90_000) { l.detail?.photos?.size == 2 }
         act(l, ActionKind.ASK, { typeInto(it, InputKind.TEXT, "请把具体位置发我，我再派人去看") })
         waitFor("asked") { sent(liaison) }
         push(deputy)
@@ -255,13 +255,13 @@ class StoryTest {
             cameraReturns(l, cameraJpeg(app.cacheDir, lat, lon, Date()))
             waitFor("the proof photo") { form.proof.size == 1 }
         }, shot = "action-resolve")
-        waitFor("resolved and sent", 30_000) { l.detail?.state == TicketState.RESOLVED && sent(liaison) }
+        waitFor("resolved and sent", 90_000) { l.detail?.state == TicketState.RESOLVED && sent(liaison) }
         assertTrue("the server took it", l.detail!!.rejections.isEmpty())
 
         // The deputy's detail: the timeline by name; confirm with five stars.
         push(deputy)
         use(deputy)
-        waitFor("resolved on the deputy's phone", 30_000) { d.detail?.state == TicketState.RESOLVED }
+        waitFor("resolved on the deputy's phone", 90_000) { d.detail?.state == TicketState.RESOLVED }
         val names = d.detail!!.timeline.map { it.actorName }.toSet()
         assertTrue(names.toString(), names.containsAll(listOf("陆靖英", "移动联络员")))
         assertTrue(d.texts().any { it.contains("陆靖英（市人大代表）") })

@@ -75,7 +75,7 @@ object Env {
 }
 
 /** Run the main looper until [cond] holds (listeners and coroutines post to it from the core's threads). */
-fun waitFor(what: String, timeoutMs: Long = 20_000, cond: () -> Boolean) {
+fun waitFor(what: String, timeoutMs: Long = 60_000, cond: () -> Boolean) {
     val deadline = System.currentTimeMillis() + timeoutMs
     while (true) {
         shadowOf(Looper.getMainLooper()).idle()
