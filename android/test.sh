@@ -14,7 +14,10 @@ cargo build -q -p minqing-server
 data="$root/target/android-server"
 rm -rf "$data"
 mkdir -p "$data"
-./target/debug/minqing-server demo --data-dir "$data" --listen 127.0.0.1:0 >"$data/stdout" 2>"$data/stderr" &
+# Screenshots show the demo's other items too (--demo-items); the tests find their own by text.
+items=()
+if [[ "${MINQING_SCREENSHOTS:-0}" == 1 ]]; then items=(--demo-items); fi
+./target/debug/minqing-server demo "${items[@]}" --data-dir "$data" --listen 127.0.0.1:0 >"$data/stdout" 2>"$data/stderr" &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

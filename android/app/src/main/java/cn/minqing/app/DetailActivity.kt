@@ -57,9 +57,17 @@ class DetailActivity : Screen(), TicketListener {
         keep(shell.core.tickets().subscribe(ticketId, this))
     }
 
+    private var inFront = false
+
     override fun onResume() {
         super.onResume()
+        inFront = true
         attempt { shell.core.tickets().markSeen(ticketId) }
+    }
+
+    override fun onPause() {
+        inFront = false
+        super.onPause()
     }
 
     override fun onSaveInstanceState(out: Bundle) {
@@ -69,7 +77,11 @@ class DetailActivity : Screen(), TicketListener {
     }
 
     override fun onTicket(detail: TicketDetail?) = ui {
-        if (detail != null) render(detail)
+        if (detail != null) {
+            render(detail)
+            // What arrives while the person looks at it is seen.
+            if (inFront) attempt { shell.core.tickets().markSeen(ticketId) }
+        }
     }
 
     private fun render(d: TicketDetail) {

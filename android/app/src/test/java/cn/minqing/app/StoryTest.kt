@@ -282,6 +282,7 @@ class StoryTest {
 
         pullDown(deputyHome.pull)
         waitFor("refreshed") { !deputyHome.pull.refreshing }
+        assertFalse("seen while open", deputyHome.shown().first { it.id == ticket }.unread)
         screenshot(deputyHome, "home-deputy")
 
         // A new report @-mentions the unit from the picker (the reference data the phone synced).
