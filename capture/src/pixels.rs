@@ -316,11 +316,7 @@ pub fn fit_ref(src: &Rgb, long: u32) -> Result<Rgb, CaptureError> {
         .chunks_exact(4)
         .flat_map(|p| [p[0], p[1], p[2]])
         .collect();
-    Ok(Rgb {
-        w: dw,
-        h: dh,
-        data,
-    })
+    Ok(Rgb { w: dw, h: dh, data })
 }
 
 /// Baseline JPEG with no APP segments but JFIF: no EXIF, no GPS, no maker notes.
