@@ -56,6 +56,8 @@ async fn stored(s: &TestServer, tok: &SessionTokens, id: TicketId) -> Option<Tic
     }
 }
 
+/// What a probe's rejection must look like.
+type Expect = Box<dyn Fn(&Option<RejectReason>) -> bool>;
 fn invalid(reason: &Option<RejectReason>) -> Option<(String, String)> {
     match reason {
         Some(RejectReason::Denied(Denied::Invalid { field, reason })) => {
@@ -89,7 +91,7 @@ async fn what_a_client_sends_is_checked_on(s: TestServer) {
     };
 
     // Each probe: what it sends, and the typed reason it must get.
-    let probes: Vec<(&str, NewTicket, Box<dyn Fn(&Option<RejectReason>) -> bool>)> = vec![
+    let probes: Vec<(&str, NewTicket, Expect)> = vec![
         (
             "into another deputy's group",
             NewTicket {
