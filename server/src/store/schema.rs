@@ -5,7 +5,7 @@
 use super::StoreResult;
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 15;
+pub const VERSION: u32 = 16;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -275,24 +275,61 @@ CREATE INDEX tickets_open_by_due ON tickets(due_at) WHERE open = TRUE;
 UPDATE tickets SET next_due = 0 WHERE open = TRUE;
 ";
 
-/// Version 15 (issue 14 item 4, Open311 GeoReport v2, `crate::http::open311`):
-/// the API keys an administrator issues to another system. A key acts as one
-/// account of the directory (`user_id`; a deputy's key may also file
-/// requests, into `group_id`); only its HMAC-SHA256 under the server secret
-/// is kept (`key_hash`), like the session tokens; a revoked key keeps its row
-/// (`revoked_at`) for the record.
-const V15: &str = "
-CREATE TABLE open311_keys (
-    id         TEXT PRIMARY KEY,
-    key_hash   TEXT NOT NULL,
-    user_id    TEXT NOT NULL,
-    group_id   TEXT,
-    label      TEXT NOT NULL,
-    issued_by  TEXT NOT NULL,
-    issued_at  INTEGER NOT NULL,
-    revoked_at INTEGER
+/// Version 16 (issue 12, push; `crate::push`): the phones' push tokens, one per
+/// session (`push_devices`: replaced when the app registers again, removed at
+/// logout and when the vendor says the token is dead); the delivery outbox,
+/// one row per (notice, device), written in the notice's transaction and sent
+/// by the dispatcher (`push_deliveries`: `state` is `pending` until sent,
+/// `dead`, `failed` or `dropped`; a pending row is due at `next_at`, which a
+/// dispatcher that takes it moves forward by its lease); and every attempt at
+/// a vendor (`push_attempts`).
+const V16: &str = "
+CREATE TABLE push_devices (
+    id          TEXT PRIMARY KEY,
+    session_id  TEXT NOT NULL UNIQUE,
+    user_id     TEXT NOT NULL,
+    provider    TEXT NOT NULL,
+    token       TEXT NOT NULL,
+    app_id      TEXT NOT NULL,
+    language    TEXT NOT NULL,
+    app_version TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX open311_keys_by_hash ON open311_keys(key_hash);
+CREATE UNIQUE INDEX push_devices_by_token ON push_devices(provider, token);
+CREATE INDEX push_devices_by_user ON push_devices(user_id);
+CREATE TABLE push_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    notification_id INTEGER NOT NULL,
+    device_id       TEXT NOT NULL,
+    user_id         TEXT NOT NULL,
+    provider        TEXT NOT NULL,
+    ticket_id       TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    next_at         INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER,
+    last_error      TEXT
+);
+CREATE UNIQUE INDEX push_deliveries_once ON push_deliveries(notification_id, device_id);
+CREATE INDEX push_deliveries_due ON push_deliveries(state, next_at);
+CREATE INDEX push_deliveries_by_user ON push_deliveries(user_id, id);
+CREATE TABLE push_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id    INTEGER NOT NULL,
+    at             INTEGER NOT NULL,
+    provider       TEXT NOT NULL,
+    status         INTEGER,
+    outcome        TEXT NOT NULL,
+    detail         TEXT,
+    retry_after_ms INTEGER,
+    elapsed_ms     INTEGER NOT NULL
+);
+CREATE INDEX push_attempts_by_delivery ON push_attempts(delivery_id, id);
 ";
 
 pub fn init(conn: &mut Connection) -> StoreResult<()> {
@@ -366,8 +403,8 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> StoreResult<()> {
         tx.execute_batch(V14)?;
         super::sqlite::in_transaction(tx, super::tickets::backfill_listing)?;
     }
-    if version < 15 {
-        tx.execute_batch(V15)?;
+    if version < 16 {
+        tx.execute_batch(V16)?;
     }
     Ok(())
 }

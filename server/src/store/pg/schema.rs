@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 15;
+pub const VERSION: i32 = 16;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -251,19 +251,55 @@ CREATE INDEX tickets_open_by_due ON tickets(due_at) WHERE open;
 UPDATE tickets SET next_due = 0 WHERE open;
 ";
 
-/// Version 15: Open311 API keys (see the SQLite schema).
-const V15: &str = "
-CREATE TABLE open311_keys (
-    id         TEXT PRIMARY KEY,
-    key_hash   TEXT NOT NULL,
-    user_id    TEXT NOT NULL,
-    group_id   TEXT,
-    label      TEXT NOT NULL,
-    issued_by  TEXT NOT NULL,
-    issued_at  BIGINT NOT NULL,
-    revoked_at BIGINT
+/// Version 16: push devices, the delivery outbox and its attempts (see the
+/// SQLite schema).
+const V16: &str = "
+CREATE TABLE push_devices (
+    id          TEXT PRIMARY KEY,
+    session_id  TEXT NOT NULL UNIQUE,
+    user_id     TEXT NOT NULL,
+    provider    TEXT NOT NULL,
+    token       TEXT NOT NULL,
+    app_id      TEXT NOT NULL,
+    language    TEXT NOT NULL,
+    app_version TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
 );
-CREATE UNIQUE INDEX open311_keys_by_hash ON open311_keys(key_hash);
+CREATE UNIQUE INDEX push_devices_by_token ON push_devices(provider, token);
+CREATE INDEX push_devices_by_user ON push_devices(user_id);
+CREATE TABLE push_deliveries (
+    id BIGSERIAL PRIMARY KEY,
+    notification_id BIGINT NOT NULL,
+    device_id       TEXT NOT NULL,
+    user_id         TEXT NOT NULL,
+    provider        TEXT NOT NULL,
+    ticket_id       TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        BIGINT NOT NULL,
+    next_at         BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    sent_at         BIGINT,
+    last_error      TEXT
+);
+CREATE UNIQUE INDEX push_deliveries_once ON push_deliveries(notification_id, device_id);
+CREATE INDEX push_deliveries_due ON push_deliveries(state, next_at);
+CREATE INDEX push_deliveries_by_user ON push_deliveries(user_id, id);
+CREATE TABLE push_attempts (
+    id BIGSERIAL PRIMARY KEY,
+    delivery_id    BIGINT NOT NULL,
+    at             BIGINT NOT NULL,
+    provider       TEXT NOT NULL,
+    status         BIGINT,
+    outcome        TEXT NOT NULL,
+    detail         TEXT,
+    retry_after_ms BIGINT,
+    elapsed_ms     BIGINT NOT NULL
+);
+CREATE INDEX push_attempts_by_delivery ON push_attempts(delivery_id, id);
 ";
 
 /// Bring the database to [`VERSION`]: create it when empty, migrate it when
@@ -354,8 +390,8 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
         let mut cache = std::collections::HashMap::new();
         super::super::tickets::backfill_listing(&mut super::PgTx::raw(tx, &mut cache))?;
     }
-    if version < 15 {
-        tx.batch_execute(V15)?;
+    if version < 16 {
+        tx.batch_execute(V16)?;
     }
     Ok(())
 }
