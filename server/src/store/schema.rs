@@ -275,6 +275,26 @@ CREATE INDEX tickets_open_by_due ON tickets(due_at) WHERE open = TRUE;
 UPDATE tickets SET next_due = 0 WHERE open = TRUE;
 ";
 
+/// Version 15 (issue 14 item 4, Open311 GeoReport v2, `crate::http::open311`):
+/// the API keys an administrator issues to another system. A key acts as one
+/// account of the directory (`user_id`; a deputy's key may also file
+/// requests, into `group_id`); only its HMAC-SHA256 under the server secret
+/// is kept (`key_hash`), like the session tokens; a revoked key keeps its row
+/// (`revoked_at`) for the record.
+const V15: &str = "
+CREATE TABLE open311_keys (
+    id         TEXT PRIMARY KEY,
+    key_hash   TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    group_id   TEXT,
+    label      TEXT NOT NULL,
+    issued_by  TEXT NOT NULL,
+    issued_at  INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE UNIQUE INDEX open311_keys_by_hash ON open311_keys(key_hash);
+";
+
 /// Version 16 (issue 12, push; `crate::push`): the phones' push tokens, one per
 /// session (`push_devices`: replaced when the app registers again, removed at
 /// logout and when the vendor says the token is dead); the delivery outbox,
@@ -402,6 +422,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> StoreResult<()> {
     if version < 14 {
         tx.execute_batch(V14)?;
         super::sqlite::in_transaction(tx, super::tickets::backfill_listing)?;
+    }
+    if version < 15 {
+        tx.execute_batch(V15)?;
     }
     if version < 16 {
         tx.execute_batch(V16)?;

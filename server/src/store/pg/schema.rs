@@ -251,6 +251,21 @@ CREATE INDEX tickets_open_by_due ON tickets(due_at) WHERE open;
 UPDATE tickets SET next_due = 0 WHERE open;
 ";
 
+/// Version 15: Open311 API keys (see the SQLite schema).
+const V15: &str = "
+CREATE TABLE open311_keys (
+    id         TEXT PRIMARY KEY,
+    key_hash   TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    group_id   TEXT,
+    label      TEXT NOT NULL,
+    issued_by  TEXT NOT NULL,
+    issued_at  BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE UNIQUE INDEX open311_keys_by_hash ON open311_keys(key_hash);
+";
+
 /// Version 16: push devices, the delivery outbox and its attempts (see the
 /// SQLite schema).
 const V16: &str = "
@@ -389,6 +404,9 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
         tx.batch_execute(V14)?;
         let mut cache = std::collections::HashMap::new();
         super::super::tickets::backfill_listing(&mut super::PgTx::raw(tx, &mut cache))?;
+    }
+    if version < 15 {
+        tx.batch_execute(V15)?;
     }
     if version < 16 {
         tx.batch_execute(V16)?;
