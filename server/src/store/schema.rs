@@ -5,7 +5,7 @@
 use super::StoreResult;
 use rusqlite::{Connection, Transaction};
 
-pub const VERSION: u32 = 16;
+pub const VERSION: u32 = 17;
 
 /// Version 1: the sync store.
 const V1: &str = "
@@ -352,6 +352,59 @@ CREATE TABLE push_attempts (
 CREATE INDEX push_attempts_by_delivery ON push_attempts(delivery_id, id);
 ";
 
+/// Version 17 (issue 12 items 5–6; `crate::outreach`): the SMS fallback
+/// (`sms_fallbacks`: one row per notice it decided on — sent, failed, over the
+/// person's daily cap, or no phone — keyed by the notice, so a notice is
+/// texted at most once whichever process looks; `day` is the China date the
+/// cap counts by), a partial index of unread notices by time for its pass; the
+/// direct-line groups' WeCom and DingTalk robots (`group_robots`: the webhook
+/// and DingTalk's signing secret sealed under the server secret) and their
+/// posts (`robot_posts`: one per robot and timeline event, queued until sent);
+/// the posts' cursor over the change sequence is `meta.robot_cursor`.
+const V17: &str = "
+CREATE TABLE sms_fallbacks (
+    notification_id INTEGER PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    day          INTEGER NOT NULL,
+    decided_at   INTEGER NOT NULL,
+    finished_at  INTEGER,
+    provider_ref TEXT,
+    error        TEXT
+);
+CREATE INDEX sms_fallbacks_by_user_day ON sms_fallbacks(user_id, day);
+CREATE INDEX notifications_unread_by_time ON notifications(created_at) WHERE read_at IS NULL;
+CREATE TABLE group_robots (
+    group_id   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    webhook    TEXT NOT NULL,
+    secret     TEXT,
+    since      INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (group_id, kind)
+);
+CREATE TABLE robot_posts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    ticket_id  TEXT NOT NULL,
+    what       TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    attempts   INTEGER NOT NULL,
+    next_at    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at    INTEGER,
+    error      TEXT
+);
+CREATE UNIQUE INDEX robot_posts_once ON robot_posts(group_id, kind, event_id);
+CREATE INDEX robot_posts_due ON robot_posts(state, next_at);
+CREATE INDEX robot_posts_by_robot ON robot_posts(group_id, kind, sent_at);
+";
+
 pub fn init(conn: &mut Connection) -> StoreResult<()> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == VERSION {
@@ -428,6 +481,9 @@ fn upgrade_from(tx: &Transaction<'_>, version: u32) -> StoreResult<()> {
     }
     if version < 16 {
         tx.execute_batch(V16)?;
+    }
+    if version < 17 {
+        tx.execute_batch(V17)?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::super::StoreError;
 use super::random_hex;
 use postgres::{Client, Transaction};
 
-pub const VERSION: i32 = 16;
+pub const VERSION: i32 = 17;
 
 /// Held (per transaction) while the schema is checked or migrated.
 const MIGRATION_LOCK: i64 = 0x6d69_6e71_0001;
@@ -361,6 +361,52 @@ pub fn version(tx: &mut Transaction<'_>) -> Result<i32, StoreError> {
     Ok(row.map(|r| r.get(0)).unwrap_or(0))
 }
 
+/// Version 17: the SMS fallback's decisions, the groups' robots and their
+/// posts (see the SQLite schema).
+const V17: &str = "
+CREATE TABLE sms_fallbacks (
+    notification_id BIGINT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    day          BIGINT NOT NULL,
+    decided_at   BIGINT NOT NULL,
+    finished_at  BIGINT,
+    provider_ref TEXT,
+    error        TEXT
+);
+CREATE INDEX sms_fallbacks_by_user_day ON sms_fallbacks(user_id, day);
+CREATE INDEX notifications_unread_by_time ON notifications(created_at) WHERE read_at IS NULL;
+CREATE TABLE group_robots (
+    group_id   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    webhook    TEXT NOT NULL,
+    secret     TEXT,
+    since      BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (group_id, kind)
+);
+CREATE TABLE robot_posts (
+    id BIGSERIAL PRIMARY KEY,
+    group_id   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    ticket_id  TEXT NOT NULL,
+    what       TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    attempts   BIGINT NOT NULL,
+    next_at    BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    sent_at    BIGINT,
+    error      TEXT
+);
+CREATE UNIQUE INDEX robot_posts_once ON robot_posts(group_id, kind, event_id);
+CREATE INDEX robot_posts_due ON robot_posts(state, next_at);
+CREATE INDEX robot_posts_by_robot ON robot_posts(group_id, kind, sent_at);
+";
+
 /// Take a database at `version` forward to [`VERSION`].
 fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError> {
     if version < 2 {
@@ -410,6 +456,9 @@ fn upgrade_from(tx: &mut Transaction<'_>, version: i32) -> Result<(), StoreError
     }
     if version < 16 {
         tx.batch_execute(V16)?;
+    }
+    if version < 17 {
+        tx.batch_execute(V17)?;
     }
     Ok(())
 }
