@@ -328,17 +328,22 @@ test('administration: units, groups and members, people, jurisdictions; a bad fi
   await page.fill('#u-key', 'water')
   await page.click('.el-dialog button[type=submit]')
   await page.waitForSelector('.el-table__body >> text=市水务集团')
-  // Routing rules naming a category the taxonomy lacks: refused whole, the
-  // error shown where the file was given, nothing changed.
+  // Routing rules naming a category the taxonomy lacks, and a rule without
+  // a unit: refused whole, each error shown where the file was given,
+  // nothing changed.
   await page.goto(server.url + '/admin/routing')
   await page.waitForSelector('pre.file')
   const counts = await page.textContent('.el-card .muted')
-  const bad = 'rules = [\n  { category = "C03", unit = "housing" },\n  { category = "C99", unit = "mobile" },\n]\n'
+  const bad = 'rules = [\n  { category = "C03", unit = "housing" },\n  { category = "C99", unit = "mobile" },\n  { category = "C05", unit = " " },\n]\n'
   await page.fill('#toml', bad)
   const put = page.waitForResponse((r) => r.url().endsWith('/v1/admin/routing'))
   await page.click('button:has-text("检查并保存")')
   assert.equal((await put).status(), 400)
   await page.waitForSelector('.errbox >> text=C99')
+  const shown = await page.$$eval('.errbox .errtext', (es) => es.map((e) => e.textContent))
+  assert.equal(shown.length, 2, `each problem on its own: ${shown}`)
+  assert.match(shown[0], /rule 2: .*C99/)
+  assert.match(shown[1], /rule 3: empty unit/)
   await check(page, '14-admin-routing-refused')
   await page.reload()
   await page.waitForSelector('pre.file')

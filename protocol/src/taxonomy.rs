@@ -128,6 +128,35 @@ pub enum TaxonomyError {
     EmptyRuleField { rule: usize, field: &'static str },
     #[error("routing rule {rule} has the same category, item and jurisdiction as rule {earlier}")]
     DuplicateRule { rule: usize, earlier: usize },
+    /// More than one of the above in one file, in file order: every problem
+    /// is reported at once, so whoever fixes the file sees them all. Shown
+    /// one per line.
+    #[error("{}", lines(.0))]
+    Several(Vec<TaxonomyError>),
+}
+
+fn lines(problems: &[TaxonomyError]) -> String {
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    shown.join("\n")
+}
+
+impl TaxonomyError {
+    /// `Ok` when `problems` is empty, the one problem, or [`Self::Several`].
+    fn from_problems(mut problems: Vec<TaxonomyError>) -> Result<(), TaxonomyError> {
+        match problems.len() {
+            0 => Ok(()),
+            1 => Err(problems.remove(0)),
+            _ => Err(TaxonomyError::Several(problems)),
+        }
+    }
+
+    /// Each problem on its own: the list of [`Self::Several`], else this one.
+    pub fn problems(&self) -> Vec<&TaxonomyError> {
+        match self {
+            TaxonomyError::Several(all) => all.iter().collect(),
+            one => vec![one],
+        }
+    }
 }
 
 fn is_code(code: &str) -> bool {
@@ -179,36 +208,49 @@ impl Taxonomy {
     /// Check what [`from_toml`](Self::from_toml) checks, for a taxonomy built in code:
     /// codes well formed and unique (categories and items share one namespace),
     /// each item code starting with `<category code>-`, no empty names, every
-    /// `reply_within` a [`Span`].
+    /// `reply_within` a [`Span`]. Every problem is reported, in file order
+    /// ([`TaxonomyError::Several`] when there is more than one).
     pub fn validate(&self) -> Result<(), TaxonomyError> {
+        let mut problems = Vec::new();
         let mut seen = HashSet::new();
+        let mut note = |r: Result<(), TaxonomyError>| {
+            if let Err(e) = r {
+                problems.push(e);
+            }
+        };
         for category in &self.categories {
-            check_code(&category.code, &mut seen)?;
-            check_names(&category.code, &category.name_zh, &category.name_en)?;
+            note(check_code(&category.code, &mut seen));
+            note(check_names(
+                &category.code,
+                &category.name_zh,
+                &category.name_en,
+            ));
             if let Some(value) = &category.reply_within {
-                Span::parse(value).map_err(|source| TaxonomyError::BadReplyWithin {
-                    category: category.code.clone(),
-                    value: value.clone(),
-                    source,
-                })?;
+                note(Span::parse(value).map(|_| ()).map_err(|source| {
+                    TaxonomyError::BadReplyWithin {
+                        category: category.code.clone(),
+                        value: value.clone(),
+                        source,
+                    }
+                }));
             }
             for item in &category.items {
-                check_code(&item.code, &mut seen)?;
+                note(check_code(&item.code, &mut seen));
                 let under = item
                     .code
                     .strip_prefix(category.code.as_str())
                     .and_then(|rest| rest.strip_prefix('-'))
                     .is_some_and(|rest| !rest.is_empty());
                 if !under {
-                    return Err(TaxonomyError::ItemOutsideCategory {
+                    note(Err(TaxonomyError::ItemOutsideCategory {
                         item: item.code.clone(),
                         category: category.code.clone(),
-                    });
+                    }));
                 }
-                check_names(&item.code, &item.name_zh, &item.name_en)?;
+                note(check_names(&item.code, &item.name_zh, &item.name_en));
             }
         }
-        Ok(())
+        TaxonomyError::from_problems(problems)
     }
 
     /// The category with this code.
@@ -277,24 +319,28 @@ impl RoutingRules {
 
     /// Every rule names a category of `taxonomy` and, if it has one, an item of that
     /// category; jurisdiction and unit are not empty; no two rules have the same
-    /// category, item and jurisdiction (they would compete).
+    /// category, item and jurisdiction (they would compete). Every problem is
+    /// reported, in rule order ([`TaxonomyError::Several`] when more than one).
     pub fn validate(&self, taxonomy: &Taxonomy) -> Result<(), TaxonomyError> {
+        let mut problems = Vec::new();
         let mut seen: HashMap<(&str, Option<&str>, Option<&str>), usize> = HashMap::new();
         for (index, rule) in self.rules.iter().enumerate() {
             let number = index + 1;
-            let Some(category) = taxonomy.category(&rule.category) else {
-                return Err(TaxonomyError::UnknownCategory {
+            match taxonomy.category(&rule.category) {
+                None => problems.push(TaxonomyError::UnknownCategory {
                     rule: number,
                     category: rule.category.clone(),
-                });
-            };
-            if let Some(item) = &rule.item {
-                if category.item(item).is_none() {
-                    return Err(TaxonomyError::UnknownItem {
-                        rule: number,
-                        category: rule.category.clone(),
-                        item: item.clone(),
-                    });
+                }),
+                Some(category) => {
+                    if let Some(item) = &rule.item {
+                        if category.item(item).is_none() {
+                            problems.push(TaxonomyError::UnknownItem {
+                                rule: number,
+                                category: rule.category.clone(),
+                                item: item.clone(),
+                            });
+                        }
+                    }
                 }
             }
             if rule
@@ -302,13 +348,13 @@ impl RoutingRules {
                 .as_deref()
                 .is_some_and(|j| j.trim().is_empty())
             {
-                return Err(TaxonomyError::EmptyRuleField {
+                problems.push(TaxonomyError::EmptyRuleField {
                     rule: number,
                     field: "jurisdiction",
                 });
             }
             if rule.unit.trim().is_empty() {
-                return Err(TaxonomyError::EmptyRuleField {
+                problems.push(TaxonomyError::EmptyRuleField {
                     rule: number,
                     field: "unit",
                 });
@@ -318,15 +364,17 @@ impl RoutingRules {
                 rule.item.as_deref(),
                 rule.jurisdiction.as_deref(),
             );
-            if let Some(&earlier) = seen.get(&key) {
-                return Err(TaxonomyError::DuplicateRule {
+            match seen.get(&key) {
+                Some(&earlier) => problems.push(TaxonomyError::DuplicateRule {
                     rule: number,
                     earlier,
-                });
+                }),
+                None => {
+                    seen.insert(key, number);
+                }
             }
-            seen.insert(key, number);
         }
-        Ok(())
+        TaxonomyError::from_problems(problems)
     }
 
     /// The unit suggested for a ticket, or `None` (open to claim). Rules of the
@@ -697,6 +745,70 @@ items = [
         );
     }
 
+    /// A file with several problems reports every one, in file order, so
+    /// whoever fixes it sees them all at once (the console lists each).
+    #[test]
+    fn every_problem_of_a_file_is_reported() {
+        let text = one_category(
+            r#"code = "A"
+name_zh = ""
+name_en = "A"
+items = [
+  { code = "B-1", name_zh = "乙一", name_en = "B one" },
+  { code = "A 2", name_zh = "甲二", name_en = "A two" },
+]"#,
+        );
+        let e = Taxonomy::from_toml(&text).expect_err("three problems");
+        assert_eq!(
+            e.problems(),
+            vec![
+                &TaxonomyError::EmptyName {
+                    code: "A".into(),
+                    field: "name_zh"
+                },
+                &TaxonomyError::ItemOutsideCategory {
+                    item: "B-1".into(),
+                    category: "A".into()
+                },
+                &TaxonomyError::BadCode { code: "A 2".into() },
+                &TaxonomyError::ItemOutsideCategory {
+                    item: "A 2".into(),
+                    category: "A".into()
+                },
+            ]
+        );
+        assert_eq!(e.to_string().lines().count(), 4, "one line each: {e}");
+
+        let taxonomy = Taxonomy::example().expect("example");
+        let rules = "rules = [\n  { category = \"C99\", unit = \"mobile\" },\n  { category = \"C03\", unit = \" \" },\n  { category = \"C03\", unit = \"housing\" },\n]\n";
+        let e = RoutingRules::from_toml(rules, &taxonomy).expect_err("three problems");
+        assert_eq!(
+            e.problems(),
+            vec![
+                &TaxonomyError::UnknownCategory {
+                    rule: 1,
+                    category: "C99".into()
+                },
+                &TaxonomyError::EmptyRuleField {
+                    rule: 2,
+                    field: "unit"
+                },
+                &TaxonomyError::DuplicateRule {
+                    rule: 3,
+                    earlier: 2
+                },
+            ]
+        );
+        // One problem is itself, not a list of one.
+        let one =
+            RoutingRules::from_toml("rules = [{ category = \"C99\", unit = \"x\" }]", &taxonomy)
+                .expect_err("one");
+        assert!(
+            matches!(one, TaxonomyError::UnknownCategory { .. }),
+            "{one:?}"
+        );
+    }
+
     #[test]
     fn item_codes_must_start_with_their_category_code() {
         for bad in ["B-1", "A1", "A-", "AB-1"] {
@@ -746,9 +858,11 @@ items = [{ code = "A-1", name_zh = "甲一", name_en = "" }]"#,
         let text = one_category(&format!(
             "code = \"甲\"\nname_zh = \"甲\"\nname_en = \"A\"\n{GOOD_ITEMS}"
         ));
+        // The item A-1 is then outside its category too: both are reported.
+        let e = Taxonomy::from_toml(&text).expect_err("refused");
         assert_eq!(
-            Taxonomy::from_toml(&text),
-            Err(TaxonomyError::BadCode { code: "甲".into() })
+            e.problems()[0],
+            &TaxonomyError::BadCode { code: "甲".into() }
         );
     }
 

@@ -1,7 +1,8 @@
 //! What only PostgreSQL has to prove: its migrations, and several server
 //! processes on one database (here: several `Db`s, each with its own pool) —
-//! racing claims, pull cursors under concurrent pushes, and pokes crossing
-//! processes by LISTEN/NOTIFY, also after the listening connection dropped.
+//! racing claims (also raced on one SQLite file from two handles), pull
+//! cursors under concurrent pushes, and pokes crossing processes by
+//! LISTEN/NOTIFY, also after the listening connection dropped.
 
 mod support;
 
@@ -179,6 +180,26 @@ fn claims_racing_from_two_processes_have_one_winner() {
     };
     let a = Arc::new(Db::connect_postgres(&url).expect("a"));
     let b = Arc::new(Db::connect_postgres(&url).expect("b"));
+    claims_race(a, b);
+}
+
+/// The same race on SQLite: two handles on one database file, as two
+/// processes would open it (each its own connection; SQLite's file lock and
+/// the store's `BEGIN IMMEDIATE` decide who goes first).
+#[test]
+fn claims_racing_on_one_sqlite_file_have_one_winner() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("server.db");
+    let a = Arc::new(Db::open(&path).expect("a"));
+    let b = Arc::new(Db::open(&path).expect("b"));
+    claims_race(a, b);
+}
+
+/// Two units claim each of 20 pool items at the same moment (a barrier before
+/// every round), each through its own database handle: every item ends with
+/// exactly one winner, the one whose unit the stored item names, and the
+/// loser is told `ticket_not_found` or `denied` — no other answer.
+fn claims_race(a: Arc<Db>, b: Arc<Db>) {
     let group = GroupId::new();
     let deputy = actor(Role::CityDeputy, None, group);
     let units = [

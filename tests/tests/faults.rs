@@ -335,8 +335,14 @@ async fn stale_cursor_resets_without_doubling() {
     heal_and_check(&rig, &ticket, &photo).await;
 }
 
+/// A device whose own copy is dated three days back. Only the device's copy
+/// is skewed: no mutation carries a device time to the server (it stamps
+/// every event itself; a photo's capture time is the one device time it
+/// reads, and proof photos are checked against it in the state machine's
+/// tests), so what this shows is that nothing the device dated reaches the
+/// server's copy, whose every time is the server's own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn device_clock_days_off_does_not_order_anything() {
+async fn a_device_copy_dated_days_back_changes_no_time_on_the_server() {
     let rig = rig().await;
     let (ticket, photo) = submit_with_photo(&rig.deputy, "设备时钟错误", 1600, 1200);
     // The device believes it is three days ago: its local copy says so.

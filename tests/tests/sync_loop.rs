@@ -1,7 +1,10 @@
 //! Two device cores and the server's sync store, connected by plain function
 //! calls (the HTTP layer comes next): offline submit → push → the unit sees it →
-//! ask/answer → claim → reply → confirm; a claim race where exactly one wins and
-//! the loser sees why; pending local changes survive a pull.
+//! ask/answer → claim → reply → confirm; two claims made offline and synced one
+//! after the other, where exactly one wins and the loser sees why (claims that
+//! truly race, at the same moment through two database handles, are
+//! `server/tests/pg_store.rs`'s `claims_racing_*` on PostgreSQL and SQLite);
+//! pending local changes survive a pull.
 
 use minqing_core::outbox::OutboxState;
 use minqing_core::{sync, tickets, Minqing};

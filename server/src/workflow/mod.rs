@@ -32,13 +32,23 @@ pub enum WorkflowError {
         file: String,
         source: minqing_protocol::calendar::CalendarError,
     },
-    #[error("{file}: {source}")]
+    /// One line per problem, each naming the file (`routing: rule 2: …`).
+    #[error("{}", reference_lines(file, source))]
     Reference {
         file: String,
         source: Box<minqing_protocol::taxonomy::TaxonomyError>,
     },
     #[error("calendar dir {dir}: {source}")]
     Io { dir: String, source: std::io::Error },
+}
+
+fn reference_lines(file: &str, source: &minqing_protocol::taxonomy::TaxonomyError) -> String {
+    let lines: Vec<String> = source
+        .problems()
+        .iter()
+        .map(|p| format!("{file}: {p}"))
+        .collect();
+    lines.join("\n")
 }
 
 impl Workflow {

@@ -194,6 +194,26 @@ mod tests {
         );
     }
 
+    /// What the admin API answers a refused file with (`文件未通过检查：` and
+    /// this): every problem on a line of its own, naming the file.
+    #[test]
+    fn a_refused_file_names_every_problem_on_its_own_line() {
+        let shipped = Reference::configured(None, None, None).expect("defaults");
+        let bad = shipped.with([(
+            ROUTING.to_owned(),
+            "rules = [\n { category = \"C99\", unit = \"mobile\" },\n { category = \"C05\", unit = \"\" },\n]\n"
+                .to_owned(),
+        )]);
+        let e = bad.build().expect_err("refused").to_string();
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        assert!(
+            lines[0].starts_with("routing: routing rule 1: ") && lines[0].contains("C99"),
+            "{e}"
+        );
+        assert_eq!(lines[1], "routing: routing rule 2: empty unit");
+    }
+
     #[test]
     fn uncovered_years_are_those_deadlines_set_now_can_reach() {
         let cal = Calendar::official().expect("shipped");
