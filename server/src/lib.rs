@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod http;
 pub mod pokes;
+pub mod push;
 pub mod secret;
 pub mod seed;
 pub mod serve;
