@@ -466,19 +466,24 @@ pub fn add_months(date: Date, months: u32) -> Date {
 /// Monday 00:00, China time. `None` when it is not such a week.
 pub fn week_range(week: &str) -> Option<(Timestamp, Timestamp)> {
     let (y, w) = week.split_once("-W")?;
-    let (year, n): (i32, u8) = (y.parse().ok()?, w.parse().ok()?);
-    if y.len() != 4 || w.len() != 2 {
+    if !all_digits(y, 4) || !all_digits(w, 2) {
         return None;
     }
+    let (year, n): (i32, u8) = (y.parse().ok()?, w.parse().ok()?);
     let monday = Date::from_iso_week_date(year, n, Weekday::Monday).ok()?;
     let next = monday.checked_add(time::Duration::weeks(1))?;
     Some((start_of_day(monday), start_of_day(next)))
 }
 
+/// `s` is `n` ASCII digits (no sign: `parse` would take `+123` as a year).
+fn all_digits(s: &str, n: usize) -> bool {
+    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The span of a month written `2020-10`, China time.
 pub fn month_range(month: &str) -> Option<(Timestamp, Timestamp)> {
     let (y, m) = month.split_once('-')?;
-    if y.len() != 4 || m.len() != 2 {
+    if !all_digits(y, 4) || !all_digits(m, 2) {
         return None;
     }
     let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
@@ -498,6 +503,19 @@ mod tests {
 
     fn cal() -> Calendar {
         Calendar::from_files([FIXTURE_2020]).expect("fixture loads")
+    }
+
+    /// Periods are written one way: four digits, two digits; no sign.
+    #[test]
+    fn periods_are_digits_only() {
+        assert!(week_range("2020-W40").is_some());
+        assert!(week_range("2020-W53").is_some());
+        assert!(week_range("2021-W53").is_none(), "2021 has 52 ISO weeks");
+        assert!(week_range("+202-W40").is_none());
+        assert!(week_range("2020-W+4").is_none());
+        assert!(month_range("2020-10").is_some());
+        assert!(month_range("+202-10").is_none());
+        assert!(month_range("2020-+1").is_none());
     }
 
     #[test]

@@ -37,6 +37,7 @@ use std::collections::BTreeMap;
 
 /// Which clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     /// 受理: a unit takes the item.
@@ -62,6 +63,7 @@ impl ClockKind {
 
 /// Status colour of a running clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Colour {
     Green,
@@ -71,6 +73,7 @@ pub enum Colour {
 
 /// Who a rung of the ladder chases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChaseTarget {
     /// The unit's contact (联络员); for an item in the claim pool, the contacts of
@@ -97,6 +100,7 @@ impl ChaseTarget {
 
 /// When a rung fires, relative to its clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "when", rename_all = "snake_case")]
 pub enum RungAt {
     /// When the clock turns yellow.
@@ -107,6 +111,7 @@ pub enum RungAt {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rung {
     pub at: RungAt,
     pub target: ChaseTarget,
@@ -114,6 +119,7 @@ pub struct Rung {
 
 /// The rules of the clocks, configurable per deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Policy {
     /// Reply deadline unless the category has its own.
     pub reply_within: Span,
@@ -159,6 +165,7 @@ impl Default for Policy {
 
 /// A clock that is running now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunningClock {
     pub kind: ClockKind,
     pub started_at: Timestamp,
@@ -180,6 +187,7 @@ impl RunningClock {
 
 /// A chase the ladder asks for now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Chase {
     pub clock: ClockKind,
     /// Which run of the clock (its start time): a clock restarted by a decline or

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who is acting, with what they belong to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
     pub user: UserId,
     pub role: Role,
@@ -33,6 +34,7 @@ pub struct Actor {
 
 /// Something a user does to an existing ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// 接单: a unit takes the item.
@@ -104,6 +106,7 @@ impl Action {
 /// part of the kind, because who may act depends on them. [`allowed`] lists the
 /// kinds an actor may take on a ticket now; a shell offers exactly those.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     Claim,
@@ -244,6 +247,7 @@ impl Action {
 
 /// Why an action was refused. Permanent: pushing it again gives the same answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Denied {
     /// Nobody may do this from this state.
@@ -619,7 +623,7 @@ pub fn decide(ticket: &Ticket, actor: &Actor, action: &Action) -> Result<TicketS
 }
 
 /// The state `action` leads to from `state` (assuming [`decide`] allowed it).
-pub(crate) fn next_state(state: TicketState, action: &Action) -> TicketState {
+pub fn next_state(state: TicketState, action: &Action) -> TicketState {
     use TicketState::*;
     match action {
         Action::Claim => Accepted,

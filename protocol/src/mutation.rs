@@ -17,6 +17,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Everything a deputy decides at 完成. Photos follow as [`Action::AttachPhoto`]
 /// once uploaded, so a ticket never waits for its photos.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTicket {
     pub id: TicketId,
     /// The event id of the submission itself, made on the device.
@@ -36,6 +37,7 @@ pub struct NewTicket {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MutationKind {
     CreateTicket {
@@ -70,6 +72,7 @@ impl MutationKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
     pub client_id: ClientId,
     pub mutation_id: u64,

@@ -35,6 +35,7 @@ pub const EXAMPLE_ROUTING_TOML: &str = include_str!("../../data/routing.example.
 
 /// Categories and their items.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Taxonomy {
     pub categories: Vec<Category>,
@@ -42,6 +43,7 @@ pub struct Taxonomy {
 
 /// One category (大类), e.g. `C03` 市政设施.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Category {
     /// Stable ASCII code, e.g. `C03`.
@@ -57,6 +59,7 @@ pub struct Category {
 
 /// One item (小类) of a category, e.g. `C03-02` 窨井盖破损松动.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     /// Stable ASCII code: the category's code, a hyphen, then more, e.g. `C03-02`.
@@ -67,6 +70,7 @@ pub struct Item {
 
 /// Rules suggesting a unit for a ticket.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RoutingRules {
     #[serde(default)]
@@ -75,6 +79,7 @@ pub struct RoutingRules {
 
 /// Category (and optionally item and area) → unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RoutingRule {
     /// A category code from the taxonomy.
@@ -430,6 +435,24 @@ pub enum Span {
     Days(u32),
 }
 
+/// On the wire a span is its English text, e.g. `1 month`.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Span {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "A deadline's length: `N month(s)`, `N working day(s)` or `N day(s)`",
+            ))
+            .examples(["1 month", "10 working days"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Span {}
+
 /// Why a text is not a [`Span`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpanError {
@@ -714,37 +737,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn duplicate_category_codes_are_refused() {
-        let c = format!("code = \"A\"\nname_zh = \"甲\"\nname_en = \"A\"\n{GOOD_ITEMS}");
-        let text = format!(
-            "{}\n{}",
-            one_category(&c),
-            one_category(&c.replace("A-1", "A-2"))
-        );
-        assert_eq!(
-            Taxonomy::from_toml(&text),
-            Err(TaxonomyError::DuplicateCode { code: "A".into() })
-        );
-    }
-
-    #[test]
-    fn duplicate_item_codes_are_refused() {
-        let text = one_category(
-            r#"code = "A"
-name_zh = "甲"
-name_en = "A"
-items = [
-  { code = "A-1", name_zh = "甲一", name_en = "A one" },
-  { code = "A-1", name_zh = "甲二", name_en = "A two" },
-]"#,
-        );
-        assert_eq!(
-            Taxonomy::from_toml(&text),
-            Err(TaxonomyError::DuplicateCode { code: "A-1".into() })
-        );
-    }
-
     /// A file with several problems reports every one, in file order, so
     /// whoever fixes it sees them all at once (the console lists each).
     #[test]
@@ -806,6 +798,37 @@ items = [
         assert!(
             matches!(one, TaxonomyError::UnknownCategory { .. }),
             "{one:?}"
+        );
+    }
+
+    #[test]
+    fn duplicate_category_codes_are_refused() {
+        let c = format!("code = \"A\"\nname_zh = \"甲\"\nname_en = \"A\"\n{GOOD_ITEMS}");
+        let text = format!(
+            "{}\n{}",
+            one_category(&c),
+            one_category(&c.replace("A-1", "A-2"))
+        );
+        assert_eq!(
+            Taxonomy::from_toml(&text),
+            Err(TaxonomyError::DuplicateCode { code: "A".into() })
+        );
+    }
+
+    #[test]
+    fn duplicate_item_codes_are_refused() {
+        let text = one_category(
+            r#"code = "A"
+name_zh = "甲"
+name_en = "A"
+items = [
+  { code = "A-1", name_zh = "甲一", name_en = "A one" },
+  { code = "A-1", name_zh = "甲二", name_en = "A two" },
+]"#,
+        );
+        assert_eq!(
+            Taxonomy::from_toml(&text),
+            Err(TaxonomyError::DuplicateCode { code: "A-1".into() })
         );
     }
 

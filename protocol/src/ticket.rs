@@ -12,6 +12,7 @@ pub type Timestamp = i64;
 
 /// Where a ticket stands. The state machine in [`crate::machine`] decides the moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketState {
     /// 待认领: in the claim pool of its group, no unit responsible yet.
@@ -90,6 +91,7 @@ impl TicketState {
 
 /// Where the coordinates came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LocationSource {
     PhotoExif,
@@ -99,6 +101,7 @@ pub enum LocationSource {
 
 /// A place, always stored as WGS-84 (converted to GCJ-02/BD-09 only for display).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     pub latitude: f64,
     pub longitude: f64,
@@ -131,6 +134,7 @@ impl Location {
 
 /// How the item reached the deputy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SourceChannel {
     /// 随手拍: seen and photographed in the field.
@@ -145,6 +149,7 @@ pub enum SourceChannel {
 /// The constituent who raised it. Personal information (PIPL): visible only to
 /// the reporter and the unit handling the item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConstituentContact {
     pub name: Option<String>,
     pub phone: Option<String>,
@@ -152,6 +157,7 @@ pub struct ConstituentContact {
 
 /// How the item ended, as the monthly report counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomePath {
     /// 代表当场解释办结
@@ -166,6 +172,7 @@ pub enum OutcomePath {
 
 /// The review levels above the deputy's own weekly summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewLevel {
     /// 初审分流: town/street staff.
@@ -175,6 +182,7 @@ pub enum ReviewLevel {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PhotoKind {
     /// The problem as the deputy saw it.
@@ -185,6 +193,7 @@ pub enum PhotoKind {
 
 /// A photo as the ticket knows it: immutable, identified by the hash of the original.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoRef {
     pub id: PhotoId,
     pub sha256: String,
@@ -197,6 +206,7 @@ pub struct PhotoRef {
 
 /// One step in a ticket's life. Events are never edited or removed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEvent {
     pub id: EventId,
     pub at: Timestamp,
@@ -208,6 +218,7 @@ pub struct TimelineEvent {
 /// What happened: the submission, an [`Action`] that the state machine allowed, or
 /// a chase the escalation ladder recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     Submitted,
@@ -275,6 +286,7 @@ impl Ticket {
 
 /// A ticket with everything the state machine needs to decide.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ticket {
     pub id: TicketId,
     pub reporter: UserId,

@@ -18,6 +18,7 @@ pub const MIN_PROTOCOL_VERSION: u32 = 1;
 /// Why a mutation was refused for good. Tagged by `code`: a [`Denied`] inside
 /// carries its own `type` and, when invalid, a `reason` field of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum RejectReason {
     #[error("{0}")]
@@ -67,6 +68,7 @@ impl RejectReason {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rejection {
     pub mutation_id: u64,
     pub reason: RejectReason,
@@ -74,6 +76,7 @@ pub struct Rejection {
 
 /// `POST /v1/sync/push`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub client_id: ClientId,
     pub mutations: Vec<Mutation>,
@@ -81,6 +84,7 @@ pub struct PushRequest {
 
 /// `200` answer to a push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     /// Everything up to here is applied or rejected; the device may mark it done.
     pub last_mutation_id: u64,
@@ -98,6 +102,7 @@ pub struct PushResponse {
 
 /// `200` answer to `GET /v1/sync/pull?cursor=…`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PullResponse {
     Changes {
@@ -115,6 +120,7 @@ pub enum PullResponse {
 
 /// `POST /v1/auth/sms-code`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SmsCodeRequest {
     pub phone: String,
 }
@@ -122,6 +128,7 @@ pub struct SmsCodeRequest {
 /// `202` answer: a code was sent (or would have been: the answer is the same
 /// for unknown numbers, so the endpoint does not reveal who is a user).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SmsCodeResponse {
     pub expires_in_s: u64,
     pub resend_after_s: u64,
@@ -129,6 +136,7 @@ pub struct SmsCodeResponse {
 
 /// `POST /v1/auth/login`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub phone: String,
     pub code: String,
@@ -139,6 +147,7 @@ pub struct LoginRequest {
 
 /// `POST /v1/auth/password` (staff only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordLoginRequest {
     pub phone: String,
     pub password: String,
@@ -148,12 +157,14 @@ pub struct PasswordLoginRequest {
 
 /// `POST /v1/auth/refresh`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 /// A device session: answer to login and refresh.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionTokens {
     pub access_token: String,
     pub access_expires_in_s: u64,
@@ -164,6 +175,7 @@ pub struct SessionTokens {
 
 /// `GET /v1/me`: who the token speaks for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub user: UserId,
     pub name: String,
@@ -186,6 +198,7 @@ impl Me {
 
 /// Every error answer: a stable code plus messages for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Stable, machine-readable: `gap`, `unauthorized`, `too_old`, …
     pub error: String,
@@ -208,11 +221,13 @@ pub mod upload_meta {
 /// `GET /v1/tickets/{id}/duplicates`: open items that may be the same problem
 /// (same category, near, recent), nearest first, only those the caller may see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DuplicatesResponse {
     pub candidates: Vec<DuplicateCandidate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DuplicateCandidate {
     pub ticket: crate::TicketId,
     pub text: String,
@@ -225,6 +240,7 @@ pub struct DuplicateCandidate {
 /// `PUT /v1/weekly/{week}`: a deputy files the week's summary (一周一结报),
 /// "nothing this week" included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeeklyFiling {
     /// Constituents met this week.
     pub contacts: u32,
@@ -233,6 +249,7 @@ pub struct WeeklyFiling {
 
 /// One deputy's week: what they filed, and the items they reported in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeeklySummary {
     pub week: String,
     pub user: crate::UserId,
@@ -249,6 +266,7 @@ pub struct WeeklySummary {
 /// `GET /v1/weekly/{week}` for staff and coordinators: every deputy of their
 /// groups (the city's, for city staff), filed or not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeeklyQueue {
     pub week: String,
     pub summaries: Vec<WeeklySummary>,
@@ -260,6 +278,7 @@ pub struct WeeklyQueue {
 /// the month's items and older open ones this level has not reviewed yet
 /// (carried over). `cleared` when every item is reviewed (一月一清).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewQueue {
     pub level: crate::ReviewLevel,
     pub month: String,
@@ -268,6 +287,7 @@ pub struct ReviewQueue {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewItem {
     pub ticket: crate::TicketId,
     pub text: String,
@@ -281,12 +301,14 @@ pub struct ReviewItem {
 /// `GET /v1/assignments/{list}`: an assignment list (交办清单) to the city
 /// government, with the government's feedback per item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentList {
     pub list: String,
     pub items: Vec<AssignedItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignedItem {
     pub ticket: crate::TicketId,
     pub text: String,
@@ -296,6 +318,7 @@ pub struct AssignedItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GovernmentFeedback {
     pub text: String,
     pub resolved: bool,
@@ -304,6 +327,7 @@ pub struct GovernmentFeedback {
 
 /// One notice in the caller's inbox (`GET /v1/notifications`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
     pub ticket: crate::TicketId,
@@ -316,6 +340,7 @@ pub struct Notification {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationsResponse {
     /// Newest first, at most 100, after the `after` id if given.
     pub notifications: Vec<Notification>,
@@ -325,6 +350,7 @@ pub struct NotificationsResponse {
 /// `GET /v1/tickets/{id}/clocks`: the deadlines running on an item now, on the
 /// deployment's working-day calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClocksResponse {
     pub clocks: Vec<ClockView>,
     /// False when the item's dates fall in a year with no calendar loaded
@@ -333,6 +359,7 @@ pub struct ClocksResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClockView {
     pub kind: crate::clocks::ClockKind,
     pub label_zh: String,
@@ -344,6 +371,7 @@ pub struct ClockView {
 /// A jurisdiction: the city, or one of its streets (街道) and towns (镇).
 /// Codes are the deployment's own (the demo's are placeholders, not GB/T 2260).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jurisdiction {
     pub code: String,
     pub name_zh: String,
@@ -367,6 +395,7 @@ pub struct Jurisdiction {
 /// configured or stored by the admin), so a device computes the same
 /// deadlines as the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ReferenceResponse {
     /// The device's copy (`since`) is current.
@@ -378,6 +407,7 @@ pub enum ReferenceResponse {
 /// The reference data of a deployment, as a device keeps it. See
 /// [`ReferenceResponse`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReferenceData {
     /// Opaque; equal versions mean equal data. The device sends it back as
     /// `since`.
@@ -399,6 +429,7 @@ pub struct ReferenceData {
 
 /// A unit (部门、镇街、企业) as devices name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitRef {
     pub id: UnitId,
     pub name_zh: String,
@@ -409,6 +440,7 @@ pub struct UnitRef {
 
 /// A direct-line group (民情直通车群).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupRef {
     pub id: GroupId,
     pub name_zh: String,
@@ -419,6 +451,7 @@ pub struct GroupRef {
 
 /// A person as others see them on an item: name, role and unit, no contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonRef {
     pub id: UserId,
     pub name: String,
@@ -429,6 +462,7 @@ pub struct PersonRef {
 /// One disclosure of a constituent's contact (`GET /v1/admin/contact-access`):
 /// who was shown it, when, on which item, by which route (`ticket` or `pull`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactAccess {
     pub id: i64,
     pub at: i64,
@@ -442,6 +476,7 @@ pub struct ContactAccess {
 /// id; `next` is the `after` to ask with for the following page (absent at
 /// the end).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactAccessLog {
     pub entries: Vec<ContactAccess>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -450,6 +485,7 @@ pub struct ContactAccessLog {
 
 /// One year's working-day calendar file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarYear {
     pub year: i32,
     pub toml: String,

@@ -63,6 +63,8 @@ enum Command {
         #[arg(long)]
         seed_demo: bool,
     },
+    /// Print the OpenAPI document (what `/openapi.json` serves) and exit.
+    Openapi,
 }
 
 fn load(common: &Common) -> Result<Config, String> {
@@ -120,6 +122,10 @@ async fn run() {
     let cli = Cli::parse();
     let demo_items = match &cli.command {
         Command::Demo { common } | Command::Serve { common, .. } => common.demo_items,
+        Command::Openapi => {
+            println!("{}", crate::http::doc::json());
+            return;
+        }
     };
     let (config, demo) = match &cli.command {
         Command::Demo { common } => (load(common), true),
@@ -136,6 +142,7 @@ async fn run() {
             }),
             *seed_demo,
         ),
+        Command::Openapi => return,
     };
     let config = match config {
         Ok(c) => c,

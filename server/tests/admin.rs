@@ -72,29 +72,30 @@ async fn admin_edits_reference_data(s: TestServer) {
             .0,
         StatusCode::OK
     );
-    for (code, body, why) in [
+    for (code, body, why, expected) in [
         (
             "x",
             json!({ "name_zh": "x", "name_en": "x", "kind": "town", "parent": "nowhere" }),
             "no parent",
+            // Well formed, but the directory has no such parent: 409.
+            &[StatusCode::CONFLICT][..],
         ),
         (
             "y",
             json!({ "name_zh": "y", "name_en": "y", "kind": "city", "parent": "haining" }),
             "a city has no parent",
+            &[StatusCode::BAD_REQUEST][..],
         ),
         (
             "../z",
             json!({ "name_zh": "z", "name_en": "z", "kind": "town", "parent": "haining" }),
             "code",
+            &[StatusCode::BAD_REQUEST, StatusCode::NOT_FOUND][..],
         ),
     ] {
         let path = format!("/v1/admin/jurisdictions/{}", code.replace('/', "%2F"));
-        let st = put(&s, Some(&admin), &path, body).await.0;
-        assert!(
-            st == StatusCode::BAD_REQUEST || st == StatusCode::NOT_FOUND,
-            "{why}: {st}"
-        );
+        let (st, err) = put(&s, Some(&admin), &path, body).await;
+        assert!(expected.contains(&st), "{why}: {st} {err}");
     }
     let nowhere = json!({ "name_zh": "群", "name_en": "g", "jurisdiction": "atlantis" });
     assert_eq!(
@@ -106,7 +107,8 @@ async fn admin_edits_reference_data(s: TestServer) {
         )
         .await
         .0,
-        StatusCode::BAD_REQUEST
+        StatusCode::CONFLICT,
+        "no such jurisdiction: the directory disagrees with a well-formed body"
     );
 
     // A unit, a group and the unit's contact.
@@ -131,20 +133,31 @@ async fn admin_edits_reference_data(s: TestServer) {
         json!({ "phone": phone, "name": "燃气联络员", "role": "unit_contact",
                 "unit": unit, "jurisdiction": null, "groups": groups })
     };
-    for (body, why) in [
-        (person("123", Some(gas), vec![group]), "phone"),
-        (person(phone, None, vec![group]), "a contact names a unit"),
+    for (body, why, expected) in [
+        (
+            person("123", Some(gas), vec![group]),
+            "phone",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            person(phone, None, vec![group]),
+            "a contact names a unit",
+            StatusCode::BAD_REQUEST,
+        ),
         (
             person(&s.person("陆靖英").phone, Some(gas), vec![group]),
             "phone in use",
+            StatusCode::CONFLICT,
         ),
         (
             person(phone, Some(gas), vec![GroupId::new()]),
             "no such group",
+            StatusCode::CONFLICT,
         ),
     ] {
-        let (st, _) = put(&s, Some(&admin), &user_path, body).await;
-        assert_eq!(st, StatusCode::BAD_REQUEST, "{why}");
+        let (st, err) = put(&s, Some(&admin), &user_path, body).await;
+        assert_eq!(st, expected, "{why}: {err}");
+        assert_eq!(err["error"], "invalid", "{why}: {err}");
     }
     assert_eq!(
         put(

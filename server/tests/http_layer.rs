@@ -1,5 +1,5 @@
 //! The HTTP layer's own rules, over real HTTP: every error code the server can
-//! answer is the list `openapi.json` documents; every rejection of an extractor
+//! answer is the list the OpenAPI document (generated, `/openapi.json`) gives; every rejection of an extractor
 //! (body, query, path, token, role) is the JSON error body; every answer
 //! carries a request id, and every log line of the request says it.
 
@@ -15,11 +15,12 @@ use support::start;
 #[test]
 fn error_codes_are_the_ones_openapi_lists() {
     let doc: serde_json::Value =
-        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json");
-    let listed: Vec<String> = doc["components"]["schemas"]["ApiError"]["properties"]["error"]
-        ["enum"]
+        serde_json::from_str(minqing_server::http::doc::json()).expect("openapi.json");
+    let error = &doc["components"]["schemas"]["ApiError"]["properties"]["error"];
+    assert_eq!(error["$ref"], "#/components/schemas/ErrorCode", "{error}");
+    let listed: Vec<String> = doc["components"]["schemas"]["ErrorCode"]["enum"]
         .as_array()
-        .expect("ApiError.error has an enum")
+        .expect("ErrorCode has an enum")
         .iter()
         .map(|v| v.as_str().expect("a string").to_owned())
         .collect();

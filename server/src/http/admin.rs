@@ -8,6 +8,7 @@
 //! Other server processes sharing a PostgreSQL database read stored reference
 //! files when they start; a running one keeps its copy until restarted.
 
+use super::doc::{AdminOnly, ApiErrorDoc, Auth, JsonIn};
 use super::error::{ErrorCode, Failure};
 use super::extract::{Admin, Id, Json, Path};
 use super::AppState;
@@ -15,50 +16,87 @@ use crate::auth::Caller;
 use crate::store::directory::{NewGroup, NewUnit, NewUser};
 use crate::workflow::reference::{year_of, CALENDAR_PREFIX, ROUTING, TAXONOMY};
 use axum::extract::State;
-use axum::routing::{get, put};
-use axum::Router;
 use minqing_protocol::{GroupId, Role, UnitId};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The admin's routes, and the list of jurisdictions every signed-in user reads.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/jurisdictions", get(jurisdictions))
-        .route("/v1/admin/jurisdictions/{code}", put(put_jurisdiction))
-        .route("/v1/admin/units/{id}", put(put_unit))
-        .route("/v1/admin/groups/{id}", put(put_group))
-        .route("/v1/admin/users/{id}", put(put_user))
-        .route("/v1/admin/reference", get(get_reference))
-        .route("/v1/admin/taxonomy", put(put_taxonomy))
-        .route("/v1/admin/routing", put(put_routing))
-        .route("/v1/admin/calendar/{year}", put(put_calendar))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(jurisdictions))
+        .routes(routes!(put_jurisdiction))
+        .routes(routes!(put_unit))
+        .routes(routes!(put_group))
+        .routes(routes!(put_user))
+        .routes(routes!(get_reference))
+        .routes(routes!(put_taxonomy))
+        .routes(routes!(put_routing))
+        .routes(routes!(put_calendar))
 }
 
 fn invalid(zh: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Failure {
     Failure::bad_request(ErrorCode::Invalid, zh, en)
 }
 
-fn name_ok(s: &str) -> bool {
-    !s.trim().is_empty() && s.chars().count() <= 100
+/// A reference to something that is not there (a parent, a jurisdiction, a
+/// unit or group), or a value another record holds (a phone number, a unit
+/// key): 409, the request is well formed but the directory disagrees.
+fn conflict(zh: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Failure {
+    Failure::new(axum::http::StatusCode::CONFLICT, ErrorCode::Invalid, zh, en)
 }
 
-#[derive(Debug, Deserialize)]
+/// A name: one line (no control characters), not blank, at most 100
+/// characters (the document's pattern, with `maxLength` 100).
+fn name_ok(s: &str) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= 100 && !s.chars().any(char::is_control)
+}
+
+const BAD_FIELDS: &str =
+    "invalid: a field out of its bounds (the schema's); malformed: the body does not parse";
+
+/// `PUT /v1/admin/units/{id}`
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnitBody {
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name_zh: String,
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name_en: String,
-    /// `department`, `town`, `street`, `company`, `other`.
+    #[schema(pattern = "^(department|town|street|company|other)$")]
     pub kind: String,
+    /// What routing rules call the unit.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub key: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// What was stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Saved {
     pub id: String,
 }
 
+/// Add or change a unit.
+#[utoipa::path(put, path = "/v1/admin/units/{id}", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    params(("id" = UnitId, Path)),
+    request_body = UnitBody,
+    responses(
+        (status = 200, description = "Stored", body = Saved),
+        JsonIn,
+        AdminOnly,
+        (status = 400, description = BAD_FIELDS, body = ApiErrorDoc),
+        (status = 404, description = "not_found: an id not written canonically", body = ApiErrorDoc),
+        (status = 409, description = "invalid: another unit has this key", body = ApiErrorDoc),
+    ))]
 pub async fn put_unit(
     State(state): State<AppState>,
     _: Admin,
@@ -95,20 +133,54 @@ pub async fn put_unit(
                 name_en: &u.name_en,
                 kind: &u.kind,
                 key: u.key.as_deref(),
+            })
+            .map_err(|e| {
+                if is_constraint(&e) {
+                    conflict("单位标识已被其他单位使用", "another unit has this key")
+                } else {
+                    e.into()
+                }
             })?;
             Ok(Json(Saved { id: id.to_string() }))
         })
         .await
 }
 
-#[derive(Debug, Deserialize)]
+/// `PUT /v1/admin/groups/{id}`
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupBody {
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name_zh: String,
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name_en: String,
+    /// A jurisdiction's code (it must exist).
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub jurisdiction: String,
 }
 
+/// Add or change a direct-line group.
+#[utoipa::path(put, path = "/v1/admin/groups/{id}", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    params(("id" = GroupId, Path)),
+    request_body = GroupBody,
+    responses(
+        (status = 200, description = "Stored", body = Saved),
+        JsonIn,
+        AdminOnly,
+        (status = 400, description = BAD_FIELDS, body = ApiErrorDoc),
+        (status = 404, description = "not_found: an id not written canonically", body = ApiErrorDoc),
+        (status = 409, description = "invalid: no such jurisdiction", body = ApiErrorDoc),
+    ))]
 pub async fn put_group(
     State(state): State<AppState>,
     _: Admin,
@@ -125,7 +197,7 @@ pub async fn put_group(
     state
         .db(move |db| {
             if !db.jurisdictions()?.iter().any(|j| j.code == g.jurisdiction) {
-                return Err(invalid("没有这个辖区", "no such jurisdiction"));
+                return Err(conflict("没有这个辖区", "no such jurisdiction"));
             }
             db.insert_group(&NewGroup {
                 id,
@@ -138,18 +210,39 @@ pub async fn put_group(
         .await
 }
 
-#[derive(Debug, Deserialize)]
+/// `PUT /v1/admin/users/{id}`: unit contacts and heads name their unit
+/// (which must exist), other roles none.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
+    #[schema(pattern = "^[0-9]{11}$")]
     pub phone: String,
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     pub role: Role,
     pub unit: Option<UnitId>,
     pub jurisdiction: Option<String>,
+    /// Direct-line groups (they must exist).
     #[serde(default)]
     pub groups: Vec<GroupId>,
 }
 
+/// Add or change a person.
+#[utoipa::path(put, path = "/v1/admin/users/{id}", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    params(("id" = minqing_protocol::UserId, Path)),
+    request_body = UserBody,
+    responses(
+        (status = 200, description = "Stored", body = Saved),
+        JsonIn,
+        AdminOnly,
+        (status = 400, description = "invalid: a field out of its bounds, or a unit given to a role without one (or none to a unit's); malformed: the body does not parse", body = ApiErrorDoc),
+        (status = 404, description = "not_found: an id not written canonically", body = ApiErrorDoc),
+        (status = 409, description = "invalid: the phone number is another person's, or no such unit or group", body = ApiErrorDoc),
+    ))]
 pub async fn put_user(
     State(state): State<AppState>,
     _: Admin,
@@ -184,7 +277,7 @@ pub async fn put_user(
             .map_err(|e| {
                 if is_constraint(&e) {
                     // A phone number already used, or a unit or group that does not exist.
-                    invalid(
+                    conflict(
                         "手机号已被使用，或单位、群组不存在",
                         "phone already in use, or no such unit or group",
                     )
@@ -212,14 +305,16 @@ fn is_constraint(e: &crate::store::StoreError) -> bool {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A reference file.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileBody {
     /// The file's TOML text.
     pub toml: String,
 }
 
-#[derive(Debug, Serialize)]
+/// The reference files in effect and what they hold.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReferenceSummary {
     /// Every reference file in effect, by name (`taxonomy`, `routing`,
     /// `calendar/<year>`).
@@ -241,6 +336,9 @@ fn summary(files: BTreeMap<String, String>, wf: &crate::workflow::Workflow) -> R
     }
 }
 
+#[utoipa::path(get, path = "/v1/admin/reference", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    responses((status = 200, description = "The reference files in effect", body = ReferenceSummary), AdminOnly))]
 pub async fn get_reference(
     State(state): State<AppState>,
     _: Admin,
@@ -282,6 +380,16 @@ async fn put_file(
         .await
 }
 
+/// Replace the taxonomy; checked whole with the other files, applied at once.
+#[utoipa::path(put, path = "/v1/admin/taxonomy", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    request_body = FileBody,
+    responses(
+        (status = 200, description = "Stored and in effect", body = ReferenceSummary),
+        JsonIn,
+        AdminOnly,
+        (status = 400, description = "invalid_reference: the file does not build, nothing changed; malformed: the body does not parse", body = ApiErrorDoc),
+    ))]
 pub async fn put_taxonomy(
     State(state): State<AppState>,
     _: Admin,
@@ -290,6 +398,16 @@ pub async fn put_taxonomy(
     put_file(state, TAXONOMY.to_owned(), f.toml).await
 }
 
+/// Replace the routing rules; checked whole with the other files, applied at once.
+#[utoipa::path(put, path = "/v1/admin/routing", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    request_body = FileBody,
+    responses(
+        (status = 200, description = "Stored and in effect", body = ReferenceSummary),
+        JsonIn,
+        AdminOnly,
+        (status = 400, description = "invalid_reference: the file does not build, nothing changed; malformed: the body does not parse", body = ApiErrorDoc),
+    ))]
 pub async fn put_routing(
     State(state): State<AppState>,
     _: Admin,
@@ -298,6 +416,17 @@ pub async fn put_routing(
     put_file(state, ROUTING.to_owned(), f.toml).await
 }
 
+/// Replace one year's working-day calendar.
+#[utoipa::path(put, path = "/v1/admin/calendar/{year}", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    params(("year" = i32, Path)),
+    request_body = FileBody,
+    responses(
+        (status = 200, description = "Stored and in effect", body = ReferenceSummary),
+        JsonIn,
+        AdminOnly,
+        (status = 400, description = "invalid_reference: the file does not build; invalid: it is another year's; malformed: the body or the year does not parse", body = ApiErrorDoc),
+    ))]
 pub async fn put_calendar(
     State(state): State<AppState>,
     _: Admin,
@@ -323,6 +452,19 @@ pub async fn put_calendar(
     put_file(state, format!("{CALENDAR_PREFIX}{year}"), f.toml).await
 }
 
+/// Add or change a jurisdiction: the city (no parent), or a street or town
+/// (whose parent must exist).
+#[utoipa::path(put, path = "/v1/admin/jurisdictions/{code}", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    params(("code" = String, Path, pattern = "^[A-Za-z0-9_-]{1,32}$")),
+    request_body = JurisdictionBody,
+    responses(
+        (status = 200, description = "Stored", body = Saved),
+        JsonIn,
+        AdminOnly,
+        (status = 400, description = "invalid: a field out of its bounds, or a city with a parent (a street or town without); malformed: the body does not parse", body = ApiErrorDoc),
+        (status = 409, description = "invalid: no such parent jurisdiction", body = ApiErrorDoc),
+    ))]
 pub async fn put_jurisdiction(
     State(state): State<AppState>,
     _: Admin,
@@ -353,7 +495,7 @@ pub async fn put_jurisdiction(
             let known = db.jurisdictions()?;
             if let Some(p) = &j.parent {
                 if p == &code || !known.iter().any(|k| &k.code == p) {
-                    return Err(invalid("上级辖区不存在", "no such parent jurisdiction"));
+                    return Err(conflict("上级辖区不存在", "no such parent jurisdiction"));
                 }
             }
             db.upsert_jurisdiction(&minqing_protocol::wire::Jurisdiction {
@@ -368,16 +510,29 @@ pub async fn put_jurisdiction(
         .await
 }
 
-#[derive(Debug, Deserialize)]
+/// `PUT /v1/admin/jurisdictions/{code}`
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JurisdictionBody {
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name_zh: String,
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name_en: String,
+    #[schema(pattern = "^(city|street|town)$")]
     pub kind: String,
     pub parent: Option<String>,
 }
 
 /// Every jurisdiction (any signed-in user: apps show their names).
+#[utoipa::path(get, path = "/v1/jurisdictions", tag = "reference",
+    security(("bearer" = []), ("console" = [])),
+    responses((status = 200, description = "Every jurisdiction", body = Vec<minqing_protocol::wire::Jurisdiction>), Auth))]
 pub async fn jurisdictions(
     State(state): State<AppState>,
     _caller: Caller,

@@ -7,29 +7,44 @@ use super::extract::{Admin, Query};
 use super::AppState;
 use crate::store::audit::Filter;
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use minqing_protocol::wire::ContactAccessLog;
 use minqing_protocol::{TicketId, UserId};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// At most this many entries per answer.
 pub const PAGE: usize = 500;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/admin/contact-access", get(contact_access))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(contact_access))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccessQuery {
+    /// Entries after this id (`next` of the page before).
     #[serde(default)]
     after: i64,
+    /// Only what this person was shown.
     user: Option<UserId>,
+    /// Only this item's disclosures.
     ticket: Option<TicketId>,
+    /// At most this many (1–500; more or fewer are taken as the bound).
+    #[param(value_type = Option<u64>)]
     limit: Option<usize>,
 }
 
+/// Who was shown a constituent's contact, oldest first (the administrator).
+#[utoipa::path(get, path = "/v1/admin/contact-access", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    params(AccessQuery),
+    responses(
+        (status = 200, description = "A page of disclosures", body = ContactAccessLog),
+        super::doc::AdminOnly,
+        (status = 400, description = "malformed: the query does not parse, or has a parameter it may not", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn contact_access(
     State(state): State<AppState>,
     _: Admin,

@@ -11,6 +11,7 @@
 //! `rate_limited`). Password hashing runs under a bound: a full queue answers
 //! 503 `unavailable` + `Retry-After` at once.
 
+use super::doc::{AdminOnly, Auth as Signed, AuthWrite, JsonIn};
 use super::error::{ErrorCode, Failure};
 use super::extract::{Admin, Json, Path};
 use super::AppState;
@@ -20,23 +21,23 @@ use crate::store::throttle::{Outcome, Throttled, Verdict};
 use crate::throttle::ClientAddr;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::Router;
 use minqing_protocol::wire::{
     LoginRequest, Me, PasswordLoginRequest, RefreshRequest, SessionTokens, SmsCodeRequest,
     SmsCodeResponse,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/sms-code", post(sms_code))
-        .route("/v1/auth/login", post(login))
-        .route("/v1/auth/password", post(password))
-        .route("/v1/auth/refresh", post(refresh))
-        .route("/v1/auth/logout", post(logout))
-        .route("/v1/me", get(me))
-        .route("/v1/admin/lockouts", get(lockouts))
-        .route("/v1/admin/lockouts/{phone}", delete(lift_lockout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sms_code))
+        .routes(routes!(login))
+        .routes(routes!(password))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(lockouts))
+        .routes(routes!(lift_lockout))
 }
 
 /// 429 with `Retry-After` in whole seconds (at least one).
@@ -109,6 +110,16 @@ fn failure(e: AuthError) -> Failure {
     }
 }
 
+/// Text a six-digit login code (valid 5 min). Unknown numbers get the same
+/// answer and no text.
+#[utoipa::path(post, path = "/v1/auth/sms-code", tag = "auth",
+    request_body = SmsCodeRequest,
+    responses(
+        (status = 202, description = "A code was sent (or would have been)", body = SmsCodeResponse),
+        JsonIn,
+        (status = 400, description = "bad_phone: not an 11-digit mobile number; malformed: the body does not parse", body = super::doc::ApiErrorDoc),
+        (status = 429, description = "rate_limited: one a minute and five an hour per number, none while its wrong guesses are used up; per address and overall too (Retry-After)", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn sms_code(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -139,6 +150,15 @@ pub async fn sms_code(
     ))
 }
 
+/// Log in with a phone number and its SMS code.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A session", body = SessionTokens),
+        JsonIn,
+        (status = 401, description = "bad_code: wrong, expired or used code, or guesses used up", body = super::doc::ApiErrorDoc),
+        (status = 429, description = "throttled: too many wrong codes from this address (Retry-After)", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn login(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -166,6 +186,15 @@ pub async fn login(
 
 /// Staff password login. Every attempt the throttle lets through costs one
 /// argon2 verification, registered number or not.
+/// Staff log in with a password (argon2id, under a bound).
+#[utoipa::path(post, path = "/v1/auth/password", tag = "auth",
+    request_body = PasswordLoginRequest,
+    responses(
+        (status = 200, description = "A session", body = SessionTokens),
+        JsonIn,
+        (status = 401, description = "bad_password: wrong number or password", body = super::doc::ApiErrorDoc),
+        (status = 429, description = "throttled: doubling waits per account and address; locked: 10 wrong in a row until an administrator lifts it (Retry-After)", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn password(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -219,6 +248,14 @@ pub async fn password(
         .map(Json)
 }
 
+/// Rotate both tokens; a rotated refresh token presented again revokes the session.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "The session's new tokens", body = SessionTokens),
+        JsonIn,
+        (status = 401, description = "unauthorized: unknown, expired or replayed refresh token", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn refresh(
     State(state): State<AppState>,
     Json(req): Json<RefreshRequest>,
@@ -230,6 +267,10 @@ pub async fn refresh(
     Ok(Json(tokens))
 }
 
+/// End this session.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth",
+    security(("bearer" = []), ("console" = [])),
+    responses((status = 204, description = "Revoked"), AuthWrite))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, Failure> {
     state
         .db(move |db| {
@@ -240,11 +281,18 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Sta
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Who the token speaks for.
+#[utoipa::path(get, path = "/v1/me", tag = "auth",
+    security(("bearer" = []), ("console" = [])),
+    responses((status = 200, description = "The caller", body = Me), Signed))]
 pub async fn me(caller: Caller) -> Json<Me> {
     Json(caller.me)
 }
 
 /// Accounts and addresses the throttle holds back now (the administrator's).
+#[utoipa::path(get, path = "/v1/admin/lockouts", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    responses((status = 200, description = "What the login throttle holds back now", body = Vec<Throttled>), AdminOnly))]
 pub async fn lockouts(
     State(state): State<AppState>,
     _admin: Admin,
@@ -257,6 +305,14 @@ pub async fn lockouts(
 
 /// Lift a number's lockout and waits (its password tries and its wrong-code
 /// count); 404 if nothing held it.
+#[utoipa::path(delete, path = "/v1/admin/lockouts/{phone}", tag = "admin",
+    security(("bearer" = []), ("console" = [])),
+    params(("phone" = String, Path, description = "The phone number as the throttle counts it")),
+    responses(
+        (status = 204, description = "Lifted"),
+        AdminOnly,
+        (status = 404, description = "not_found: nothing held this number", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn lift_lockout(
     State(state): State<AppState>,
     Admin(admin): Admin,

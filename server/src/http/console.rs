@@ -46,13 +46,15 @@ use crate::throttle::ClientAddr;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use minqing_protocol::wire::{LoginRequest, Me, PasswordLoginRequest};
 use minqing_protocol::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "mq_session";
@@ -107,23 +109,43 @@ impl Console {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/console/login", post(sign_in))
-        .route("/v1/console/logout", post(sign_out))
-        .route("/v1/console/session", get(session))
-        .route("/", get(page))
-        .route("/login", get(login_page))
-        .route("/board", get(page))
-        .route("/items", get(page))
-        .route("/items/{id}", get(page))
-        .route("/review", get(page))
-        .route("/review/{*rest}", get(page))
-        .route("/admin", get(page))
-        .route("/admin/{*rest}", get(page))
-        .route("/report", get(page))
-        .route("/assets/{*path}", get(asset))
-        .route("/favicon.svg", get(asset))
+/// The console's API routes (documented like every other).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(session))
+}
+
+/// The console's page URLs and built files: HTML and assets for a browser,
+/// not the API, so not in the OpenAPI document (`docs/protocol.md`, "The
+/// staff console"). A page answers 303/403/404 with the app's page; a file
+/// that is not there the JSON 404.
+pub const PAGES: &[&str] = &[
+    "/",
+    "/login",
+    "/board",
+    "/items",
+    "/items/{id}",
+    "/review",
+    "/review/{*rest}",
+    "/admin",
+    "/admin/{*rest}",
+    "/report",
+    "/assets/{*path}",
+    "/favicon.svg",
+];
+
+/// The routes of [`PAGES`].
+pub fn pages() -> Router<AppState> {
+    PAGES.iter().fold(Router::new(), |router, &path| {
+        let handler = match path {
+            "/login" => get(login_page),
+            "/assets/{*path}" | "/favicon.svg" => get(asset),
+            _ => get(page),
+        };
+        router.route(path, handler)
+    })
 }
 
 /// The CSRF token of the session whose access token is `token`: a page that
@@ -228,8 +250,8 @@ fn cookie(headers: &HeaderMap, value: &str, max_age_s: i64) -> HeaderValue {
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// `POST /v1/console/login`: a password or an SMS code.
-#[derive(Debug, Deserialize)]
+/// `POST /v1/console/login`: a password or an SMS code, one of the two.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsoleLogin {
     pub phone: String,
@@ -238,7 +260,7 @@ pub struct ConsoleLogin {
 }
 
 /// Who is signed in, and the token state-changing requests carry.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsoleSession {
     pub me: Me,
     pub csrf_token: String,
@@ -246,6 +268,17 @@ pub struct ConsoleSession {
     pub idle_expires_in_s: u64,
 }
 
+/// Sign in to the console: the `/v1/auth/password` or `/v1/auth/login` handler
+/// (same throttling), the session in an `HttpOnly; SameSite=Strict` cookie.
+#[utoipa::path(post, path = "/v1/console/login", tag = "console",
+    request_body = ConsoleLogin,
+    responses(
+        (status = 200, description = "Signed in; `Set-Cookie: mq_session=…`", body = ConsoleSession),
+        super::doc::JsonIn,
+        (status = 400, description = "malformed: the body does not parse, or has both or neither of password and code", body = super::doc::ApiErrorDoc),
+        (status = 401, description = "bad_password, bad_code", body = super::doc::ApiErrorDoc),
+        (status = 429, description = "throttled, locked (Retry-After)", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn sign_in(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -306,6 +339,12 @@ pub async fn sign_in(
 
 /// `GET /v1/console/session`: the signed-in person and the CSRF token (the
 /// app asks when it starts).
+#[utoipa::path(get, path = "/v1/console/session", tag = "console",
+    security(("console" = [])),
+    responses(
+        (status = 200, description = "The session and its CSRF token", body = ConsoleSession),
+        (status = 401, description = "unauthorized: no live console session", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn session(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -320,6 +359,9 @@ pub async fn session(
 }
 
 /// `POST /v1/console/logout`: the session ends and the cookie goes.
+#[utoipa::path(post, path = "/v1/console/logout", tag = "console",
+    security(("bearer" = []), ("console" = [])),
+    responses((status = 204, description = "Signed out; the cookie cleared"), super::doc::AuthWrite))]
 pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,

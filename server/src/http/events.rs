@@ -8,20 +8,31 @@ use super::AppState;
 use crate::auth::Caller;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
-use axum::Router;
 use futures_util::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio_stream::wrappers::BroadcastStream;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/events", get(sse))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sse))
 }
 
+/// Server-Sent Events: `event: poke` (no data) at once, then whenever
+/// something may have changed; a comment every 15 s.
+#[utoipa::path(get, path = "/v1/events", tag = "sync",
+    security(("bearer" = []), ("console" = [])),
+    params(("minqing-protocol" = u32, Header, minimum = 1, description = "The protocol version the client speaks (digits)")),
+    responses(
+        (status = 200, description = "The stream, until the server shuts down", content_type = "text/event-stream", body = String),
+        super::doc::Auth,
+        (status = 426, description = super::sync::TOO_OLD, body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn sse(
     State(state): State<AppState>,
     _caller: Caller,
+    _: super::extract::Protocol,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let first = stream::once(async { Ok(Event::default().event("poke").data("")) });
     // A lagged receiver missed pokes: that is itself a reason to pull.

@@ -6,7 +6,8 @@
 //! - [`Caller`]: the bearer token's user, or the web console's session
 //!   cookie with its CSRF check (401 otherwise; 403 `csrf`);
 //! - [`Admin`]: a caller who is the system administrator (403 for everyone else);
-//! - [`Id`]: a canonical UUID from the path (anything else is 404).
+//! - [`Id`]: a canonical UUID from the path (anything else is 404);
+//! - [`Protocol`]: the client's protocol version (426 when missing or too old).
 
 use super::error::{ErrorCode, Failure};
 use super::AppState;
@@ -137,12 +138,49 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-/// Parse an id from a path: only a canonical UUID gets through.
+/// Parse an id from a path: only a canonical UUID (lower-case hex with
+/// hyphens, `minqing_protocol::ids::UUID_PATTERN`) gets through; another
+/// spelling of the same id names nothing (404), as in every body and header.
 pub fn path_uuid(s: &str) -> Result<uuid::Uuid, Failure> {
-    uuid::Uuid::parse_str(s)
-        .ok()
-        .filter(|u| u.hyphenated().to_string() == s.to_ascii_lowercase())
-        .ok_or_else(Failure::not_found)
+    minqing_protocol::ids::canonical_uuid(s).ok_or_else(Failure::not_found)
+}
+
+/// The protocol version a sync client speaks (`minqing-protocol`): missing,
+/// not a number, or below `MIN_PROTOCOL_VERSION` is 426 `too_old`, and the
+/// client keeps its outbox until it is updated. Named after [`Caller`] in a
+/// handler, so an anonymous request is 401 first, whatever it says.
+#[derive(Debug, Clone, Copy)]
+pub struct Protocol(pub u32);
+
+impl<S: Send + Sync> FromRequestParts<S> for Protocol {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Failure> {
+        let version = parts
+            .headers
+            .get(minqing_protocol::wire::PROTOCOL_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(digits);
+        match version.and_then(|v| u32::try_from(v).ok()) {
+            Some(v) if v >= minqing_protocol::wire::MIN_PROTOCOL_VERSION => Ok(Protocol(v)),
+            _ => Err(Failure::new(
+                StatusCode::UPGRADE_REQUIRED,
+                ErrorCode::TooOld,
+                "应用版本过旧，请升级；未发送的内容会保留",
+                "This app is too old for the server; update it (nothing unsent is lost)",
+            )),
+        }
+    }
+}
+
+/// A header's integer as HTTP grammars write one (`1*DIGIT`): ASCII digits
+/// only — no sign, no spaces, no other notation — that fit in a `u64`.
+/// (Rust's own `parse` takes a leading `+`.)
+pub fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// The authenticated caller of a `/v1` route: the bearer token's, or else

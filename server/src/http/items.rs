@@ -18,6 +18,7 @@
 //! - `GET /v1/admin/directory` — units, groups with members, people with
 //!   phone numbers (the administrator).
 
+use super::doc::{AdminOnly, ApiErrorDoc, Auth};
 use super::error::{ErrorCode, Failure};
 use super::extract::{Admin, Id, Json, Query};
 use super::AppState;
@@ -25,29 +26,33 @@ use crate::access::{can_see, scope, shown, Via};
 use crate::auth::Caller;
 use crate::store::console::{GroupRow, UnitRow, UserRow};
 use crate::store::listing::{ItemFilter, ItemRow, SortKey};
+use crate::store::tickets::state_name;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use minqing_protocol::calendar::{end_of_day, CHINA_TIME};
 use minqing_protocol::clocks::Colour;
 use minqing_protocol::machine::{allowed, ActionKind};
 use minqing_protocol::taxonomy::Taxonomy;
-use minqing_protocol::{EventKind, Role, Ticket};
+use minqing_protocol::{EventKind, Role, Ticket, TicketState};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/board", get(board))
-        .route("/v1/items", get(items))
-        .route("/v1/items/export", get(export))
-        .route("/v1/items/{id}", get(item))
-        .route("/v1/taxonomy", get(taxonomy))
-        .route("/v1/assignments", get(assignment_lists))
-        .route("/v1/admin/directory", get(directory))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(board))
+        .routes(routes!(items))
+        .routes(routes!(export))
+        .routes(routes!(item))
+        .routes(routes!(taxonomy))
+        .routes(routes!(assignment_lists))
+        .routes(routes!(directory))
 }
+
+const BAD_QUERY: &str =
+    "malformed: a parameter out of its form (the schema's), or one the list does not take";
 
 /// Most rows of one page.
 pub const MAX_PER_PAGE: usize = 100;
@@ -57,10 +62,14 @@ pub const MAX_EXPORT: usize = 50_000;
 pub const BOARD_OVERDUE: usize = 50;
 
 /// The list's query string (every field optional).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ItemQuery {
-    /// Comma-separated state names.
+    /// Comma-separated state names (at most the eight there are).
+    #[param(
+        pattern = "^(pool|routed|accepted|replied|resolved|reopened|closed|merged)(,(pool|routed|accepted|replied|resolved|reopened|closed|merged)){0,7}$"
+    )]
     pub state: Option<String>,
     pub open: Option<bool>,
     pub jurisdiction: Option<String>,
@@ -70,21 +79,30 @@ pub struct ItemQuery {
     pub category: Option<String>,
     pub reporter: Option<String>,
     /// First day reported (`YYYY-MM-DD`, China time).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last day reported, inclusive.
+    #[param(format = Date)]
     pub to: Option<String>,
     #[serde(default)]
     pub overdue: bool,
-    /// Words to find in the text or the address.
+    /// Words to find in the text or the address (each must occur).
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// `created` (default), `updated` or `due`.
+    #[param(pattern = "^(created|updated|due)$")]
     pub sort: Option<String>,
     /// `desc` (default) or `asc`.
+    #[param(pattern = "^(desc|asc)$")]
     pub order: Option<String>,
-    /// 1-based.
+    /// 1-based (beyond 100,000 taken as 100,000).
+    #[param(value_type = Option<u64>)]
     pub page: Option<usize>,
+    /// 1–100 (beyond taken as the bound; 20 when absent).
+    #[param(value_type = Option<u64>)]
     pub per_page: Option<usize>,
-    /// Export only: `csv`.
+    /// `csv`, the only format (the export's).
+    #[param(pattern = "^csv$")]
     pub format: Option<String>,
 }
 
@@ -96,11 +114,23 @@ fn bad(what: &str) -> Failure {
     )
 }
 
+/// A day written `YYYY-MM-DD` (RFC 3339's full-date: four-digit years).
+fn date(day: &str) -> Result<time::Date, Failure> {
+    let fmt = time::macros::format_description!("[year repr:full sign:automatic]-[month]-[day]");
+    let four_digits = day.len() == 10 && day.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+    four_digits
+        .then(|| time::Date::parse(day, &fmt).ok())
+        .flatten()
+        .ok_or_else(|| bad("date: YYYY-MM-DD"))
+}
+
 /// Midnight (China time) starting `day` (`YYYY-MM-DD`), in ms.
 fn day_start(day: &str) -> Result<i64, Failure> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(day, &fmt).map_err(|_| bad("date: YYYY-MM-DD"))?;
-    Ok(date.midnight().assume_offset(CHINA_TIME).unix_timestamp() * 1000)
+    Ok(date(day)?
+        .midnight()
+        .assume_offset(CHINA_TIME)
+        .unix_timestamp()
+        * 1000)
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -109,27 +139,24 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 impl ItemQuery {
     fn filter(&self) -> Result<ItemFilter, Failure> {
-        let states: Vec<String> = self
-            .state
-            .iter()
-            .flat_map(|s| s.split(','))
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if states.len() > 8 || states.iter().any(|s| s.len() > 16) {
-            return Err(bad("state"));
+        let states: Vec<String> = match &self.state {
+            None => Vec::new(),
+            Some(list) => list.split(',').map(str::to_owned).collect(),
+        };
+        let known = |s: &String| TicketState::ALL.iter().any(|k| state_name(*k) == *s);
+        if states.len() > 8 || !states.iter().all(known) {
+            return Err(bad("state: comma-separated state names"));
         }
-        let q = non_empty(self.q.clone());
-        if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
             return Err(bad("q: at most 100 characters"));
         }
+        if !matches!(self.format.as_deref(), None | Some("csv")) {
+            return Err(bad("format: csv"));
+        }
+        let q = non_empty(self.q.clone());
         let to = match &self.to {
-            Some(d) if !d.is_empty() => {
-                let fmt = time::macros::format_description!("[year]-[month]-[day]");
-                let date = time::Date::parse(d, &fmt).map_err(|_| bad("date: YYYY-MM-DD"))?;
-                Some(end_of_day(date))
-            }
-            _ => None,
+            Some(d) => Some(end_of_day(date(d)?)),
+            None => None,
         };
         Ok(ItemFilter {
             states,
@@ -140,8 +167,8 @@ impl ItemQuery {
             category: non_empty(self.category.clone()),
             reporter: non_empty(self.reporter.clone()),
             from: match &self.from {
-                Some(d) if !d.is_empty() => Some(day_start(d)?),
-                _ => None,
+                Some(d) => Some(day_start(d)?),
+                None => None,
             },
             to,
             overdue: self.overdue,
@@ -151,13 +178,13 @@ impl ItemQuery {
 
     fn sort(&self) -> Result<(SortKey, bool), Failure> {
         let key = match self.sort.as_deref() {
-            None | Some("") | Some("created") => SortKey::Created,
+            None | Some("created") => SortKey::Created,
             Some("updated") => SortKey::Updated,
             Some("due") => SortKey::Due,
             Some(_) => return Err(bad("sort: created, updated or due")),
         };
         let asc = match self.order.as_deref() {
-            None | Some("") | Some("desc") => false,
+            None | Some("desc") => false,
             Some("asc") => true,
             Some(_) => return Err(bad("order: asc or desc")),
         };
@@ -166,7 +193,7 @@ impl ItemQuery {
 }
 
 /// One item in a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemSummary {
     pub id: String,
     pub text: String,
@@ -245,7 +272,7 @@ fn reporter_names(
 }
 
 /// A page of the list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemPage {
     pub total: u64,
     pub page: usize,
@@ -253,6 +280,14 @@ pub struct ItemPage {
     pub items: Vec<ItemSummary>,
 }
 
+/// The item list: filters, search, sort, pages (deny by default: pull's visibility).
+#[utoipa::path(get, path = "/v1/items", tag = "console", security(("bearer" = []), ("console" = [])),
+    params(ItemQuery),
+    responses(
+        (status = 200, description = "One page", body = ItemPage),
+        Auth,
+        (status = 400, description = BAD_QUERY, body = ApiErrorDoc),
+    ))]
 pub async fn items(
     State(state): State<AppState>,
     caller: Caller,
@@ -390,14 +425,18 @@ fn csv(items: &[ItemSummary], l: &Labels) -> String {
 }
 
 /// The filtered list (every page, in the list's order) as CSV.
+#[utoipa::path(get, path = "/v1/items/export", tag = "console", security(("bearer" = []), ("console" = [])),
+    params(ItemQuery),
+    responses(
+        (status = 200, description = "The filtered list as CSV (UTF-8 with a BOM; at most 50,000 rows)", content_type = "text/csv", body = String),
+        Auth,
+        (status = 400, description = BAD_QUERY, body = ApiErrorDoc),
+    ))]
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ItemQuery>,
 ) -> Result<Response, Failure> {
-    if !matches!(q.format.as_deref(), None | Some("csv")) {
-        return Err(bad("format: csv"));
-    }
     let filter = q.filter()?;
     let (sort, asc) = q.sort()?;
     let actor = caller.me.actor();
@@ -449,7 +488,7 @@ pub async fn export(
 }
 
 /// Counts of one key (a unit, a town/street or a group) on the board.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     /// The unit id, jurisdiction code or group id; `null` for none (a pool
     /// item has no unit).
@@ -461,7 +500,7 @@ pub struct Counts {
 }
 
 /// `GET /v1/board`
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Board {
     /// When the colours were taken.
     pub at: i64,
@@ -497,6 +536,9 @@ fn fold(
     out
 }
 
+/// 督办看板: open items by colour now, by unit, town/street and group; the most overdue.
+#[utoipa::path(get, path = "/v1/board", tag = "console", security(("bearer" = []), ("console" = [])),
+    responses((status = 200, description = "The board", body = Board), Auth))]
 pub async fn board(State(state): State<AppState>, caller: Caller) -> Result<Json<Board>, Failure> {
     let actor = caller.me.actor();
     let now = state.clock.now();
@@ -530,7 +572,7 @@ pub async fn board(State(state): State<AppState>, caller: Caller) -> Result<Json
 }
 
 /// Someone on an item's timeline.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PersonName {
     pub name: String,
     pub role: String,
@@ -538,7 +580,7 @@ pub struct PersonName {
 
 /// The place in GCJ-02 (what Chinese maps use), and a link that opens it in
 /// AMap (高德地图) — no map tiles are served.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Place {
     pub gcj02_lat: f64,
     pub gcj02_lng: f64,
@@ -548,7 +590,7 @@ pub struct Place {
 }
 
 /// `GET /v1/items/{id}`
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemView {
     pub ticket: Ticket,
     /// What the caller may do now (`minqing_protocol::machine::allowed`).
@@ -576,6 +618,14 @@ fn place(t: &Ticket) -> Option<Place> {
     })
 }
 
+/// One item for its page.
+#[utoipa::path(get, path = "/v1/items/{id}", tag = "console", security(("bearer" = []), ("console" = [])),
+    params(("id" = minqing_protocol::TicketId, Path)),
+    responses(
+        (status = 200, description = "The item, what the caller may do, the place, the people", body = ItemView),
+        Auth,
+        (status = 404, description = super::tickets::NO_TICKET, body = ApiErrorDoc),
+    ))]
 pub async fn item(
     State(state): State<AppState>,
     caller: Caller,
@@ -627,6 +677,8 @@ pub async fn item(
 }
 
 /// The categories and items in effect.
+#[utoipa::path(get, path = "/v1/taxonomy", tag = "reference", security(("bearer" = []), ("console" = [])),
+    responses((status = 200, description = "The categories in effect", body = Taxonomy), Auth))]
 pub async fn taxonomy(
     State(state): State<AppState>,
     _caller: Caller,
@@ -637,13 +689,19 @@ pub async fn taxonomy(
 }
 
 /// An assignment list in use.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListName {
     pub list: String,
     pub items: u64,
 }
 
 /// The assignment lists in use (city staff, as `GET /v1/assignments/{list}`).
+#[utoipa::path(get, path = "/v1/assignments", tag = "review", security(("bearer" = []), ("console" = [])),
+    responses(
+        (status = 200, description = "The lists in use with their sizes", body = Vec<ListName>),
+        Auth,
+        (status = 403, description = "forbidden: only city staff", body = ApiErrorDoc),
+    ))]
 pub async fn assignment_lists(
     State(state): State<AppState>,
     caller: Caller,
@@ -667,13 +725,15 @@ pub async fn assignment_lists(
 }
 
 /// `GET /v1/admin/directory`
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Directory {
     pub units: Vec<UnitRow>,
     pub groups: Vec<GroupRow>,
     pub users: Vec<UserRow>,
 }
 
+#[utoipa::path(get, path = "/v1/admin/directory", tag = "admin", security(("bearer" = []), ("console" = [])),
+    responses((status = 200, description = "Units with keys, groups with members, people with phone numbers", body = Directory), AdminOnly))]
 pub async fn directory(
     State(state): State<AppState>,
     _admin: Admin,
@@ -707,6 +767,8 @@ mod tests {
         // 2020-10-04 00:00 +08:00
         assert_eq!(day_start("2020-10-04").ok(), Some(1_601_740_800_000));
         assert!(day_start("2020-13-01").is_err());
+        assert!(day_start("+2020-10-04").is_err());
+        assert!(day_start("").is_err());
         assert_eq!(china_time(1_601_772_480_000), "2020-10-04 08:48");
     }
 }

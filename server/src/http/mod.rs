@@ -10,6 +10,12 @@
 //! Deny by default: every `/v1` route except login needs a bearer token, and
 //! what a caller may see is decided in `crate::access`.
 //!
+//! The routes are registered with `utoipa_axum` from each handler's
+//! `#[utoipa::path]` ([`api`]), which is also where the OpenAPI document
+//! comes from ([`doc`], ADR 0016): what is routed and what is documented are
+//! one list. Only the web console's pages and built files are plain axum
+//! routes ([`console::pages`]): HTML for browsers, not the API.
+//!
 //! Every request gets an id (`x-request-id`: the caller's, or a new UUID),
 //! echoed in the answer; `tower_http`'s trace layer opens a span with it, so
 //! every log line of the request names it — also from the database work on
@@ -19,6 +25,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod console;
+pub mod doc;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -36,17 +43,17 @@ use crate::pokes::Pokes;
 use crate::store::Db;
 use crate::uploads::Uploads;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
-use error::{ErrorCode, Failure};
-use minqing_protocol::wire::{MIN_PROTOCOL_VERSION, PROTOCOL_HEADER};
+use error::Failure;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use extract::path_uuid;
 
@@ -119,26 +126,6 @@ impl AppState {
     }
 }
 
-/// Sync routes need the client's protocol version; too old gets 426, and the
-/// client keeps its outbox until it is updated.
-async fn require_version(req: Request, next: Next) -> Response {
-    let version = req
-        .headers()
-        .get(PROTOCOL_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u32>().ok());
-    match version {
-        Some(v) if v >= MIN_PROTOCOL_VERSION => next.run(req).await,
-        _ => Failure::new(
-            StatusCode::UPGRADE_REQUIRED,
-            ErrorCode::TooOld,
-            "应用版本过旧，请升级；未发送的内容会保留",
-            "This app is too old for the server; update it (nothing unsent is lost)",
-        )
-        .into_response(),
-    }
-}
-
 /// A declared body over the JSON limit is refused from its headers, before a
 /// byte of it is read (bodies without a length are cut off at the limit).
 async fn refuse_oversize(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -170,14 +157,17 @@ async fn in_flight(
     }
 }
 
-async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../../openapi.json"),
-    )
+/// The OpenAPI document of this API (ADR 0016), generated from the handlers.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json")))]
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], doc::json())
 }
 
-async fn health(State(state): State<AppState>) -> Result<&'static str, Failure> {
+/// Is the server up and its database answering?
+#[utoipa::path(get, path = "/health", tag = "meta",
+    responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
+pub async fn health(State(state): State<AppState>) -> Result<&'static str, Failure> {
     state
         .db(|db| db.directory_is_empty().map_err(Failure::from))
         .await?;
@@ -188,15 +178,14 @@ async fn fallback() -> Failure {
     Failure::not_found()
 }
 
-/// Every route, with its limits.
-pub fn router(state: AppState) -> Router {
-    // Every area but uploads takes JSON bodies: refused over the limit.
-    let json = Router::new()
-        .route("/health", get(health))
-        .route("/openapi.json", get(openapi))
+/// The API's routes but uploads: they take JSON bodies (refused over the limit).
+fn json_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(openapi))
         .merge(auth::router())
-        .merge(sync::router().route_layer(middleware::from_fn(require_version)))
-        .merge(events::router().route_layer(middleware::from_fn(require_version)))
+        .merge(sync::router())
+        .merge(events::router())
         .merge(tickets::router())
         .merge(review::router())
         .merge(reference::router())
@@ -205,6 +194,20 @@ pub fn router(state: AppState) -> Router {
         .merge(photos::router())
         .merge(items::router())
         .merge(console::router())
+}
+
+/// Every route of the API with its documentation: the source of both the
+/// router ([`router`]) and the OpenAPI document ([`doc::document`]).
+pub fn api() -> OpenApiRouter<AppState> {
+    json_api().merge(tus::router())
+}
+
+/// Every route, with its limits.
+pub fn router(state: AppState) -> Router {
+    let (json, _) = json_api().split_for_parts();
+    let (uploads, _) = tus::router().split_for_parts();
+    let json = json
+        .merge(console::pages())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_oversize,
@@ -212,15 +215,17 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.limits.max_json_bytes));
     Router::new()
         .merge(json)
-        .merge(tus::router().layer(DefaultBodyLimit::disable()))
+        .merge(uploads.layer(DefaultBodyLimit::disable()))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(
             state.shutdown.clone(),
             in_flight,
         ))
         .with_state(state)
-        // Outermost last: the id is set, then the span opened with it; the
-        // security headers go on every answer, whoever made it.
+        // Outermost last: the id is set, then the span opened with it; every
+        // error answer is JSON; the security headers go on every answer,
+        // whoever made it.
+        .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(headers::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

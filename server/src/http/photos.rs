@@ -9,13 +9,22 @@ use crate::auth::Caller;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/photos/{id}", get(photo))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(photo))
 }
 
+/// A finished photo, byte for byte as its SHA-256 was recorded.
+#[utoipa::path(get, path = "/v1/photos/{id}", tag = "tickets",
+    security(("bearer" = []), ("console" = [])),
+    params(("id" = minqing_protocol::PhotoId, Path)),
+    responses(
+        (status = 200, description = "The JPEG", content_type = "image/jpeg", body = super::doc::Binary),
+        super::doc::Auth,
+        (status = 404, description = "not_found: no such finished photo, or not the caller's to see", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn photo(
     State(state): State<AppState>,
     caller: Caller,

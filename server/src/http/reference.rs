@@ -12,22 +12,35 @@ use super::AppState;
 use crate::auth::Caller;
 use crate::workflow::reference::{CALENDAR_PREFIX, TAXONOMY};
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use minqing_protocol::wire::{CalendarYear, ReferenceData, ReferenceResponse};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/reference", get(reference))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(reference))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceQuery {
+    /// The `version` the device holds (absent on its first fetch).
     since: Option<String>,
 }
 
+/// What a device keeps to work offline: names, the taxonomy, the calendar
+/// years, the clock rules.
+#[utoipa::path(get, path = "/v1/reference", tag = "reference",
+    security(("bearer" = []), ("console" = [])),
+    params(ReferenceQuery),
+    responses(
+        (status = 200, description = "`unchanged`, or the whole current data", body = ReferenceResponse),
+        super::doc::Auth,
+        (status = 400, description = "malformed: the query does not parse, or has a parameter it may not", body = super::doc::ApiErrorDoc),
+    ))]
 pub async fn reference(
     State(state): State<AppState>,
     caller: Caller,

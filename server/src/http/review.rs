@@ -11,6 +11,7 @@
 //! timeline; these routes are views over them. Deny by default: each route
 //! names the roles it serves, and items are filtered by `crate::access`.
 
+use super::doc::{ApiErrorDoc, Auth, AuthWrite, JsonIn};
 use super::error::{ErrorCode, Failure};
 use super::extract::{Json, Path};
 use super::AppState;
@@ -19,21 +20,41 @@ use crate::auth::Caller;
 use crate::store::review::WeeklyRow;
 use crate::store::Db;
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use minqing_protocol::calendar::{month_range, week_range};
 use minqing_protocol::wire::{
     AssignedItem, AssignmentList, GovernmentFeedback, Me, ReviewItem, ReviewQueue, WeeklyFiling,
     WeeklyQueue, WeeklySummary,
 };
 use minqing_protocol::{Action, EventKind, ReviewLevel, Role, Ticket};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/weekly/{week}", get(weekly).put(file_weekly))
-        .route("/v1/weekly/{week}/all", get(weekly_all))
-        .route("/v1/review/{level}/{month}", get(queue))
-        .route("/v1/assignments/{list}", get(assignments))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(weekly, file_weekly))
+        .routes(routes!(weekly_all))
+        .routes(routes!(queue))
+        .routes(routes!(assignments))
+}
+
+const BAD_WEEK: &str =
+    "bad_period: not a week written `2020-W40`; malformed: a path that does not decode";
+const NO_WEEK: &str = "not_found: week 53 of a year that has 52";
+
+/// `week`'s span: 400 if it is not written as a week, 404 if it is but the
+/// year has no such week (`2021-W53`).
+fn week(week: &str) -> Result<(i64, i64), Failure> {
+    let well_formed = week.len() == 8
+        && week.as_bytes()[4..6] == *b"-W"
+        && week
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| matches!(i, 4 | 5) || b.is_ascii_digit())
+        && (1..=53).contains(&week[6..].parse::<u8>().unwrap_or(0));
+    if !well_formed {
+        return Err(bad_period("2020-W40"));
+    }
+    week_range(week).ok_or_else(Failure::not_found)
 }
 
 fn bad_period(what: &str) -> Failure {
@@ -65,6 +86,19 @@ fn summary(db: &Db, me: &Me, week: &str, week_items: &[Ticket]) -> Result<Weekly
     })
 }
 
+/// A deputy files the week's summary (一周一结报), "nothing this week" included.
+#[utoipa::path(put, path = "/v1/weekly/{week}", tag = "review",
+    security(("bearer" = []), ("console" = [])),
+    params(("week" = String, Path, pattern = "^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", description = "An ISO week, `2020-W40`")),
+    request_body = WeeklyFiling,
+    responses(
+        (status = 200, description = "The deputy's week as filed", body = WeeklySummary),
+        JsonIn,
+        AuthWrite,
+        (status = 400, description = BAD_WEEK, body = ApiErrorDoc),
+        (status = 403, description = "forbidden: only deputies file one; csrf: the console's cookie without X-CSRF-Token", body = ApiErrorDoc),
+        (status = 404, description = NO_WEEK, body = ApiErrorDoc),
+    ))]
 pub async fn file_weekly(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,7 +111,7 @@ pub async fn file_weekly(
             "Only deputies file a weekly summary",
         ));
     }
-    let (from, to) = week_range(&week).ok_or_else(|| bad_period("2020-W40"))?;
+    let (from, to) = self::week(&week)?;
     if filing.contacts > 10_000
         || filing.note.chars().count() > minqing_protocol::machine::MAX_TEXT_CHARS
     {
@@ -102,6 +136,17 @@ pub async fn file_weekly(
         .await
 }
 
+/// The caller's own week (deputies).
+#[utoipa::path(get, path = "/v1/weekly/{week}", tag = "review",
+    security(("bearer" = []), ("console" = [])),
+    params(("week" = String, Path, pattern = "^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", description = "An ISO week, `2020-W40`")),
+    responses(
+        (status = 200, description = "The deputy's week", body = WeeklySummary),
+        Auth,
+        (status = 400, description = BAD_WEEK, body = ApiErrorDoc),
+        (status = 403, description = "forbidden: only deputies have one", body = ApiErrorDoc),
+        (status = 404, description = NO_WEEK, body = ApiErrorDoc),
+    ))]
 pub async fn weekly(
     State(state): State<AppState>,
     caller: Caller,
@@ -113,7 +158,7 @@ pub async fn weekly(
             "Only deputies have a weekly summary",
         ));
     }
-    let (from, to) = week_range(&week).ok_or_else(|| bad_period("2020-W40"))?;
+    let (from, to) = self::week(&week)?;
     let me = caller.me;
     state
         .db(move |db| {
@@ -123,6 +168,17 @@ pub async fn weekly(
         .await
 }
 
+/// Every deputy of the caller's groups (the city's, for city staff), filed or not.
+#[utoipa::path(get, path = "/v1/weekly/{week}/all", tag = "review",
+    security(("bearer" = []), ("console" = [])),
+    params(("week" = String, Path, pattern = "^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", description = "An ISO week, `2020-W40`")),
+    responses(
+        (status = 200, description = "The deputies' weeks", body = WeeklyQueue),
+        Auth,
+        (status = 400, description = BAD_WEEK, body = ApiErrorDoc),
+        (status = 403, description = "forbidden: only coordinators and staff", body = ApiErrorDoc),
+        (status = 404, description = NO_WEEK, body = ApiErrorDoc),
+    ))]
 pub async fn weekly_all(
     State(state): State<AppState>,
     caller: Caller,
@@ -135,7 +191,7 @@ pub async fn weekly_all(
             "Only coordinators and staff see the deputies' summaries",
         ));
     }
-    let (from, to) = week_range(&week).ok_or_else(|| bad_period("2020-W40"))?;
+    let (from, to) = self::week(&week)?;
     state
         .db(move |db| {
             // Read the week's items once, for every deputy's summary.
@@ -159,6 +215,20 @@ pub async fn weekly_all(
         .await
 }
 
+/// A review level's queue for one month (初审: town staff; 复审: city staff).
+#[utoipa::path(get, path = "/v1/review/{level}/{month}", tag = "review",
+    security(("bearer" = []), ("console" = [])),
+    params(
+        ("level" = ReviewLevel, Path),
+        ("month" = String, Path, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", description = "`2020-10`"),
+    ),
+    responses(
+        (status = 200, description = "The month's items and older open ones not reviewed at this level", body = ReviewQueue),
+        Auth,
+        (status = 400, description = "bad_period: not a month written `2020-10`; malformed: a path that does not decode", body = ApiErrorDoc),
+        (status = 403, description = "forbidden: not this level's staff", body = ApiErrorDoc),
+        (status = 404, description = "not_found: no such level", body = ApiErrorDoc),
+    ))]
 pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
@@ -238,6 +308,16 @@ fn assigned(t: &Ticket, list: &str) -> Option<AssignedItem> {
     })
 }
 
+/// An assignment list (交办清单) with the government's feedback per item (city staff).
+#[utoipa::path(get, path = "/v1/assignments/{list}", tag = "review",
+    security(("bearer" = []), ("console" = [])),
+    params(("list" = String, Path, description = "The list's name")),
+    responses(
+        (status = 200, description = "The list (empty when nothing is on it)", body = AssignmentList),
+        Auth,
+        (status = 400, description = "malformed: a path that does not decode", body = ApiErrorDoc),
+        (status = 403, description = "forbidden: only city staff", body = ApiErrorDoc),
+    ))]
 pub async fn assignments(
     State(state): State<AppState>,
     caller: Caller,

@@ -4,6 +4,7 @@
 //! caller may see are listed), the deadlines running on it, and the caller's
 //! inbox of notices (`crate::workflow::notify`).
 
+use super::doc::{ApiErrorDoc, Auth, AuthWrite, JsonIn};
 use super::error::Failure;
 use super::extract::{Id, Json, Query};
 use super::AppState;
@@ -11,25 +12,37 @@ use crate::access::{can_see, shown, Via};
 use crate::auth::Caller;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use minqing_protocol::duplicates::{candidates, Probe};
 use minqing_protocol::wire::{
     ClockView, ClocksResponse, DuplicateCandidate, DuplicatesResponse, NotificationsResponse,
 };
-use minqing_protocol::Ticket;
+use minqing_protocol::{Ticket, TicketId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tickets/{id}", get(ticket))
-        .route("/v1/tickets/{id}/duplicates", get(duplicates))
-        .route("/v1/tickets/{id}/clocks", get(clocks))
-        .route("/v1/notifications", get(notifications))
-        .route("/v1/notifications/read", post(mark_read))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ticket))
+        .routes(routes!(duplicates))
+        .routes(routes!(clocks))
+        .routes(routes!(notifications))
+        .routes(routes!(mark_read))
 }
+
+/// 404 for an item the caller may not see, or that does not exist.
+pub const NO_TICKET: &str =
+    "not_found: no such item, or not the caller's to see (also for an id not written canonically)";
 
 /// One ticket, if the caller may see it (else 404), the constituent's
 /// contact only if the caller may see that too (`crate::access`; recorded).
+#[utoipa::path(get, path = "/v1/tickets/{id}", tag = "tickets",
+    security(("bearer" = []), ("console" = [])),
+    params(("id" = TicketId, Path)),
+    responses(
+        (status = 200, description = "The ticket; `constituent` only for those who may see it", body = Ticket),
+        Auth,
+        (status = 404, description = NO_TICKET, body = ApiErrorDoc),
+    ))]
 pub async fn ticket(
     State(state): State<AppState>,
     caller: Caller,
@@ -49,6 +62,16 @@ pub async fn ticket(
         .await
 }
 
+/// Open items that may be the same problem (same category, near, recent),
+/// nearest first, only those the caller may see.
+#[utoipa::path(get, path = "/v1/tickets/{id}/duplicates", tag = "tickets",
+    security(("bearer" = []), ("console" = [])),
+    params(("id" = TicketId, Path)),
+    responses(
+        (status = 200, description = "Possible duplicates", body = DuplicatesResponse),
+        Auth,
+        (status = 404, description = NO_TICKET, body = ApiErrorDoc),
+    ))]
 pub async fn duplicates(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,12 +112,23 @@ pub async fn duplicates(
         .await
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
+    /// Only notices with a greater id (0: from the newest).
     #[serde(default)]
     after: i64,
 }
 
+/// The caller's inbox: newest first, at most 100.
+#[utoipa::path(get, path = "/v1/notifications", tag = "tickets",
+    security(("bearer" = []), ("console" = [])),
+    params(InboxQuery),
+    responses(
+        (status = 200, description = "Notices and the unread count", body = NotificationsResponse),
+        Auth,
+        (status = 400, description = "malformed: the query does not parse", body = ApiErrorDoc),
+    ))]
 pub async fn notifications(
     State(state): State<AppState>,
     caller: Caller,
@@ -112,12 +146,18 @@ pub async fn notifications(
         .await
 }
 
-#[derive(Debug, serde::Deserialize)]
+/// `POST /v1/notifications/read`
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadBody {
+    /// Every notice with this id or a smaller one is read.
     up_to: i64,
 }
 
+#[utoipa::path(post, path = "/v1/notifications/read", tag = "tickets",
+    security(("bearer" = []), ("console" = [])),
+    request_body = ReadBody,
+    responses((status = 204, description = "Marked read"), JsonIn, AuthWrite))]
 pub async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,
@@ -134,6 +174,14 @@ pub async fn mark_read(
 }
 
 /// The deadlines running on an item now, with their colours.
+#[utoipa::path(get, path = "/v1/tickets/{id}/clocks", tag = "tickets",
+    security(("bearer" = []), ("console" = [])),
+    params(("id" = TicketId, Path)),
+    responses(
+        (status = 200, description = "The running clocks", body = ClocksResponse),
+        Auth,
+        (status = 404, description = NO_TICKET, body = ApiErrorDoc),
+    ))]
 pub async fn clocks(
     State(state): State<AppState>,
     caller: Caller,

@@ -28,8 +28,9 @@
 //! [`Uploads::receive_body`]: crate::uploads::Uploads::receive_body
 //! [`Uploads::vouched`]: crate::uploads::Uploads::vouched
 
+use super::doc::ApiErrorDoc;
 use super::error::{ErrorCode, Failure};
-use super::extract::Path;
+use super::extract::{digits, Path};
 use super::{path_uuid, AppState};
 use crate::access::can_see;
 use crate::auth::Caller;
@@ -41,13 +42,14 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{head, post};
-use axum::Router;
 use base64::Engine;
+use minqing_protocol::ids::canonical_uuid;
 use minqing_protocol::machine::permitted;
 use minqing_protocol::wire::upload_meta;
 use minqing_protocol::ActionKind;
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub const TUS_VERSION: &str = "1.0.0";
 pub const EXTENSIONS: &str = "creation,creation-with-upload,checksum,termination,expiration";
@@ -59,16 +61,10 @@ pub const CHECKSUM_MISMATCH: u16 = 460;
 const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
 const TUS_VERSION_HEADER: HeaderName = HeaderName::from_static("tus-version");
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/uploads", post(create).options(options))
-        .route(
-            "/v1/uploads/{id}",
-            head(head_offset)
-                .patch(patch)
-                .delete(terminate)
-                .options(options),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, options))
+        .routes(routes!(head_offset, patch, terminate, upload_options))
         .layer(map_response(with_tus))
 }
 
@@ -187,6 +183,9 @@ fn bad_meta(what: &str) -> Failure {
     )
 }
 
+/// What this tus server speaks (no token needed).
+#[utoipa::path(options, path = "/v1/uploads", tag = "uploads",
+    responses((status = 204, description = "Tus-Version, Tus-Extension, Tus-Checksum-Algorithm, Tus-Max-Size")))]
 pub async fn options(State(state): State<AppState>) -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();
@@ -200,6 +199,38 @@ pub async fn options(State(state): State<AppState>) -> Response {
     r
 }
 
+/// The same, on an upload's URL.
+#[utoipa::path(options, path = "/v1/uploads/{id}", tag = "uploads",
+    params(("id" = String, Path, description = "The upload (as `Location` named it)")),
+    responses((status = 204, description = "Tus-Version, Tus-Extension, Tus-Checksum-Algorithm, Tus-Max-Size")))]
+pub async fn upload_options(state: State<AppState>) -> Response {
+    options(state).await
+}
+
+/// tus creation, optionally with the photo's bytes (creation-with-upload).
+#[utoipa::path(post, path = "/v1/uploads", tag = "uploads",
+    security(("bearer" = []), ("console" = [])),
+    params(
+        ("Tus-Resumable" = String, Header, pattern = "^1\\.0\\.0$", description = "`1.0.0`"),
+        ("Upload-Length" = u64, Header, minimum = 1, maximum = 20971520, description = "The photo's size in bytes: digits only (tus: 1*DIGIT), at most Tus-Max-Size (20 MiB by default)"),
+        ("Upload-Metadata" = String, Header, description = "tus metadata: `photo_id`, `ticket_id` (canonical UUIDs), `sha256` (64 hex digits, of the photo as captured) and `filetype` (`image/jpeg`), each value base64"),
+        ("Upload-Checksum" = Option<String>, Header, pattern = "^sha256 [A-Za-z0-9+/]{43}=$", description = "With a body: `sha256 <base64>` of the body"),
+    ),
+    request_body(content = super::doc::Binary, content_type = "application/offset+octet-stream", description = "creation-with-upload: the photo from offset 0 (optional; without it the upload is created empty)"),
+    responses(
+        (status = 201, description = "Created (Location; with a body, Upload-Offset); or the photo's existing upload and where it stands"),
+        (status = 400, description = "bad_length: Upload-Length missing or not digits; bad_metadata; bad_checksum; interrupted: the body broke off", body = ApiErrorDoc),
+        (status = 401, description = "unauthorized", body = ApiErrorDoc),
+        (status = 403, description = "forbidden: not a ticket the caller may attach a photo to now; csrf: the console's cookie without X-CSRF-Token", body = ApiErrorDoc),
+        (status = 404, description = "not_found: no such ticket, or not the caller's to see", body = ApiErrorDoc),
+        (status = 409, description = "photo_id_taken: another user's upload has this photo id", body = ApiErrorDoc),
+        (status = 412, description = "tus_version: no Tus-Resumable: 1.0.0 (Tus-Version says what is)", body = ApiErrorDoc),
+        (status = 413, description = "too_large: Upload-Length over Tus-Max-Size; too_long: more bytes than Upload-Length", body = ApiErrorDoc),
+        (status = 415, description = "unsupported_media_type: filetype not image/jpeg; not_jpeg; photo_has_metadata", body = ApiErrorDoc),
+        (status = 423, description = "busy: another request is writing this upload", body = ApiErrorDoc),
+        (status = 429, description = "upload_quota: too many uploads not yet attached (Retry-After)", body = ApiErrorDoc),
+        (status = 460, description = "checksum_mismatch, photo_checksum_mismatch", body = ApiErrorDoc),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -207,15 +238,23 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Failure> {
-    let Some(length) = header_str(&headers, "upload-length").and_then(|v| v.parse::<u64>().ok())
-    else {
+    // tus: Upload-Length = 1*DIGIT (no sign, no spaces; Rust's `parse`
+    // alone would take `+10`).
+    let Some(length) = header_str(&headers, "upload-length").and_then(digits) else {
         return Err(Failure::bad_request(
             ErrorCode::BadLength,
             "缺少上传大小",
-            "Upload-Length is required (deferred length is not supported)",
+            "Upload-Length is required, as digits (deferred length is not supported)",
         ));
     };
-    if length > state.limits.max_photo_bytes || length == 0 {
+    if length == 0 {
+        return Err(Failure::bad_request(
+            ErrorCode::BadLength,
+            "上传大小不能为 0",
+            "Upload-Length: a photo has at least one byte",
+        ));
+    }
+    if length > state.limits.max_photo_bytes {
         return Err(Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::TooLarge,
@@ -234,12 +273,12 @@ pub async fn create(
         .ok_or_else(|| bad_meta("missing or not base64"))?;
     let photo_id = meta
         .get(upload_meta::PHOTO_ID)
-        .and_then(|v| uuid::Uuid::parse_str(v).ok())
-        .ok_or_else(|| bad_meta("photo_id must be a UUID"))?;
+        .and_then(|v| canonical_uuid(v))
+        .ok_or_else(|| bad_meta("photo_id must be a UUID in lower-case hex with hyphens"))?;
     let ticket_id = meta
         .get(upload_meta::TICKET_ID)
-        .and_then(|v| uuid::Uuid::parse_str(v).ok())
-        .ok_or_else(|| bad_meta("ticket_id must be a UUID"))?;
+        .and_then(|v| canonical_uuid(v))
+        .ok_or_else(|| bad_meta("ticket_id must be a UUID in lower-case hex with hyphens"))?;
     let sha256 = meta
         .get(upload_meta::SHA256)
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -388,6 +427,20 @@ fn offset_response(status: StatusCode, rec: &UploadRecord) -> Response {
     r
 }
 
+/// Where an upload stands (its uploader only).
+#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "uploads",
+    security(("bearer" = []), ("console" = [])),
+    params(
+        ("id" = String, Path, description = "The upload (as `Location` named it)"),
+        ("Tus-Resumable" = String, Header, pattern = "^1\\.0\\.0$", description = "`1.0.0`"),
+    ),
+    responses(
+        (status = 200, description = "Upload-Offset, Upload-Length (and Upload-Expires while unfinished)"),
+        (status = 401, description = "unauthorized"),
+        (status = 404, description = "not_found: no such upload, or not the caller's"),
+        (status = 410, description = "expired: unfinished past its expiry"),
+        (status = 412, description = "tus_version"),
+    ))]
 pub async fn head_offset(
     State(state): State<AppState>,
     caller: Caller,
@@ -424,6 +477,30 @@ fn parse_checksum(h: &HeaderMap) -> Result<Option<[u8; 32]>, Failure> {
     bytes.try_into().map(Some).map_err(|_| bad())
 }
 
+/// Send bytes from `Upload-Offset` on.
+#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "uploads",
+    security(("bearer" = []), ("console" = [])),
+    params(
+        ("id" = String, Path, description = "The upload (as `Location` named it)"),
+        ("Tus-Resumable" = String, Header, pattern = "^1\\.0\\.0$", description = "`1.0.0`"),
+        ("Upload-Offset" = u64, Header, description = "Where these bytes start: digits only (tus: 1*DIGIT)"),
+        ("Upload-Checksum" = Option<String>, Header, pattern = "^sha256 [A-Za-z0-9+/]{43}=$", description = "`sha256 <base64>` of the body: all or nothing"),
+    ),
+    request_body(content = super::doc::Binary, content_type = "application/offset+octet-stream"),
+    responses(
+        (status = 204, description = "Kept; Upload-Offset says how far (a finished upload answers 204 and its length)"),
+        (status = 400, description = "bad_checksum; interrupted: the body broke off (what arrived is kept unless checksummed)", body = ApiErrorDoc),
+        (status = 401, description = "unauthorized", body = ApiErrorDoc),
+        (status = 403, description = "csrf: the console's cookie without X-CSRF-Token", body = ApiErrorDoc),
+        (status = 404, description = "not_found: no such upload, or not the caller's", body = ApiErrorDoc),
+        (status = 409, description = "Upload-Offset is not where the upload stands (missing or not digits included); this answer's Upload-Offset is"),
+        (status = 410, description = "expired", body = ApiErrorDoc),
+        (status = 412, description = "tus_version", body = ApiErrorDoc),
+        (status = 413, description = "too_long: more bytes than Upload-Length", body = ApiErrorDoc),
+        (status = 415, description = "unsupported_media_type: not application/offset+octet-stream; not_jpeg; photo_has_metadata", body = ApiErrorDoc),
+        (status = 423, description = "busy: another request is writing this upload", body = ApiErrorDoc),
+        (status = 460, description = "checksum_mismatch, photo_checksum_mismatch", body = ApiErrorDoc),
+    ))]
 pub async fn patch(
     State(state): State<AppState>,
     caller: Caller,
@@ -442,7 +519,8 @@ pub async fn patch(
         ));
     }
     let checksum = parse_checksum(&headers)?;
-    let claimed = header_str(&headers, "upload-offset").and_then(|v| v.parse::<u64>().ok());
+    // tus: Upload-Offset = 1*DIGIT, like Upload-Length.
+    let claimed = header_str(&headers, "upload-offset").and_then(digits);
     if claimed != Some(rec.offset) {
         return Ok(offset_response(StatusCode::CONFLICT, &rec));
     }
@@ -474,6 +552,22 @@ async fn receive_body(
     Ok(offset_response(status, &rec))
 }
 
+/// tus termination: discard an unfinished upload.
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads",
+    security(("bearer" = []), ("console" = [])),
+    params(
+        ("id" = String, Path, description = "The upload (as `Location` named it)"),
+        ("Tus-Resumable" = String, Header, pattern = "^1\\.0\\.0$", description = "`1.0.0`"),
+    ),
+    responses(
+        (status = 204, description = "Discarded"),
+        (status = 401, description = "unauthorized", body = ApiErrorDoc),
+        (status = 403, description = "csrf: the console's cookie without X-CSRF-Token", body = ApiErrorDoc),
+        (status = 404, description = "not_found: no such upload, or not the caller's", body = ApiErrorDoc),
+        (status = 409, description = "completed: a finished upload stays", body = ApiErrorDoc),
+        (status = 410, description = "expired", body = ApiErrorDoc),
+        (status = 412, description = "tus_version", body = ApiErrorDoc),
+    ))]
 pub async fn terminate(
     State(state): State<AppState>,
     caller: Caller,

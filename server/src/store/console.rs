@@ -55,7 +55,7 @@ impl Db {
 }
 
 /// A unit as the administrator edits it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct UnitRow {
     pub id: String,
     pub name_zh: String,
@@ -65,7 +65,7 @@ pub struct UnitRow {
 }
 
 /// A direct-line group as the administrator edits it, with its members.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct GroupRow {
     pub id: String,
     pub name_zh: String,
@@ -75,7 +75,7 @@ pub struct GroupRow {
 }
 
 /// A person as the administrator edits them (with the phone number).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct UserRow {
     pub id: String,
     pub phone: String,

@@ -89,8 +89,11 @@ pub enum Outcome {
 }
 
 /// One row, for the administrator's list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Throttled {
+    /// What is counted: a phone number's passwords, an address's passwords,
+    /// or an address's codes.
+    #[schema(value_type = String, pattern = "^(password_account|password_address|code_address)$")]
     pub scope: &'static str,
     pub subject: String,
     pub failures: i64,
