@@ -9,6 +9,7 @@ pub mod clock;
 pub mod http;
 pub mod pokes;
 pub mod push;
+pub mod report;
 pub mod secret;
 pub mod seed;
 pub mod serve;

@@ -78,26 +78,26 @@ pub struct BoardCell {
 }
 
 /// Appends SQL and its arguments, numbering placeholders as it goes.
-struct Sql {
-    text: String,
-    args: Vec<Value>,
+pub(crate) struct Sql {
+    pub(crate) text: String,
+    pub(crate) args: Vec<Value>,
 }
 
 impl Sql {
-    fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         Sql {
             text: text.to_owned(),
             args: Vec::new(),
         }
     }
 
-    fn push(&mut self, text: &str) -> &mut Self {
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);
         self
     }
 
     /// A placeholder for `v`.
-    fn arg(&mut self, v: impl Into<Value>) -> &mut Self {
+    pub(crate) fn arg(&mut self, v: impl Into<Value>) -> &mut Self {
         self.args.push(v.into());
         let n = self.args.len();
         self.text.push_str(&format!("?{n}"));
@@ -105,7 +105,7 @@ impl Sql {
     }
 
     /// `(?a, ?b, …)` for `values`; `(NULL)` when empty (matches nothing).
-    fn list(&mut self, values: &[String]) -> &mut Self {
+    pub(crate) fn list(&mut self, values: &[String]) -> &mut Self {
         if values.is_empty() {
             return self.push("(NULL)");
         }
@@ -120,7 +120,7 @@ impl Sql {
     }
 
     /// ` AND <who may see it>`.
-    fn scope(&mut self, scope: &Scope) -> &mut Self {
+    pub(crate) fn scope(&mut self, scope: &Scope) -> &mut Self {
         match scope {
             Scope::All => self,
             Scope::Groups(groups) => self.push(" AND group_id IN ").list(groups),

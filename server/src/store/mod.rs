@@ -28,6 +28,7 @@ pub mod console;
 pub mod directory;
 pub mod listing;
 pub mod pg;
+pub mod report;
 pub mod review;
 mod schema;
 pub mod sql;
