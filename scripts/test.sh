@@ -14,6 +14,11 @@ need() { command -v "$1" >/dev/null 2>&1; }
 if ! need mvn || ! need javac; then
   apt-get update -q && apt-get install -y -q maven openjdk-17-jdk-headless
 fi
+# The monthly report's tests (server/tests/report.rs, issue 14): Chromium prints
+# the PDF with Noto CJK; poppler's pdftotext/pdffonts/pdftoppm read it back.
+if ! need pdftotext || ! need pdffonts || [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'cjk'; then
+  apt-get update -q && apt-get install -y -q poppler-utils chromium fonts-noto-cjk
+fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # An S3-compatible server for the photo-store test (moto's standalone server).
 if ! need moto_server; then
