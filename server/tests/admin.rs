@@ -225,6 +225,39 @@ async fn admin_edits_reference_data(s: TestServer) {
     let t: Ticket = r.json().await.expect("ticket");
     assert_eq!((t.state, t.assigned_unit), (TicketState::Routed, Some(gas)));
 
+    // The administrator cannot demote themself (nobody would be left to undo
+    // it): 409, and the role stays. Schemathesis did this by following GET
+    // /v1/me's `user` into PUT /v1/admin/users/{id}.
+    let me: Value = s
+        .req(Method::GET, "/v1/me", Some(&admin))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    let admin_phone = s.person("系统管理员").phone.clone();
+    let demoted = json!({ "phone": admin_phone, "name": "系统管理员", "role": "city_staff",
+                          "unit": null, "jurisdiction": null, "groups": [] });
+    let (st, err) = put(
+        &s,
+        Some(&admin),
+        &format!("/v1/admin/users/{}", me["user"].as_str().expect("user")),
+        demoted,
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["error"], "invalid", "{err}");
+    let me: Value = s
+        .req(Method::GET, "/v1/me", Some(&admin))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["role"], "admin", "{me}");
+
     // A taxonomy without 通信设施 (C25) would orphan a routing rule: refused whole.
     let mut taxonomy: toml::Table =
         toml::from_str(minqing_protocol::taxonomy::EXAMPLE_TAXONOMY_TOML).expect("toml");

@@ -241,15 +241,23 @@ pub struct UserBody {
         AdminOnly,
         (status = 400, description = "invalid: a field out of its bounds, or a unit given to a role without one (or none to a unit's); malformed: the body does not parse", body = ApiErrorDoc),
         (status = 404, description = "not_found: an id not written canonically", body = ApiErrorDoc),
-        (status = 409, description = "invalid: the phone number is another person's, or no such unit or group", body = ApiErrorDoc),
+        (status = 409, description = "invalid: the phone number is another person's, or no such unit or group; or the administrator's own role changed (an administrator cannot take away their own role: another administrator must)", body = ApiErrorDoc),
     ))]
 pub async fn put_user(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     Id(id): Id,
     Json(u): Json<UserBody>,
 ) -> Result<Json<Saved>, Failure> {
     let id = minqing_protocol::UserId(id);
+    // The administrator demoting themself would leave nobody to undo it
+    // (found by schemathesis following GET /v1/me's `user` into this route).
+    if id == admin.me.user && u.role != Role::Admin {
+        return Err(conflict(
+            "不能取消自己的系统管理员角色，请由其他管理员操作",
+            "an administrator cannot take away their own role; another administrator must",
+        ));
+    }
     if u.phone.len() != 11 || !u.phone.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid("手机号应为11位数字", "phone: 11 digits"));
     }
