@@ -89,7 +89,9 @@ public final class Shell {
     /// scenePhase: the live stream runs only in the foreground; coming back syncs.
     public func setForeground(_ on: Bool) {
         foreground = on
-        core.sync().setForeground(foreground: on)
+        // Coming back recomputes the open screens' clock colours: off the main actor.
+        let sync = core.sync()
+        queue.post({ sync.setForeground(foreground: on) }, failed: { _ in })
     }
 
     /// NWPathMonitor: the network is back (try at once) or gone.
@@ -124,14 +126,16 @@ public final class Shell {
 
     // ------------------------------------------------------------ language
 
-    public var language: Lang { core.language() }
+    public var language: Lang { words.lang }
 
     /// Labels from the core and the shell's words, in `lang`, kept across starts.
     public func setLanguage(_ lang: Lang) {
         settings.lang = lang == .en ? "en" : "zh"
         settings.save(dataDir)
         words = Words(lang)
-        core.setLanguage(lang: lang)
+        // Every open screen hears its view again in `lang`: computed off the main actor.
+        let core = core
+        queue.post({ core.setLanguage(lang: lang) }, failed: { _ in })
         changes.send()
     }
 
