@@ -89,6 +89,11 @@ fn new_token(prefix: &str) -> String {
     )
 }
 
+/// A new Open311 API key: `mqk_` and 32 random bytes (URL-safe base64).
+pub fn new_api_key() -> String {
+    new_token("mqk_")
+}
+
 fn new_code() -> String {
     let b = random_bytes::<4>();
     format!("{:06}", u32::from_le_bytes(b) % 1_000_000)
@@ -169,6 +174,13 @@ impl Auth {
             TokenKind::Refresh => "refresh",
         };
         self.secret.mac_hex(&[label, token])
+    }
+
+    /// What is stored of an Open311 API key (`crate::store::open311`):
+    /// HMAC-SHA256 under the server secret, labelled apart from the session
+    /// tokens, as lower-case hex.
+    pub fn api_key_hash(&self, key: &str) -> String {
+        self.secret.mac_hex(&["open311", key])
     }
 
     /// Send a code to `phone`. Unknown numbers get the same answer, the same

@@ -31,6 +31,7 @@ pub mod events;
 pub mod extract;
 pub mod headers;
 pub mod items;
+pub mod open311;
 pub mod photos;
 pub mod reference;
 pub mod review;
@@ -194,6 +195,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .merge(photos::router())
         .merge(items::router())
         .merge(console::router())
+        .merge(open311::router())
 }
 
 /// Every route of the API with its documentation: the source of both the

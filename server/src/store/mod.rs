@@ -27,6 +27,7 @@ pub mod clients;
 pub mod console;
 pub mod directory;
 pub mod listing;
+pub mod open311;
 pub mod pg;
 pub mod report;
 pub mod review;
