@@ -30,7 +30,6 @@ use crate::pokes::Pokes;
 use crate::secret::ServerSecret;
 use crate::serve::ConnLimits;
 use crate::shutdown::Shutdown;
-use crate::sms::FileGateway;
 use crate::store::{now_ms, Db, DB_FILE};
 use crate::throttle::{HashGate, Throttle, ThrottleConfig};
 use crate::uploads::Uploads;
@@ -115,6 +114,14 @@ pub struct Config {
     pub console_dir: Option<PathBuf>,
     /// A console session unused this many minutes ends.
     pub console_idle_minutes: u64,
+    /// Which SMS gateway sends texts (`[sms]`; `crate::outreach::SmsConfig`):
+    /// the log file by default, or Tencent Cloud SMS.
+    pub sms: crate::outreach::SmsConfig,
+    /// The SMS fallback of notices that must arrive (`[sms_fallback]`; off
+    /// by default; `crate::outreach::fallback`).
+    pub sms_fallback: crate::outreach::FallbackConfig,
+    /// The groups' WeCom/DingTalk robots (`[robots]`; `crate::outreach::robots`).
+    pub robots: crate::outreach::RobotsConfig,
 }
 
 /// A secret in the configuration: never printed.
@@ -159,6 +166,9 @@ impl Default for Config {
             throttle: ThrottleConfig::default(),
             console_dir: None,
             console_idle_minutes: 30,
+            sms: Default::default(),
+            sms_fallback: Default::default(),
+            robots: Default::default(),
         }
     }
 }
@@ -317,7 +327,14 @@ impl Server {
         // Changes made through other server processes poke this one's clients.
         let local = pokes.clone();
         db.forward_pokes(move || local.poke());
-        let gateway = FileGateway::new(config.data_dir.join("sms.log"));
+        let gateway =
+            crate::outreach::gateway(&config.sms, &config.data_dir).map_err(StartError::Config)?;
+        let outreach = Arc::new(crate::outreach::Outreach {
+            sealer: crate::outreach::sealed::Sealer::new(&secret),
+            gateway: gateway.clone(),
+            fallback: config.sms_fallback.clone(),
+            robots: config.robots.clone(),
+        });
         let (photos, local_root) = photo_store(config)?;
         let mut uploads = Uploads::new(config.data_dir.join("uploads"), photos)?;
         if let Some(root) = local_root {
@@ -352,6 +369,7 @@ impl Server {
                 config.console_dir.clone(),
                 config.console_idle_minutes,
             )),
+            outreach,
         };
         let listener = tokio::net::TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;
@@ -392,6 +410,12 @@ impl Server {
     ) -> std::io::Result<()> {
         let state = self.state;
         let sweep = tokio::spawn(sweep_expired(state.clone()));
+        // The SMS fallback and the robots (stopped with the sweep).
+        let outreach = tokio::spawn(crate::outreach::run(
+            state.db.clone(),
+            state.outreach.clone(),
+            state.clock.clone(),
+        ));
         let pokes = state.pokes.clone();
         let scheduler = escalation::spawn(
             state.db.clone(),
@@ -413,6 +437,7 @@ impl Server {
                 // The accept loop ended by itself: nothing to drain.
                 scheduler.stop().await;
                 sweep.abort();
+                outreach.abort();
                 return served.map_err(std::io::Error::other)?;
             }
             () = stop => {}
@@ -459,7 +484,9 @@ impl Server {
 
         // 4. Background work stops; the database closes.
         sweep.abort();
+        outreach.abort();
         let _ = sweep.await;
+        let _ = outreach.await;
         let _ = scheduler.await;
         let AppState { db, .. } = state;
         match Arc::try_unwrap(db) {

@@ -197,13 +197,17 @@ impl Auth {
             )),
             Ok(()) => {
                 if db.account_by_phone(phone)?.is_some() {
+                    let minutes = (self.policy.ttl_ms / 60_000) as u32;
                     let msg = SmsMessage {
                         phone: phone.to_owned(),
                         text: format!(
-                            "【民情直通车】验证码 {code}，{} 分钟内有效。请勿告诉他人。",
-                            self.policy.ttl_ms / 60_000
+                            "【民情直通车】验证码 {code}，{minutes} 分钟内有效。请勿告诉他人。"
                         ),
                         at: now,
+                        template: crate::sms::SmsTemplate::LoginCode {
+                            code: code.clone(),
+                            minutes,
+                        },
                     };
                     self.sms_pending.fetch_add(1, Ordering::AcqRel);
                     let refused = match self.sms.try_send((msg, tracing::Span::current())) {

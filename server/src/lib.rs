@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod http;
+pub mod outreach;
 pub mod pokes;
 pub mod push;
 pub mod report;

@@ -1,7 +1,12 @@
-//! Sending SMS. Production plugs a vendor's gateway in behind [`SmsGateway`];
-//! the demo and development gateway appends each message as one JSON line to
-//! `<data-dir>/sms.log`, where a developer (or a test) reads the code. There is
-//! no fixed code anywhere.
+//! Sending SMS. Production plugs a vendor's gateway in behind [`SmsGateway`]
+//! (Tencent Cloud SMS: `crate::outreach::tencent_sms`, chosen by the `[sms]`
+//! configuration); the demo and development gateway appends each message as
+//! one JSON line to `<data-dir>/sms.log`, where a developer (or a test) reads
+//! the code. There is no fixed code anywhere.
+//!
+//! A vendor in mainland China sends only texts from templates it approved: a
+//! message carries its [`SmsTemplate`] and the values of its variables beside
+//! the full text the log gateway writes.
 
 use serde::Serialize;
 use std::io::Write;
@@ -14,6 +19,31 @@ pub struct SmsMessage {
     pub text: String,
     /// Milliseconds since the Unix epoch.
     pub at: i64,
+    /// Which approved template the text is, with its variables' values.
+    #[serde(skip)]
+    pub template: SmsTemplate,
+}
+
+/// The texts the platform sends, as a vendor's approved templates (one
+/// template id per kind in the `[sms]` configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsTemplate {
+    /// A login code (6 digits), valid `minutes`.
+    LoginCode { code: String, minutes: u32 },
+    /// A notice waiting in the app (the SMS fallback): what kind, in Chinese
+    /// and at most 6 characters ("督办", "请确认"), and the item's short
+    /// reference (its id's first 8 hex digits). Never the item's text.
+    Notice { kind_zh: String, item_ref: String },
+}
+
+impl SmsTemplate {
+    /// The template's variables in order ({1}, {2}, …).
+    pub fn params(&self) -> Vec<String> {
+        match self {
+            SmsTemplate::LoginCode { code, minutes } => vec![code.clone(), minutes.to_string()],
+            SmsTemplate::Notice { kind_zh, item_ref } => vec![kind_zh.clone(), item_ref.clone()],
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +51,19 @@ pub struct SmsMessage {
 pub struct SmsError(pub String);
 
 pub trait SmsGateway: Send + Sync {
-    fn send(&self, msg: &SmsMessage) -> Result<(), SmsError>;
+    fn send(&self, msg: &SmsMessage) -> Result<(), SmsError> {
+        self.deliver(msg).map(|_| ())
+    }
+
+    /// Send, and say what the vendor calls the message (its serial number),
+    /// when it says. Blocking: call it off the async runtime.
+    fn deliver(&self, msg: &SmsMessage) -> Result<Option<String>, SmsError>;
+}
+
+impl<T: SmsGateway + ?Sized> SmsGateway for std::sync::Arc<T> {
+    fn deliver(&self, msg: &SmsMessage) -> Result<Option<String>, SmsError> {
+        (**self).deliver(msg)
+    }
 }
 
 /// Appends messages to a file, one JSON object a line.
@@ -40,7 +82,7 @@ impl FileGateway {
 }
 
 impl SmsGateway for FileGateway {
-    fn send(&self, msg: &SmsMessage) -> Result<(), SmsError> {
+    fn deliver(&self, msg: &SmsMessage) -> Result<Option<String>, SmsError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut line = serde_json::to_string(msg).map_err(|e| SmsError(e.to_string()))?;
         line.push('\n');
@@ -51,7 +93,8 @@ impl SmsGateway for FileGateway {
             .map_err(|e| SmsError(format!("{}: {e}", self.path.display())))?;
         f.write_all(line.as_bytes())
             .and_then(|_| f.sync_data())
-            .map_err(|e| SmsError(e.to_string()))
+            .map_err(|e| SmsError(e.to_string()))?;
+        Ok(None)
     }
 }
 

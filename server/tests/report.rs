@@ -342,7 +342,12 @@ fn the_documents_say_the_seeds_figures() {
     };
     let items: Vec<&[Data]> = master.rows().skip(2).collect();
     assert_eq!(items.len(), 166);
-    let count = |c: usize, v: &str| items.iter().filter(|r| r[c].to_string() == v).count();
+    let count = |c: usize, v: &str| {
+        items
+            .iter()
+            .filter(|r| r[c] == Data::String(v.to_owned()))
+            .count()
+    };
     let path = col("办理路径");
     assert_eq!(count(path, "代表当场解释办结"), 23);
     assert_eq!(count(path, "直通车群办理"), 34);
@@ -364,4 +369,220 @@ fn the_documents_say_the_seeds_figures() {
             assert!(!c.contains("13912345678") && !c.contains("沈阿姨"), "{c}");
         }
     }
+}
+
+/// The rows of a ledger's item sheet (title and heads left out), read back
+/// by calamine, and whether any cell holds the constituent's contact.
+fn ledger_rows(xlsx: &[u8], sheet: &str) -> (usize, bool) {
+    use calamine::Reader;
+    let mut wb =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.to_vec())).expect("xlsx");
+    let range = wb.worksheet_range(sheet).expect("sheet");
+    let contact = range.rows().flatten().any(|c| {
+        let c = c.to_string();
+        c.contains("13912345678") || c.contains("沈阿姨")
+    });
+    (range.rows().count().saturating_sub(2), contact)
+}
+
+/// Issue 14 over HTTP: the figures with the link behind each (every link's
+/// list as long as its figure), the documents and ledgers as downloads, and
+/// who may have which (deny by default). SQLite: the store tests above cover
+/// both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_documents_and_ledgers_over_http() {
+    let s = support::start().await;
+    let (db, people) = (s.state.db.clone(), s.people.clone());
+    tokio::task::spawn_blocking(move || period::seed_with(&db, people))
+        .await
+        .expect("seed");
+    let token = |name: &'static str| {
+        let s = &s;
+        async move { s.login(name).await.access_token }
+    };
+    let get = |path: String, tok: String| {
+        let s = &s;
+        async move {
+            s.req(reqwest::Method::GET, &path, Some(&tok))
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    let staff = token("市人大工作人员").await;
+
+    // Every figure, and the list behind each.
+    let r = get("/v1/stats?period=2020-09".into(), staff.clone()).await;
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v["received"]["value"], 166);
+    assert_eq!(v["carried"]["resolved_to"]["value"], 81);
+    let st: Stats = {
+        // The figures as the store computes them, for their links.
+        let db = s.state.db.clone();
+        tokio::task::spawn_blocking(move || db.stats(&Scope::All, &september(Area::City)))
+            .await
+            .expect("task")
+            .expect("stats")
+            .0
+    };
+    let figs = figures(&st);
+    let served: Vec<(String, u64, String)> = {
+        let mut out = Vec::new();
+        fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<(String, u64, String)>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let (Some(n), Some(q)) = (
+                        m.get("value").and_then(|x| x.as_u64()),
+                        m.get("items").and_then(|x| x.as_str()),
+                    ) {
+                        out.push((path.to_owned(), n, q.to_owned()));
+                        return;
+                    }
+                    for (k, x) in m {
+                        walk(&format!("{path}.{k}"), x, out);
+                    }
+                }
+                serde_json::Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        walk(&format!("{path}[{i}]"), x, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        walk("", &v, &mut out);
+        out
+    };
+    assert_eq!(served.len(), figs.len());
+    for (path, n, link) in &served {
+        assert!(link.starts_with("/v1/stats/items?"), "{path}: {link}");
+        let r = get(format!("{link}&per_page=100"), staff.clone()).await;
+        assert_eq!(r.status(), 200, "{path}: {link}");
+        let page: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(page["total"].as_u64(), Some(*n), "{path}: {link}");
+        assert_eq!(
+            page["items"].as_array().map(Vec::len),
+            Some((*n).min(100) as usize),
+            "{path}"
+        );
+    }
+    for bad in [
+        "/v1/stats?period=2020-13",
+        "/v1/stats?area=nowhere",
+        "/v1/stats/items?period=2020-09&figure=everything",
+        "/v1/stats?period=2020-09&extra=1",
+    ] {
+        assert_eq!(get(bad.into(), staff.clone()).await.status(), 400, "{bad}");
+    }
+
+    // Town staff: their town's figures only.
+    let xieqiao = token("陈芊含").await;
+    let v: serde_json::Value = get("/v1/stats?period=2020-09".into(), xieqiao.clone())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["received"]["value"], 0);
+    let haizhou = token("沈晓燕").await;
+    let v: serde_json::Value = get("/v1/stats?period=2020-09".into(), haizhou.clone())
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["received"]["value"], 166);
+
+    // The DOCX for city staff (the PDF's print is the test above's).
+    let r = get("/v1/reports/2020-09?format=docx".into(), staff.clone()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    assert!(r.bytes().await.expect("docx").starts_with(b"PK"));
+
+    // Ledgers.
+    let xlsx = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        r.bytes().await.expect("xlsx").to_vec()
+    };
+    let master = xlsx(get("/v1/ledgers/master".into(), staff.clone()).await).await;
+    assert_eq!(ledger_rows(&master, "总台帐"), (286, false));
+    let sept = xlsx(get("/v1/ledgers/master?period=2020-09".into(), staff.clone()).await).await;
+    assert_eq!(ledger_rows(&sept, "总台帐"), (166, false));
+    let town = xlsx(get("/v1/ledgers/master".into(), xieqiao.clone()).await).await;
+    assert_eq!(ledger_rows(&town, "总台帐"), (0, false));
+
+    let lu = s.person("陆靖英").id;
+    let wang = s.person("王建国").id;
+    let deputy = token("陆靖英").await;
+    let own = xlsx(get(format!("/v1/ledgers/deputy/{lu}"), deputy.clone()).await).await;
+    assert_eq!(
+        ledger_rows(&own, "履职台帐"),
+        (143, false),
+        "every other item is hers"
+    );
+    let by_staff = xlsx(get(format!("/v1/ledgers/deputy/{lu}"), staff.clone()).await).await;
+    assert_eq!(ledger_rows(&by_staff, "履职台帐").0, 143);
+
+    let office_person = s.person("海洲街道联络员").id;
+    let me = {
+        let db = s.state.db.clone();
+        tokio::task::spawn_blocking(move || db.me(office_person))
+            .await
+            .expect("task")
+            .expect("me")
+            .expect("exists")
+    };
+    let office = me.actor().unit.expect("a unit").to_string();
+    let contact = token("海洲街道联络员").await;
+    let theirs = xlsx(get(format!("/v1/ledgers/unit/{office}"), contact.clone()).await).await;
+    assert_eq!(
+        ledger_rows(&theirs, "单位台帐"),
+        (168, false),
+        "70 + 98 items it took"
+    );
+
+    // Deny by default.
+    let mobile = token("移动联络员").await;
+    let coordinator = token("孟宪珂").await;
+    let forbidden = [
+        ("/v1/stats?period=2020-09".to_owned(), &deputy),
+        ("/v1/stats?period=2020-09".to_owned(), &coordinator),
+        ("/v1/stats?period=2020-09".to_owned(), &contact),
+        (
+            "/v1/stats/items?period=2020-09&figure=received".to_owned(),
+            &deputy,
+        ),
+        ("/v1/reports/2020-09".to_owned(), &deputy),
+        ("/v1/reports/2020-09?format=docx".to_owned(), &contact),
+        ("/v1/ledgers/master".to_owned(), &deputy),
+        ("/v1/ledgers/master".to_owned(), &contact),
+        (format!("/v1/ledgers/deputy/{wang}"), &deputy),
+        (format!("/v1/ledgers/deputy/{lu}"), &haizhou),
+        (format!("/v1/ledgers/unit/{office}"), &mobile),
+        (format!("/v1/ledgers/unit/{office}"), &deputy),
+    ];
+    for (path, tok) in forbidden {
+        assert_eq!(get(path.clone(), tok.clone()).await.status(), 403, "{path}");
+    }
+    assert_eq!(
+        s.req(reqwest::Method::GET, "/v1/stats", None)
+            .send()
+            .await
+            .expect("anonymous")
+            .status(),
+        401
+    );
+    let nobody = uuid::Uuid::now_v7();
+    assert_eq!(
+        get(format!("/v1/ledgers/deputy/{nobody}"), staff.clone())
+            .await
+            .status(),
+        404
+    );
 }

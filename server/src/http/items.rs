@@ -230,7 +230,7 @@ fn colour(warn_at: Option<i64>, due_at: Option<i64>, now: i64) -> Option<Colour>
     })
 }
 
-fn summary(r: ItemRow, names: &HashMap<String, String>, now: i64) -> ItemSummary {
+pub(super) fn summary(r: ItemRow, names: &HashMap<String, String>, now: i64) -> ItemSummary {
     let t = r.ticket;
     let reporter = t.reporter.to_string();
     ItemSummary {
@@ -258,7 +258,7 @@ fn summary(r: ItemRow, names: &HashMap<String, String>, now: i64) -> ItemSummary
 }
 
 /// The names of the reporters of `rows`.
-fn reporter_names(
+pub(super) fn reporter_names(
     db: &crate::store::Db,
     rows: &[ItemRow],
 ) -> Result<HashMap<String, String>, Failure> {

@@ -35,6 +35,7 @@ pub mod open311;
 pub mod photos;
 pub mod reference;
 pub mod review;
+pub mod robots;
 pub mod sync;
 pub mod tickets;
 pub mod tus;
@@ -110,6 +111,9 @@ pub struct AppState {
     pub throttle: Arc<crate::throttle::Throttle>,
     /// The web console: where its files are, how long its sessions live.
     pub console: Arc<console::Console>,
+    /// The SMS gateway, the SMS fallback's and the robots' settings, and the
+    /// sealing key of the robots' secrets (`crate::outreach`).
+    pub outreach: Arc<crate::outreach::Outreach>,
 }
 
 impl AppState {
@@ -195,6 +199,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .merge(photos::router())
         .merge(items::router())
         .merge(console::router())
+        .merge(robots::router())
         .merge(open311::router())
 }
 

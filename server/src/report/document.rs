@@ -673,3 +673,12 @@ pub fn docx(s: &Stats, generated_at: i64) -> Result<Vec<u8>, DocError> {
         .map_err(|e| DocError::Docx(e.to_string()))?;
     Ok(out.into_inner())
 }
+
+/// The Chromium command the PDF is printed with: `MINQING_CHROMIUM`, or
+/// `chromium` (Debian's package) on the `PATH`.
+pub fn chromium() -> String {
+    std::env::var("MINQING_CHROMIUM")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "chromium".to_owned())
+}

@@ -296,7 +296,8 @@ impl Selector {
         Some(Selector { pop, row, measure })
     }
 
-    /// The query string of `GET /v1/stats/items` that lists this figure's items.
+    /// The link (`/v1/stats/items?period=…&area=…&figure=…[&row=…]`) that
+    /// lists this figure's items.
     pub fn query(&self, period: &Period, area: &Area) -> String {
         let name = self.measure.name();
         let figure = match (&self.pop, self.measure) {
@@ -315,7 +316,7 @@ impl Selector {
             (_, Row::Deputy(d)) => Some(format!("deputy:{d}")),
         };
         let mut q = format!(
-            "period={}&area={}&figure={}",
+            "/v1/stats/items?period={}&area={}&figure={}",
             enc(&period.key),
             enc(&area.key()),
             enc(&figure)
@@ -592,15 +593,16 @@ pub fn facts(
 
 // ---------------------------------------------------------------- figures
 
-/// A count, and the query that lists its items (`GET /v1/stats/items?…`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A count, and the link that lists its items (`/v1/stats/items?…`: the
+/// same selector over the same scan, so the list has `value` items).
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Figure {
     pub value: u64,
     pub items: String,
 }
 
 /// A share: `hit` of `of`, in percent (none when `of` is 0).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Rate {
     pub pct: Option<f64>,
     pub hit: Figure,
@@ -608,13 +610,13 @@ pub struct Rate {
 }
 
 /// An average in working days over the items of `items`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Avg {
     pub days: Option<f64>,
     pub items: Figure,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct PeriodView {
     pub key: String,
     pub label_zh: String,
@@ -623,14 +625,14 @@ pub struct PeriodView {
     pub cutoff: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AreaView {
     pub key: String,
     pub name_zh: String,
 }
 
 /// The four headline figures of a period.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Headline {
     pub received: Figure,
     pub explained: Figure,
@@ -639,7 +641,7 @@ pub struct Headline {
 }
 
 /// The change of one headline figure against the period before.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Change {
     pub now: u64,
     pub before: u64,
@@ -647,7 +649,7 @@ pub struct Change {
     pub pct: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Carried {
     /// Not yet assigned at the end of the period before …
     pub unassigned_before: Figure,
@@ -659,7 +661,7 @@ pub struct Carried {
     pub resolved_to: Figure,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Totals {
     /// When the first item was reported.
     pub since: Option<i64>,
@@ -671,7 +673,7 @@ pub struct Totals {
     pub city_share_pct: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Ranked {
     pub code: String,
     pub name_zh: String,
@@ -679,7 +681,7 @@ pub struct Ranked {
 }
 
 /// One town/street's or unit's row.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct RowStats {
     pub key: String,
     pub name_zh: String,
@@ -692,7 +694,7 @@ pub struct RowStats {
     pub resolve_days: Avg,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct DeputyRow {
     pub user: String,
     pub name: String,
@@ -701,7 +703,7 @@ pub struct DeputyRow {
     pub weekly_filed: u32,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct MonthRow {
     pub month: String,
     pub label_zh: String,
@@ -711,7 +713,7 @@ pub struct MonthRow {
 }
 
 /// Every figure of a period (`docs/report.md`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Stats {
     pub period: PeriodView,
     pub previous: PeriodView,

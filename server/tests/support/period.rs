@@ -277,6 +277,11 @@ pub fn workflow() -> Workflow {
 /// The demo directory and the two months of items (see the module docs).
 pub fn seed(db: &Db) -> Seeded {
     let people = seed_demo(db).expect("seed");
+    seed_with(db, people)
+}
+
+/// The two months of items, on a database the demo directory is already in.
+pub fn seed_with(db: &Db, people: Vec<DemoUser>) -> Seeded {
     db.set_workflow(workflow()).expect("workflow");
     let mut c = Ctx {
         db,

@@ -1,0 +1,671 @@
+//! Issue 12 items 5–6 against real databases (both backends) and local fakes
+//! of the vendors over loopback HTTP (`support/outreach_fakes.rs`, which check
+//! each request as the vendor documents it):
+//!
+//! - the SMS fallback: a chase unread after the timeout is texted through
+//!   Tencent Cloud SMS (signature verified by the fake), at once when the
+//!   person has no device, never when read in time, once only, within the
+//!   daily cap; the vendor's refusals are recorded; two server processes on
+//!   one PostgreSQL text each notice once;
+//! - the groups' robots: new item, decline, chase and resolution posted to
+//!   WeCom and to DingTalk (signature verified by the fake), once each, with
+//!   the console link and without the constituent's contact; 20 a minute per
+//!   robot, the vendor's rate limit retried;
+//! - the admin API of the robots, the secrets sealed at rest, and login codes
+//!   through Tencent.
+
+#[path = "support/outreach_fakes.rs"]
+mod outreach_fakes;
+mod support;
+
+use minqing_protocol::calendar::Calendar;
+use minqing_protocol::clocks::Policy;
+use minqing_protocol::*;
+use minqing_server::outreach::fallback;
+use minqing_server::outreach::robots::{self, RobotKind, RobotSetting};
+use minqing_server::outreach::sealed::Sealer;
+use minqing_server::outreach::tencent_sms::TencentSms;
+use minqing_server::outreach::{FallbackConfig, RobotsConfig};
+use minqing_server::push::devices::Registration;
+use minqing_server::push::Provider;
+use minqing_server::secret::ServerSecret;
+use minqing_server::store::directory::NewUser;
+use minqing_server::store::uploads::UploadRecord;
+use minqing_server::workflow::escalation::run_once;
+use minqing_server::workflow::Workflow;
+use minqing_server::Db;
+use support::db::on_both_backends;
+use support::tickets;
+use time::macros::datetime;
+
+const MIN: i64 = 60_000;
+
+macro_rules! cst {
+    ($($t:tt)*) => {
+        datetime!($($t)* +8).unix_timestamp() * 1000
+    };
+}
+
+/// The constituent's number: never in an SMS or a post.
+const CONSTITUENT_PHONE: &str = "13912345678";
+
+struct World {
+    group: GroupId,
+    deputy: Actor,
+    /// A unit contact with a phone registered for push.
+    with_device: Actor,
+    /// A unit contact without one.
+    without_device: Actor,
+}
+
+const PHONE_WITH_DEVICE: &str = "13800000001";
+const PHONE_WITHOUT_DEVICE: &str = "13800000002";
+
+fn world(db: &Db) -> World {
+    db.set_workflow(Workflow::new(
+        Calendar::official().expect("calendars"),
+        Policy::default(),
+    ))
+    .expect("workflow");
+    let (group, unit) = (GroupId::new(), UnitId::new());
+    tickets::directory(db, group, unit);
+    let person = |phone: &str, name: &str, role: Role, unit: Option<UnitId>| {
+        let id = UserId::new();
+        db.insert_user(&NewUser {
+            id,
+            phone,
+            name,
+            role,
+            unit,
+            jurisdiction: None,
+            password_hash: None,
+            groups: vec![group],
+        })
+        .expect("user");
+        Actor {
+            user: id,
+            role,
+            unit,
+            groups: vec![group],
+        }
+    };
+    let w = World {
+        group,
+        deputy: person("13700000001", "陆靖英", Role::CityDeputy, None),
+        with_device: person(
+            PHONE_WITH_DEVICE,
+            "移动联络员",
+            Role::UnitContact,
+            Some(unit),
+        ),
+        without_device: person(
+            PHONE_WITHOUT_DEVICE,
+            "移动负责人",
+            Role::UnitContact,
+            Some(unit),
+        ),
+    };
+    db.register_device(
+        "session-1",
+        &w.with_device.user.to_string(),
+        &Registration {
+            provider: Provider::Hms,
+            token: "hms-token-1".into(),
+            app_id: "cn.minqing.app".into(),
+            language: "zh-cn".into(),
+            app_version: "1.0".into(),
+        },
+        cst!(2020-10-01 08:00),
+    )
+    .expect("device");
+    // The reporter too (other notices may reach the reporter; they wait for
+    // the timeout like the contact's).
+    db.register_device(
+        "session-2",
+        &w.deputy.user.to_string(),
+        &Registration {
+            provider: Provider::Apns,
+            token: "ab".repeat(32),
+            app_id: "cn.minqing.app".into(),
+            language: "zh-cn".into(),
+            app_version: "1.0".into(),
+        },
+        cst!(2020-10-01 08:00),
+    )
+    .expect("device");
+    w
+}
+
+/// Unread notices of `kind` of everyone in `w`.
+fn unread(db: &Db, w: &World, kind: &str) -> Vec<(UserId, i64)> {
+    let mut out = Vec::new();
+    for who in [&w.deputy, &w.with_device, &w.without_device] {
+        let (notices, _) = db.notifications(who.user, 0, 1000).expect("inbox");
+        out.extend(
+            notices
+                .iter()
+                .filter(|n| n.kind == kind && !n.read)
+                .map(|n| (who.user, n.id)),
+        );
+    }
+    out.sort();
+    out
+}
+
+fn push(db: &Db, who: &Actor, kind: MutationKind, at: i64) {
+    let client = ClientId::new();
+    let m = Mutation {
+        client_id: client,
+        mutation_id: 1,
+        kind,
+    };
+    let r = db.push(who, client, &[m], at).expect("push");
+    assert!(r.rejected.is_empty(), "refused: {:?}", r.rejected);
+}
+
+fn act(db: &Db, who: &Actor, ticket: TicketId, action: Action, at: i64) {
+    let kind = MutationKind::Act {
+        ticket,
+        event: EventId::new(),
+        action,
+    };
+    push(db, who, kind, at);
+}
+
+/// The deputy reports an item @-mentioning the unit, with the constituent's
+/// contact, at `at`.
+fn submit(db: &Db, w: &World, text: &str, at: i64) -> TicketId {
+    let t = NewTicket {
+        group: Some(w.group),
+        mentioned_unit: w.with_device.unit,
+        constituent: Some(ConstituentContact {
+            name: Some("张阿姨".into()),
+            phone: Some(CONSTITUENT_PHONE.into()),
+        }),
+        ..tickets::new(text)
+    };
+    let id = t.id;
+    push(db, &w.deputy, MutationKind::CreateTicket { ticket: t }, at);
+    id
+}
+
+fn tencent(fakes: &outreach_fakes::Fakes) -> TencentSms {
+    TencentSms::new(fakes.tencent_config()).expect("tencent config")
+}
+
+fn policy() -> FallbackConfig {
+    FallbackConfig {
+        enabled: true,
+        unread_minutes: 30,
+        daily_cap: 5,
+        ..FallbackConfig::default()
+    }
+}
+
+/// Chases of `id` recorded by a pass at `at`; the notices go to both unit
+/// contacts.
+fn chase(db: &Db, at: i64) -> usize {
+    run_once(db, at).expect("escalation").chased
+}
+
+fn sms_fallback_after_the_timeout(db: Db) {
+    let fakes = outreach_fakes::start();
+    let gw = tencent(&fakes);
+    let w = world(&db);
+    let t0 = cst!(2020-10-09 09:00);
+    let item = submit(&db, &w, "水月亭路移动公司至方便桥之间的窨井盖不闭合", t0);
+    // Not accepted by 20:15 (three quarters of the day's acceptance clock):
+    // the first rung reminds the unit's contacts.
+    let chased_at = cst!(2020-10-09 20:30);
+    assert!(chase(&db, chased_at) >= 1, "a chase fires");
+    let sent = |fakes: &outreach_fakes::Fakes| fakes.accepted("tencent");
+
+    // At once: the contact without a device; the one with a device waits.
+    let r = fallback::run_pass(&db, &gw, &policy(), chased_at + MIN).expect("pass");
+    assert_eq!((r.sent, r.failed, r.capped), (1, 0, 0), "{r:?}");
+    let first = sent(&fakes);
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        first[0].body["PhoneNumberSet"][0],
+        format!("+86{PHONE_WITHOUT_DEVICE}")
+    );
+    assert_eq!(
+        first[0].body["TemplateId"],
+        outreach_fakes::TC_NOTICE_TEMPLATE
+    );
+    let item_ref: String = item.to_string().replace('-', "")[..8].to_owned();
+    assert_eq!(
+        first[0].body["TemplateParamSet"],
+        serde_json::json!(["督办", item_ref])
+    );
+
+    // Before the timeout nothing more; after it, everyone else's chase notices
+    // (the contact with a device; the reporter's, if the reporter hears of chases).
+    let r = fallback::run_pass(&db, &gw, &policy(), chased_at + 29 * MIN).expect("pass");
+    assert_eq!(r, fallback::PassReport::default());
+    let r = fallback::run_pass(&db, &gw, &policy(), chased_at + 31 * MIN).expect("pass");
+    let due = unread(&db, &w, "chased");
+    assert_eq!(r.sent, due.len() - 1, "{r:?}");
+    let texts = sent(&fakes);
+    assert_eq!(texts.len(), due.len());
+    assert!(texts
+        .iter()
+        .any(|t| t.body["PhoneNumberSet"][0] == format!("+86{PHONE_WITH_DEVICE}")));
+    let mut decided: Vec<i64> = db
+        .sms_fallbacks()
+        .expect("decisions")
+        .iter()
+        .map(|d| d.notification_id)
+        .collect();
+    decided.sort();
+    let mut due_ids: Vec<i64> = due.iter().map(|(_, id)| *id).collect();
+    due_ids.sort();
+    assert_eq!(decided, due_ids, "every unread chase notice decided once");
+
+    // Exactly once: later passes send nothing more.
+    for later in [chased_at + 32 * MIN, chased_at + 5 * 60 * MIN] {
+        let r = fallback::run_pass(&db, &gw, &policy(), later).expect("pass");
+        assert_eq!(r, fallback::PassReport::default());
+    }
+    assert_eq!(sent(&fakes).len(), due.len());
+    let decisions = db.sms_fallbacks().expect("decisions");
+    assert!(decisions.iter().all(|d| d.state == "sent"));
+    assert!(decisions
+        .iter()
+        .all(|d| (d.reason == "no_device") == (d.user_id == w.without_device.user.to_string())));
+    assert!(decisions.iter().all(|d| d
+        .provider_ref
+        .as_deref()
+        .is_some_and(|r| r.starts_with("2433:"))));
+
+    // No constituent data, no item text in any SMS.
+    for t in sent(&fakes) {
+        let body = t.body.to_string();
+        assert!(
+            !body.contains(CONSTITUENT_PHONE) && !body.contains("窨井盖"),
+            "{body}"
+        );
+    }
+    assert!(fakes.refused().is_empty(), "{:?}", fakes.refused());
+}
+
+fn a_notice_read_in_time_is_not_texted_and_the_cap_holds(db: Db) {
+    let fakes = outreach_fakes::start();
+    let gw = tencent(&fakes);
+    let w = world(&db);
+    submit(&db, &w, "路灯不亮", cst!(2020-10-09 09:00));
+    submit(&db, &w, "井盖缺失", cst!(2020-10-09 09:01));
+    let chased_at = cst!(2020-10-09 20:30);
+    assert_eq!(chase(&db, chased_at), 2);
+    // The contact with a device reads the inbox within the timeout.
+    let (notices, _) = db.notifications(w.with_device.user, 0, 100).expect("inbox");
+    assert_eq!(notices.iter().filter(|n| n.kind == "chased").count(), 2);
+    let newest = notices.iter().map(|n| n.id).max().expect("a notice");
+    db.mark_read(w.with_device.user, newest, chased_at + 10 * MIN)
+        .expect("read");
+    db.mark_read(w.deputy.user, i64::MAX, chased_at + 10 * MIN)
+        .expect("read");
+    // A cap of one text a day: the contact without a device gets the first
+    // notice's text, the second is capped.
+    let capped = FallbackConfig {
+        daily_cap: 1,
+        ..policy()
+    };
+    let r = fallback::run_pass(&db, &gw, &capped, chased_at + 31 * MIN).expect("pass");
+    assert_eq!((r.sent, r.capped), (1, 1), "{r:?}");
+    let decisions = db.sms_fallbacks().expect("decisions");
+    assert!(
+        decisions
+            .iter()
+            .all(|d| d.user_id == w.without_device.user.to_string()),
+        "a notice read in time is not texted: {decisions:?}"
+    );
+    let mut states: Vec<&str> = decisions.iter().map(|d| d.state.as_str()).collect();
+    states.sort();
+    assert_eq!(states, ["capped", "sent"]);
+    assert_eq!(fakes.accepted("tencent").len(), 1);
+    // Capped is a decision too: not texted later either.
+    let r = fallback::run_pass(&db, &gw, &capped, chased_at + 24 * 60 * MIN).expect("pass");
+    assert_eq!(r, fallback::PassReport::default());
+}
+
+fn the_vendors_refusals_are_recorded(db: Db) {
+    let fakes = outreach_fakes::start();
+    fakes.lock().daily_limit = 0;
+    let w = world(&db);
+    submit(&db, &w, "垃圾未清运", cst!(2020-10-09 09:00));
+    let chased_at = cst!(2020-10-09 20:30);
+    assert!(chase(&db, chased_at) >= 1);
+    // Tencent's per-number daily limit.
+    let r =
+        fallback::run_pass(&db, &tencent(&fakes), &policy(), chased_at + 31 * MIN).expect("pass");
+    let decisions = db.sms_fallbacks().expect("decisions");
+    assert_eq!((r.sent, r.failed), (0, decisions.len()), "{r:?}");
+    assert!(decisions.len() >= 2);
+    assert!(decisions.iter().all(|d| d.state == "failed"
+        && d.error
+            .as_deref()
+            .is_some_and(|e| e.contains("LimitExceeded.PhoneNumberDailyLimit"))));
+    // A wrong secret key: Tencent's signature failure, for the login codes too.
+    let mut wrong = fakes.tencent_config();
+    wrong.secret_key = Some(minqing_server::app::SecretText("not-the-key".into()));
+    let gw = TencentSms::new(wrong).expect("config");
+    let msg = fallback::message(PHONE_WITH_DEVICE, "chased", &TicketId::new().to_string(), 0);
+    let e = gw
+        .send_sms(&msg, minqing_server::store::now_ms() / 1000)
+        .expect_err("refused");
+    assert_eq!(
+        e,
+        minqing_server::outreach::tencent_sms::TencentError::Api {
+            code: "AuthFailure.SignatureFailure".into(),
+            message: "The provided credentials could not be validated. Please check your signature is correct.".into()
+        }
+    );
+    // A timestamp more than five minutes off: expired.
+    let e = tencent(&fakes)
+        .send_sms(&msg, minqing_server::store::now_ms() / 1000 - 600)
+        .expect_err("expired");
+    assert!(
+        matches!(e, minqing_server::outreach::tencent_sms::TencentError::Api { ref code, .. } if code == "AuthFailure.SignatureExpire"),
+        "{e:?}"
+    );
+}
+
+fn sealer() -> Sealer {
+    Sealer::new(&ServerSecret::from_hex(&"ab".repeat(32)).expect("secret"))
+}
+
+fn resolve(db: &Db, unit: &Actor, ticket: TicketId, at: i64) {
+    let photo = PhotoId::new();
+    let sha = format!("{:064x}", at);
+    let rec = UploadRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: unit.user.to_string(),
+        photo_id: photo.to_string(),
+        ticket_id: ticket.to_string(),
+        sha256: sha.clone(),
+        length: 10,
+        offset: 10,
+        expires_at: i64::MAX,
+        completed: false,
+    };
+    db.create_upload(&rec, at).expect("upload");
+    db.complete_upload(&rec.id, at).expect("complete");
+    act(
+        db,
+        unit,
+        ticket,
+        Action::AttachPhoto {
+            photo: PhotoRef {
+                id: photo,
+                sha256: sha,
+                kind: PhotoKind::Proof,
+                width: 800,
+                height: 600,
+                taken_at: Some(at - MIN),
+                location: None,
+            },
+        },
+        at,
+    );
+    act(
+        db,
+        unit,
+        ticket,
+        Action::Resolve {
+            text: "已处理好。".into(),
+            proof: vec![photo],
+            outcome: OutcomePath::HandledInGroup,
+        },
+        at + MIN,
+    );
+}
+
+fn robots_config(per_minute: u32) -> RobotsConfig {
+    RobotsConfig {
+        console_url: "https://minqing.example.cn".into(),
+        interval_secs: 1,
+        per_minute,
+    }
+}
+
+fn set_robots(db: &Db, fakes: &outreach_fakes::Fakes, group: GroupId, at: i64) {
+    let s = sealer();
+    db.set_robot(
+        &group.to_string(),
+        &RobotSetting {
+            kind: RobotKind::Wecom,
+            webhook: fakes.wecom_webhook(),
+            secret: None,
+        },
+        &s,
+        at,
+    )
+    .expect("wecom");
+    db.set_robot(
+        &group.to_string(),
+        &RobotSetting {
+            kind: RobotKind::Dingtalk,
+            webhook: fakes.dingtalk_webhook(),
+            secret: Some(outreach_fakes::DING_SECRET.into()),
+        },
+        &s,
+        at,
+    )
+    .expect("dingtalk");
+}
+
+fn robots_post_items_declines_chases_and_resolutions(db: Db) {
+    let fakes = outreach_fakes::start();
+    let w = world(&db);
+    let t0 = cst!(2020-10-04 08:48);
+    // An item before the robots were set is not posted.
+    submit(&db, &w, "旧事项", t0 - 60 * MIN);
+    set_robots(&db, &fakes, w.group, t0 - MIN);
+    let item = submit(
+        &db,
+        &w,
+        "水月亭路移动公司至方便桥之间的马路上有几个窨井盖不闭合",
+        t0,
+    );
+    let declined = submit(&db, &w, "路边垃圾桶破损", t0 + MIN);
+    let unit = &w.with_device;
+    act(
+        &db,
+        unit,
+        declined,
+        Action::Decline {
+            reason: "不是我们的".into(),
+        },
+        t0 + 2 * MIN,
+    );
+    act(&db, unit, item, Action::Claim, t0 + 3 * MIN);
+    resolve(&db, unit, item, cst!(2020-10-04 19:09));
+    // The declined item is back in the pool; its acceptance clock runs late.
+    assert!(chase(&db, cst!(2020-10-12 17:30)) >= 1);
+    let now = cst!(2020-10-12 17:31);
+    let r =
+        robots::run_pass(&db, robots::client(), &sealer(), &robots_config(20), now).expect("pass");
+    assert_eq!(r.failed + r.throttled + r.held, 0, "{r:?}");
+    let posts = db.robot_posts().expect("posts");
+    let mut whats: Vec<&str> = posts
+        .iter()
+        .filter(|p| p.kind == "wecom")
+        .map(|p| p.what.as_str())
+        .collect();
+    whats.sort();
+    whats.dedup();
+    assert_eq!(whats, ["chased", "declined", "resolved", "submitted"]);
+    assert!(posts.iter().all(|p| p.state == "sent"), "{posts:?}");
+    let wecom = fakes.accepted("wecom");
+    let ding = fakes.accepted("dingtalk");
+    assert_eq!(wecom.len(), posts.len() / 2);
+    assert_eq!(ding.len(), posts.len() / 2);
+    // The fake checked DingTalk's signature; the posts link the item and
+    // carry no contact.
+    let first = wecom[0].body["markdown"]["content"]
+        .as_str()
+        .expect("content");
+    assert!(
+        first.contains("新事项")
+            && first.contains("陆靖英")
+            && first.contains("@中国移动海宁分公司"),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!("(https://minqing.example.cn/items/{item})")),
+        "{first}"
+    );
+    for p in wecom.iter().chain(&ding) {
+        let text = p.body.to_string();
+        assert!(
+            !text.contains(CONSTITUENT_PHONE) && !text.contains("张阿姨"),
+            "{text}"
+        );
+    }
+    // The older item is posted only for what happened to it since (its chase).
+    assert!(posts
+        .iter()
+        .filter(|p| p.body.contains("旧事项"))
+        .all(|p| p.what == "chased"));
+    assert!(ding
+        .iter()
+        .all(|d| d.query.contains_key("sign") && d.query.contains_key("timestamp")));
+    let resolved = posts
+        .iter()
+        .find(|p| p.what == "resolved")
+        .expect("resolved");
+    assert!(resolved.body.contains("已处理好") && resolved.body.contains("请代表确认"));
+    let declined_post = posts
+        .iter()
+        .find(|p| p.what == "declined")
+        .expect("declined");
+    assert!(declined_post.body.contains("不是我们的"));
+    // Once: another pass posts nothing.
+    let before = fakes.lock().accepted.len();
+    let r = robots::run_pass(
+        &db,
+        robots::client(),
+        &sealer(),
+        &robots_config(20),
+        now + MIN,
+    )
+    .expect("pass");
+    assert_eq!(r, robots::SendReport::default());
+    assert_eq!(fakes.lock().accepted.len(), before);
+    assert!(fakes.refused().is_empty(), "{:?}", fakes.refused());
+}
+
+fn robots_keep_to_twenty_a_minute(db: Db) {
+    let fakes = outreach_fakes::start();
+    let w = world(&db);
+    let t0 = cst!(2020-10-04 08:00);
+    set_robots(&db, &fakes, w.group, t0 - MIN);
+    for i in 0..25 {
+        submit(&db, &w, &format!("事项 {i}"), t0 + i * 1000);
+    }
+    let now = t0 + 30 * MIN;
+    let cfg = robots_config(20);
+    let r = robots::run_pass(&db, robots::client(), &sealer(), &cfg, now).expect("pass");
+    assert_eq!(
+        (r.sent, r.held),
+        (40, 10),
+        "20 per robot this minute: {r:?}"
+    );
+    let r = robots::run_pass(&db, robots::client(), &sealer(), &cfg, now + 30_000).expect("pass");
+    assert_eq!((r.sent, r.held), (0, 10), "still the same minute: {r:?}");
+    // The vendors counted 20 each in real time too: the rest is posted when
+    // our minute is over (the fakes' minute is reset for the test).
+    fakes.lock().recent.clear();
+    let r = robots::run_pass(&db, robots::client(), &sealer(), &cfg, now + 61_000).expect("pass");
+    assert_eq!((r.sent, r.held), (10, 0), "{r:?}");
+    assert!(fakes.refused().is_empty());
+    assert_eq!(fakes.accepted("wecom").len(), 25);
+    assert_eq!(fakes.accepted("dingtalk").len(), 25);
+}
+
+fn the_vendors_rate_limit_is_retried_later(db: Db) {
+    let fakes = outreach_fakes::start();
+    let w = world(&db);
+    let t0 = cst!(2020-10-04 08:00);
+    set_robots(&db, &fakes, w.group, t0 - MIN);
+    for i in 0..22 {
+        submit(&db, &w, &format!("事项 {i}"), t0 + i * 1000);
+    }
+    // A deployment set to more than the vendors allow: they refuse the 21st.
+    let cfg = robots_config(30);
+    let now = t0 + 30 * MIN;
+    let r = robots::run_pass(&db, robots::client(), &sealer(), &cfg, now).expect("pass");
+    assert_eq!((r.sent, r.throttled), (40, 4), "{r:?}");
+    let mut refused: Vec<String> = fakes.refused().into_iter().map(|(_, c)| c).collect();
+    refused.sort();
+    assert_eq!(refused, ["130101", "130101", "45009", "45009"]);
+    // WeCom's are retried a minute later, DingTalk's after its 10-minute block.
+    fakes.lock().recent.clear();
+    let r = robots::run_pass(&db, robots::client(), &sealer(), &cfg, now + 61_000).expect("pass");
+    assert_eq!((r.sent, r.throttled), (2, 0), "{r:?}");
+    let r = robots::run_pass(&db, robots::client(), &sealer(), &cfg, now + 9 * MIN).expect("pass");
+    assert_eq!(r.sent, 0, "{r:?}");
+    let r = robots::run_pass(
+        &db,
+        robots::client(),
+        &sealer(),
+        &cfg,
+        now + 10 * MIN + 1000,
+    )
+    .expect("pass");
+    assert_eq!(r.sent, 2, "{r:?}");
+    assert!(db
+        .robot_posts()
+        .expect("posts")
+        .iter()
+        .all(|p| p.state == "sent"));
+}
+
+on_both_backends!(
+    sms_fallback_after_the_timeout,
+    a_notice_read_in_time_is_not_texted_and_the_cap_holds,
+    the_vendors_refusals_are_recorded,
+    robots_post_items_declines_chases_and_resolutions,
+    robots_keep_to_twenty_a_minute,
+    the_vendors_rate_limit_is_retried_later,
+);
+
+/// Two server processes on one PostgreSQL run their passes at the same
+/// moment: every due notice is texted once.
+#[test]
+fn two_processes_text_each_notice_once() {
+    let Some(url) = support::db::fresh_pg_url() else {
+        return;
+    };
+    let a = Db::connect_postgres(&url).expect("a");
+    let b = Db::connect_postgres(&url).expect("b");
+    let fakes = outreach_fakes::start();
+    fakes.lock().daily_limit = 1000;
+    let w = world(&a);
+    b.set_workflow(a.workflow().as_ref().clone()).expect("wf");
+    for i in 0..40 {
+        submit(
+            &a,
+            &w,
+            &format!("事项 {i}"),
+            cst!(2020-10-09 09:00) + i * 1000,
+        );
+    }
+    let chased_at = cst!(2020-10-09 20:30);
+    assert!(chase(&a, chased_at) >= 40);
+    let big_cap = FallbackConfig {
+        daily_cap: 1000,
+        ..policy()
+    };
+    let at = chased_at + 31 * MIN;
+    let (ra, rb) = std::thread::scope(|s| {
+        let ja = s.spawn(|| fallback::run_pass(&a, &tencent(&fakes), &big_cap, at).expect("a"));
+        let jb = s.spawn(|| fallback::run_pass(&b, &tencent(&fakes), &big_cap, at).expect("b"));
+        (ja.join().expect("a"), jb.join().expect("b"))
+    });
+    let notices = a.sms_fallbacks().expect("decisions").len();
+    assert_eq!(ra.sent + rb.sent, notices, "{ra:?} {rb:?}");
+    assert_eq!(fakes.accepted("tencent").len(), notices);
+    assert!(notices >= 80, "two contacts × 40 chases: {notices}");
+}
