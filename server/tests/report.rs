@@ -24,8 +24,12 @@ fn september(area: Area) -> Ctx {
 
 /// Every figure of `s` with its list query.
 fn figures(s: &Stats) -> Vec<(String, u64, String)> {
+    figures_in(&serde_json::to_value(s).expect("json"))
+}
+
+/// Every `{value, items}` in `v`, with its path.
+fn figures_in(v: &serde_json::Value) -> Vec<(String, u64, String)> {
     let mut out = Vec::new();
-    let v = serde_json::to_value(s).expect("json");
     fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<(String, u64, String)>) {
         match v {
             serde_json::Value::Object(m) => {
@@ -48,7 +52,7 @@ fn figures(s: &Stats) -> Vec<(String, u64, String)> {
             _ => {}
         }
     }
-    walk("", &v, &mut out);
+    walk("", v, &mut out);
     out
 }
 
@@ -427,33 +431,7 @@ async fn figures_documents_and_ledgers_over_http() {
             .0
     };
     let figs = figures(&st);
-    let served: Vec<(String, u64, String)> = {
-        let mut out = Vec::new();
-        fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<(String, u64, String)>) {
-            match v {
-                serde_json::Value::Object(m) => {
-                    if let (Some(n), Some(q)) = (
-                        m.get("value").and_then(|x| x.as_u64()),
-                        m.get("items").and_then(|x| x.as_str()),
-                    ) {
-                        out.push((path.to_owned(), n, q.to_owned()));
-                        return;
-                    }
-                    for (k, x) in m {
-                        walk(&format!("{path}.{k}"), x, out);
-                    }
-                }
-                serde_json::Value::Array(a) => {
-                    for (i, x) in a.iter().enumerate() {
-                        walk(&format!("{path}[{i}]"), x, out);
-                    }
-                }
-                _ => {}
-            }
-        }
-        walk("", &v, &mut out);
-        out
-    };
+    let served = figures_in(&v);
     assert_eq!(served.len(), figs.len());
     for (path, n, link) in &served {
         assert!(link.starts_with("/v1/stats/items?"), "{path}: {link}");
