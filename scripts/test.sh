@@ -3,6 +3,8 @@
 # then runs formatting and lint checks, the Rust tests (unit, property, crash
 # safety; storage tests on SQLite and on a local PostgreSQL from scripts/pg.sh;
 # the photo store on an S3-compatible server, moto)
+# schemathesis against a live demo server and its generated /openapi.json
+# (scripts/schemathesis.sh: pinned, in a venv under ~/.cache; about 1.5 min),
 # the JUnit tests of the generated Kotlin bindings on the JVM, the Android
 # app's Robolectric tests, and the iOS app's Swift package (swift test in a
 # Debian 13 chroot made once and cached: ios/swift-chroot.sh).
@@ -25,6 +27,8 @@ if ! need moto_server; then
   python3 -m pip install --quiet 'moto[server]>=5,<6'
 fi
 
+# schemathesis (pinned) in a venv under ~/.cache, for scripts/schemathesis.sh.
+scripts/schemathesis.sh --install
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -33,6 +37,8 @@ echo "== PostgreSQL for the tests (a throwaway local cluster)"
 . scripts/pg.sh
 echo "== cargo test"
 cargo test --workspace
+echo "== schemathesis against a live server: anonymous, a deputy, the admin (issue 16 item 8)"
+scripts/schemathesis.sh
 echo "== Kotlin bindings on the JVM"
 bindings/test-jvm.sh
 echo "== the staff web console in Chromium (console/tests; installs chromium when missing)"
