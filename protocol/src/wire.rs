@@ -122,6 +122,8 @@ pub enum PullResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SmsCodeRequest {
+    /// A mainland mobile number: 11 digits starting with 1 (else 400 `bad_phone`).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^1[0-9]{10}$"))]
     pub phone: String,
 }
 
