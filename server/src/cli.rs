@@ -38,6 +38,11 @@ struct Common {
     /// The web console's built files (`console/dist` by default).
     #[arg(long, env = "MINQING_CONSOLE_DIR")]
     console_dir: Option<PathBuf>,
+    /// Which gateway sends texts: `log` (`<data_dir>/sms.log`, the default) or
+    /// `tencent` (Tencent Cloud SMS; its settings in the config file's
+    /// `[sms.tencent]`, its SecretKey in `MINQING_SMS_SECRET_KEY`).
+    #[arg(long, env = "MINQING_SMS_PROVIDER")]
+    sms_provider: Option<String>,
     /// With the demo directory, also file demo items (the manhole story and two
     /// dozen more, reviews, chases) for the console to show.
     #[arg(long)]
@@ -95,6 +100,16 @@ fn load(common: &Common) -> Result<Config, String> {
     if let Ok(secret) = std::env::var("MINQING_SERVER_SECRET") {
         if !secret.trim().is_empty() {
             config.server_secret = Some(crate::app::SecretText(secret));
+        }
+    }
+    // The SMS gateway (`[sms]`, ADR 0018): which one by flag or environment,
+    // Tencent's SecretKey only from the environment.
+    if let Some(p) = &common.sms_provider {
+        config.sms.provider = p.clone();
+    }
+    if let Ok(key) = std::env::var("MINQING_SMS_SECRET_KEY") {
+        if !key.trim().is_empty() {
+            config.sms.tencent.secret_key = Some(crate::app::SecretText(key));
         }
     }
     Ok(config)

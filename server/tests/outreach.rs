@@ -669,3 +669,227 @@ fn two_processes_text_each_notice_once() {
     assert_eq!(fakes.accepted("tencent").len(), notices);
     assert!(notices >= 80, "two contacts × 40 chases: {notices}");
 }
+
+/// The server as deployed with `[sms] provider = "tencent"` and robots: a
+/// login code goes through Tencent (the fake checks the signature and the
+/// template), the administrator sets the group's robots (others 403, bad
+/// webhooks 400), their keys are sealed in the database and never shown, and
+/// the server's own pass posts a new item to the group's DingTalk robot.
+async fn deployed(s: support::TestServer, fakes: outreach_fakes::Fakes) {
+    use reqwest::Method;
+    // A login code through Tencent's SendSms.
+    let login = |phone: String| {
+        let (s, fakes) = (&s, &fakes);
+        async move {
+            let r = s
+                .http
+                .post(s.u("/v1/auth/sms-code"))
+                .json(&serde_json::json!({ "phone": phone }))
+                .send()
+                .await
+                .expect("sms-code");
+            assert_eq!(r.status(), 202);
+            let to = format!("+86{phone}");
+            let mut code = None;
+            for _ in 0..500 {
+                code = fakes.accepted("tencent").iter().rev().find_map(|t| {
+                    (t.body["PhoneNumberSet"][0] == to
+                        && t.body["TemplateId"] == outreach_fakes::TC_LOGIN_TEMPLATE)
+                        .then(|| t.body["TemplateParamSet"][0].as_str().map(str::to_owned))
+                        .flatten()
+                });
+                if code.is_some() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let code = code.expect("a code through Tencent");
+            let r = s
+                .http
+                .post(s.u("/v1/auth/login"))
+                .json(&serde_json::json!({ "phone": phone, "code": code, "device": "t" }))
+                .send()
+                .await
+                .expect("login");
+            assert_eq!(r.status(), 200);
+            r.json::<minqing_protocol::wire::SessionTokens>()
+                .await
+                .expect("tokens")
+                .access_token
+        }
+    };
+    let admin = login(s.person("系统管理员").phone.clone()).await;
+    let deputy_phone = s.person("陆靖英").phone.clone();
+    let deputy = login(deputy_phone.clone()).await;
+    let sent = fakes.accepted("tencent");
+    assert_eq!(sent[0].body["TemplateParamSet"][1], "5", "minutes valid");
+    assert!(!std::fs::exists(s.data_dir.join("sms.log")).unwrap_or(false));
+
+    // The deputy's group.
+    let db = s.state.db.clone();
+    let me = db.me(s.person("陆靖英").id).expect("me").expect("deputy");
+    let group = me.groups[0];
+    let path = |kind: &str| format!("/v1/admin/groups/{group}/robots/{kind}");
+    let put = |token: &str, kind: &str, body: serde_json::Value| {
+        s.req(Method::PUT, &path(kind), Some(token))
+            .json(&body)
+            .send()
+    };
+    let wecom = serde_json::json!({ "webhook": fakes.wecom_webhook() });
+    let ding = serde_json::json!({ "webhook": fakes.dingtalk_webhook(),
+        "secret": outreach_fakes::DING_SECRET });
+    assert_eq!(
+        put(&deputy, "wecom", wecom.clone())
+            .await
+            .expect("put")
+            .status(),
+        403
+    );
+    let r = put(
+        &admin,
+        "wecom",
+        serde_json::json!({"webhook": "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"}),
+    )
+    .await
+    .expect("put");
+    assert_eq!(r.status(), 400);
+    let r = put(
+        &admin,
+        "dingtalk",
+        serde_json::json!({"webhook": fakes.dingtalk_webhook()}),
+    )
+    .await
+    .expect("put");
+    assert_eq!(r.status(), 400, "DingTalk without its secret");
+    assert_eq!(
+        put(&admin, "telegram", wecom.clone())
+            .await
+            .expect("put")
+            .status(),
+        404
+    );
+    assert_eq!(
+        put(&admin, "wecom", wecom).await.expect("put").status(),
+        200
+    );
+    let r = put(&admin, "dingtalk", ding).await.expect("put");
+    assert_eq!(r.status(), 200);
+    let listed = s
+        .req(
+            Method::GET,
+            &format!("/v1/admin/groups/{group}/robots"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        listed.contains("\"dingtalk\"") && listed.contains("\"wecom\""),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(outreach_fakes::WECOM_KEY)
+            && !listed.contains(outreach_fakes::DING_TOKEN)
+            && !listed.contains("SECfake"),
+        "{listed}"
+    );
+    // Sealed at rest.
+    let stored: Vec<String> = db
+        .read(|tx| {
+            tx.query(
+                "SELECT webhook, COALESCE(secret, '') FROM group_robots",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok(format!("{} {}", r.get::<String>(0)?, r.get::<String>(1)?)))
+            .collect::<Result<Vec<_>, minqing_server::store::StoreError>>()
+        })
+        .expect("rows");
+    assert_eq!(stored.len(), 2);
+    for row in &stored {
+        assert!(row.starts_with("ms1:"));
+        assert!(
+            !row.contains(outreach_fakes::WECOM_KEY)
+                && !row.contains(outreach_fakes::DING_TOKEN)
+                && !row.contains("SECfake")
+        );
+    }
+    // WeCom removed; DingTalk stays.
+    let del = |token: &str| s.req(Method::DELETE, &path("wecom"), Some(token)).send();
+    assert_eq!(del(&deputy).await.expect("delete").status(), 403);
+    assert_eq!(del(&admin).await.expect("delete").status(), 204);
+    assert_eq!(del(&admin).await.expect("delete").status(), 404);
+
+    // A new item: the server's pass posts it to the DingTalk robot.
+    let t = NewTicket {
+        group: Some(group),
+        ..tickets::new("海昌路口红绿灯不亮")
+    };
+    let client = ClientId::new();
+    let actor = me.actor();
+    let at = minqing_server::store::now_ms();
+    let pushed = tokio::task::spawn_blocking(move || {
+        db.push(&actor, client, &[tickets::create(client, 1, t)], at)
+    })
+    .await
+    .expect("task")
+    .expect("push");
+    assert!(pushed.rejected.is_empty());
+    let mut posted = Vec::new();
+    for _ in 0..1000 {
+        posted = fakes.accepted("dingtalk");
+        if !posted.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(posted.len(), 1, "posted by the server's pass");
+    let text = posted[0].body["markdown"]["text"].as_str().expect("text");
+    assert!(
+        text.contains("海昌路口红绿灯不亮") && text.contains("https://console.test/items/"),
+        "{text}"
+    );
+    assert!(
+        fakes.accepted("wecom").is_empty(),
+        "the removed robot posts nothing"
+    );
+    assert!(fakes.refused().is_empty(), "{:?}", fakes.refused());
+}
+
+fn deployed_config(fakes: &outreach_fakes::Fakes) -> impl FnOnce(&mut minqing_server::app::Config) {
+    let tencent = fakes.tencent_config();
+    move |c| {
+        c.sms.provider = "tencent".into();
+        c.sms.tencent = tencent;
+        c.robots.console_url = "https://console.test".into();
+        c.robots.interval_secs = 1;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployed_on_sqlite() {
+    let fakes = outreach_fakes::start();
+    let s = support::start_with(deployed_config(&fakes)).await;
+    deployed(s, fakes).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployed_on_postgres() {
+    let fakes = outreach_fakes::start();
+    let Some(url) = tokio::task::spawn_blocking(support::db::fresh_pg_url)
+        .await
+        .expect("task")
+    else {
+        return;
+    };
+    let tune = deployed_config(&fakes);
+    let s = support::start_with(move |c| {
+        c.database_url = Some(url);
+        tune(c);
+    })
+    .await;
+    deployed(s, fakes).await;
+}
