@@ -431,9 +431,9 @@ pub struct ServiceDefinition {
 #[utoipa::path(get, path = "/open311/v2/services/{file}", tag = "open311",
     params(("file" = String, Path, description = "`{service_code}.json` or `{service_code}.xml`")),
     responses(
-        (status = 200, description = "The definition (no attributes)", body = ServiceDefinition),
-        (status = 400, description = "Neither `.json` nor `.xml`", body = Vec<ErrorItem>),
-        (status = 404, description = "No such service", body = Vec<ErrorItem>),
+        (status = 200, description = "The definition (no attributes)", content((ServiceDefinition = "application/json"), (ServiceDefinition = "text/xml"))),
+        (status = 400, description = "Neither `.json` nor `.xml`", content((Vec<ErrorItem> = "application/json"), (Vec<ErrorItem> = "text/xml"))),
+        (status = 404, description = "No such service", content((Vec<ErrorItem> = "application/json"), (Vec<ErrorItem> = "text/xml"))),
     ))]
 pub async fn service_definition(State(state): State<AppState>, Path(file): Path<String>) -> Answer {
     let (code, format) = Format::split(&file).ok_or_else(unknown_format)?;
@@ -767,10 +767,10 @@ pub struct KeyQuery {
 #[utoipa::path(get, path = "/open311/v2/requests/{file}", tag = "open311",
     params(("file" = String, Path, description = "`{service_request_id}.json` or `.xml`"), KeyQuery),
     responses(
-        (status = 200, description = "A list of the one request", body = Vec<ServiceRequest>),
-        (status = 400, description = "Neither `.json` nor `.xml`", body = Vec<ErrorItem>),
-        (status = 403, description = "api_key missing, unknown or revoked", body = Vec<ErrorItem>),
-        (status = 404, description = "No such request, or not the key's to see", body = Vec<ErrorItem>),
+        (status = 200, description = "A list of the one request", content((Vec<ServiceRequest> = "application/json"), (Vec<ServiceRequest> = "text/xml"))),
+        (status = 400, description = "Neither `.json` nor `.xml`", content((Vec<ErrorItem> = "application/json"), (Vec<ErrorItem> = "text/xml"))),
+        (status = 403, description = "api_key missing, unknown or revoked", content((Vec<ErrorItem> = "application/json"), (Vec<ErrorItem> = "text/xml"))),
+        (status = 404, description = "No such request, or not the key's to see", content((Vec<ErrorItem> = "application/json"), (Vec<ErrorItem> = "text/xml"))),
     ))]
 pub async fn request_one(
     State(state): State<AppState>,
@@ -809,10 +809,10 @@ pub struct TokenAnswer {
 #[utoipa::path(get, path = "/open311/v2/tokens/{file}", tag = "open311",
     params(("file" = String, Path, description = "`{token}.json` or `.xml`"), KeyQuery),
     responses(
-        (status = 200, description = "The request's id", body = Vec<TokenAnswer>),
-        (status = 400, description = "Neither `.json` nor `.xml`", body = Vec<ErrorItem>),
-        (status = 403, description = "api_key missing, unknown or revoked", body = Vec<ErrorItem>),
-        (status = 404, description = "No such token, or not the key's to see", body = Vec<ErrorItem>),
+        (status = 200, description = "The request's id", content((Vec<TokenAnswer> = "application/json"), (Vec<TokenAnswer> = "text/xml"))),
+        (status = 400, description = "Neither `.json` nor `.xml`", content((Vec<ErrorItem> = "application/json"), (Vec<ErrorItem> = "text/xml"))),
+        (status = 403, description = "api_key missing, unknown or revoked", content((Vec<ErrorItem> = "application/json"), (Vec<ErrorItem> = "text/xml"))),
+        (status = 404, description = "No such token, or not the key's to see", content((Vec<ErrorItem> = "application/json"), (Vec<ErrorItem> = "text/xml"))),
     ))]
 pub async fn token(
     State(state): State<AppState>,
