@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod fixture;
 pub mod tickets;
 
 use minqing_protocol::wire::SessionTokens;
