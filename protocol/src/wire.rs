@@ -349,6 +349,33 @@ pub struct NotificationsResponse {
     pub unread: u32,
 }
 
+/// `POST /v1/devices`: the push token of the caller's session (issue 12).
+/// Registering again from the same session replaces it; logout removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRegistration {
+    /// `apns`, `fcm`, `hms` or `mipush`.
+    pub provider: String,
+    /// The vendor's token (APNs device token as hex, FCM registration token,
+    /// HMS token, MiPush regId), at most 4096 characters.
+    pub token: String,
+    /// The iOS bundle id or Android package name.
+    pub app_id: String,
+    /// The phone's language (BCP 47, e.g. `zh-CN`): pushes are in Chinese
+    /// when it starts with `zh`, else in English.
+    pub language: String,
+    pub app_version: String,
+}
+
+/// The answer to `POST /v1/devices`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceRegistered {
+    /// The device's id (the same for every registration of one session).
+    pub device_id: String,
+}
+
 /// `GET /v1/tickets/{id}/clocks`: the deadlines running on an item now, on the
 /// deployment's working-day calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

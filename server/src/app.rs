@@ -114,6 +114,10 @@ pub struct Config {
     pub console_dir: Option<PathBuf>,
     /// A console session unused this many minutes ends.
     pub console_idle_minutes: u64,
+    /// Push status updates (`[push]`: the vendors' credentials and base URLs,
+    /// the dispatcher's pace; `crate::push::PushConfig`). No vendor: notices
+    /// stay in the in-app inbox and their deliveries wait.
+    pub push: crate::push::PushConfig,
     /// Which SMS gateway sends texts (`[sms]`; `crate::outreach::SmsConfig`):
     /// the log file by default, or Tencent Cloud SMS.
     pub sms: crate::outreach::SmsConfig,
@@ -166,6 +170,7 @@ impl Default for Config {
             throttle: ThrottleConfig::default(),
             console_dir: None,
             console_idle_minutes: 30,
+            push: Default::default(),
             sms: Default::default(),
             sms_fallback: Default::default(),
             robots: Default::default(),
@@ -239,6 +244,8 @@ pub struct Server {
     escalation_every: Duration,
     grace: Duration,
     conn_limits: ConnLimits,
+    /// The push vendors and the dispatcher's settings (`crate::push`).
+    push: (Arc<crate::push::Vendors>, crate::push::PushConfig),
 }
 
 impl Server {
@@ -370,7 +377,12 @@ impl Server {
                 config.console_idle_minutes,
             )),
             outreach,
+            reports: Arc::new(crate::report::monthly::Monthly::new(
+                config.data_dir.join("reports"),
+            )),
         };
+        let vendors = crate::push::Vendors::from_config(&config.push)
+            .map_err(|e| StartError::Config(e.to_string()))?;
         let listener = tokio::net::TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;
         Ok(Server {
@@ -383,6 +395,7 @@ impl Server {
                 header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
                 max_connections: config.max_connections,
             },
+            push: (Arc::new(vendors), config.push.clone()),
         })
     }
 
@@ -410,12 +423,25 @@ impl Server {
     ) -> std::io::Result<()> {
         let state = self.state;
         let sweep = tokio::spawn(sweep_expired(state.clone()));
+        // Push deliveries go out as notices commit (`crate::push::dispatch`).
+        let push = crate::push::dispatch::spawn(
+            state.db.clone(),
+            self.push.0.clone(),
+            &state.pokes,
+            &self.push.1,
+        );
         // The SMS fallback and the robots (stopped with the sweep).
         let outreach = tokio::spawn(crate::outreach::run(
             state.db.clone(),
             state.outreach.clone(),
             state.clock.clone(),
         ));
+        // The month's report on its first working day (stopped with the sweep).
+        let monthly = crate::report::monthly::spawn(
+            state.db.clone(),
+            state.reports.clone(),
+            state.clock.clone(),
+        );
         let pokes = state.pokes.clone();
         let scheduler = escalation::spawn(
             state.db.clone(),
@@ -436,8 +462,10 @@ impl Server {
             served = &mut serving => {
                 // The accept loop ended by itself: nothing to drain.
                 scheduler.stop().await;
+                push.stop(self.grace).await;
                 sweep.abort();
                 outreach.abort();
+                monthly.abort();
                 return served.map_err(std::io::Error::other)?;
             }
             () = stop => {}
@@ -483,10 +511,13 @@ impl Server {
         }
 
         // 4. Background work stops; the database closes.
+        push.stop(self.grace).await;
         sweep.abort();
         outreach.abort();
+        monthly.abort();
         let _ = sweep.await;
         let _ = outreach.await;
+        let _ = monthly.await;
         let _ = scheduler.await;
         let AppState { db, .. } = state;
         match Arc::try_unwrap(db) {

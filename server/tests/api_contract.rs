@@ -329,7 +329,19 @@ async fn closed_bodies_say_so_in_the_document() {
             "{name}: {schema}"
         );
     }
+    // The console's login: a password or a code, exactly one (both is 400).
+    let login = &doc["components"]["schemas"]["ConsoleLogin"];
+    assert_eq!(login["oneOf"].as_array().map(Vec::len), Some(2), "{login}");
     let s = start().await;
+    let r = s
+        .req(Method::POST, "/v1/console/login", None)
+        .json(&json!({ "phone": "13800570014", "password": "x", "code": "123456" }))
+        .send()
+        .await
+        .expect("login");
+    let (st, e) = api_error("both", r).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(e.error, "malformed");
     let admin = s.login("系统管理员").await.access_token;
     let r = s
         .req(

@@ -224,22 +224,79 @@ fn run(cmd: &str, args: &[&str]) -> String {
 #[test]
 fn the_documents_say_the_seeds_figures() {
     use calamine::{open_workbook_auto, Data, DataType, Reader};
-    use minqing_server::report::document;
     use minqing_server::report::ledger::{Kind, Spec};
+    use minqing_server::report::monthly::{self, Monthly};
     use std::io::Read;
 
     let (db, dir) = support::db::sqlite();
-    period::seed(&db);
+    let seeded = period::seed(&db);
     let (s, _) = db
         .stats(&Scope::All, &september(Area::City))
         .expect("stats");
-    let generated = OCT + 10 * period::HOUR;
 
-    // PDF, printed by headless Chromium.
-    let chromium = std::env::var("MINQING_CHROMIUM").unwrap_or_else(|_| "chromium".into());
-    let pdf = document::pdf(&document::html(&s, generated), &chromium).expect("pdf");
-    let pdf_path = dir.path().join("report.pdf");
-    std::fs::write(&pdf_path, &pdf).expect("write pdf");
+    // The monthly run, with the clock moved across the month boundary: 1 to
+    // 8 October 2020 are the National Day and Mid-Autumn holidays, so
+    // September's report is made on Friday 9 October, once.
+    let cal = period::workflow().calendar;
+    let day = |m: u8, d: u8| {
+        time::Date::from_calendar_date(2020, time::Month::try_from(m).expect("month"), d)
+            .expect("date")
+    };
+    assert_eq!(monthly::first_working_day(&cal, day(10, 20)), day(10, 9));
+    assert_eq!(monthly::first_working_day(&cal, day(9, 30)), day(9, 1));
+    assert_eq!(
+        monthly::first_working_day(&cal, day(11, 30)),
+        day(11, 2),
+        "1 Nov is a Sunday"
+    );
+    let nov = OCT + 31 * period::DAY;
+    assert_eq!(
+        monthly::due(&cal, nov + period::DAY).map(|p| p.key),
+        Some("2020-10".into())
+    );
+    assert_eq!(monthly::due(&cal, nov + period::DAY - 1), None);
+    let m = Monthly {
+        dir: dir.path().join("reports"),
+        chromium: std::env::var("MINQING_CHROMIUM").unwrap_or_else(|_| "chromium".into()),
+    };
+    let oct9 = OCT + 8 * period::DAY;
+    for (at, made) in [
+        (OCT, None),
+        (oct9 - 1, None),
+        (oct9, Some("2020-09".to_owned())),
+        (oct9 + 1, None),
+        (oct9 + 20 * period::DAY, None),
+    ] {
+        assert_eq!(monthly::run(&db, &m, at).expect("run"), made, "at {at}");
+    }
+    // Announced to city staff, and to nobody else.
+    let person = |name: &str| {
+        seeded
+            .people
+            .iter()
+            .find(|p| p.name == name)
+            .expect("person")
+            .id
+    };
+    let (inbox, _) = db
+        .notifications(person("市人大工作人员"), 0, 100)
+        .expect("inbox");
+    let reports: Vec<_> = inbox.iter().filter(|n| n.kind == "report").collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0]
+            .text_zh
+            .starts_with("2020年9月民情专报已生成：本期收到166件"),
+        "{}",
+        reports[0].text_zh
+    );
+    for other in ["陆靖英", "沈晓燕", "海洲街道联络员", "系统管理员"] {
+        let (theirs, _) = db.notifications(person(other), 0, 100).expect("inbox");
+        assert!(theirs.iter().all(|n| n.kind != "report"), "{other}");
+    }
+
+    // PDF, printed by headless Chromium in the run.
+    let pdf_path = m.dir.join("2020-09.pdf");
     let p = pdf_path.to_str().expect("path");
     let text = squeeze(&run("pdftotext", &["-enc", "UTF-8", p, "-"]));
     assert!(text.contains("海宁市人大民情专报"), "title: {text}");
@@ -265,7 +322,7 @@ fn the_documents_say_the_seeds_figures() {
     }
 
     // DOCX: the text of word/document.xml.
-    let docx = document::docx(&s, generated).expect("docx");
+    let docx = std::fs::read(m.dir.join("2020-09.docx")).expect("stored docx");
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("zip");
     let mut xml = String::new();
     zip.by_name("word/document.xml")

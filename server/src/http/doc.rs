@@ -257,6 +257,7 @@ fn width(format: &str) -> Option<(&'static str, serde_json::Value, serde_json::V
 /// What the server reads, said exactly:
 /// - every integer is bounded by its Rust type's width (a value outside it
 ///   does not parse: 400), within the bounds a field declares;
+/// - the console's login: a password or a code, exactly one;
 /// - a query or header parameter is absent or a value, never `null`;
 /// - `i64` used as a time is named `Timestamp`.
 fn exact(doc: &mut serde_json::Value) {
@@ -324,6 +325,17 @@ fn exact(doc: &mut serde_json::Value) {
         }
     }
     walk(doc, false);
+    // The console's login takes a password or a code, exactly one of the two
+    // (`console::login`: both or neither is 400 `malformed`).
+    if let Some(login) = doc.pointer_mut("/components/schemas/ConsoleLogin") {
+        for field in ["password", "code"] {
+            login["properties"][field]["type"] = "string".into();
+        }
+        login["oneOf"] = serde_json::json!([
+            { "required": ["password"], "not": { "required": ["code"] } },
+            { "required": ["code"], "not": { "required": ["password"] } },
+        ]);
+    }
     // Creation without a body is the plain tus creation.
     if let Some(body) = doc.pointer_mut("/paths/~1v1~1uploads/post/requestBody") {
         body["required"] = Value::Bool(false);

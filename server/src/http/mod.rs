@@ -25,6 +25,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod console;
+pub mod devices;
 pub mod doc;
 pub mod error;
 pub mod events;
@@ -34,6 +35,7 @@ pub mod items;
 pub mod open311;
 pub mod photos;
 pub mod reference;
+pub mod reports;
 pub mod review;
 pub mod robots;
 pub mod sync;
@@ -114,6 +116,9 @@ pub struct AppState {
     /// The SMS gateway, the SMS fallback's and the robots' settings, and the
     /// sealing key of the robots' secrets (`crate::outreach`).
     pub outreach: Arc<crate::outreach::Outreach>,
+    /// Where the monthly reports are stored and how the PDF is printed
+    /// (`crate::report::monthly`).
+    pub reports: Arc<crate::report::monthly::Monthly>,
 }
 
 impl AppState {
@@ -199,8 +204,10 @@ fn json_api() -> OpenApiRouter<AppState> {
         .merge(photos::router())
         .merge(items::router())
         .merge(console::router())
+        .merge(devices::router())
         .merge(robots::router())
         .merge(open311::router())
+        .merge(reports::router())
 }
 
 /// Every route of the API with its documentation: the source of both the

@@ -269,11 +269,19 @@ pub async fn report(
         area.key().replace(':', "-"),
         if pdf { "pdf" } else { "docx" }
     );
+    let stored = (sc == Scope::All && area == Area::City).then(|| state.reports.dir.clone());
+    let chromium = state.reports.chromium.clone();
     let bytes = state
         .db(move |db| {
+            if let Some(b) = stored
+                .as_deref()
+                .and_then(|dir| crate::report::monthly::stored(dir, &period.key, pdf))
+            {
+                return Ok(b);
+            }
             let (s, _) = db.stats(&sc, &Ctx::new(period, area, now))?;
             if pdf {
-                document::pdf(&document::html(&s, now), &document::chromium()).map_err(doc_failure)
+                document::pdf(&document::html(&s, now), &chromium).map_err(doc_failure)
             } else {
                 document::docx(&s, now).map_err(doc_failure)
             }

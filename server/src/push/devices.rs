@@ -147,9 +147,8 @@ fn device(r: &Row) -> StoreResult<Device> {
         session_id: r.get(1)?,
         user_id: r.get(2)?,
         registration: Registration {
-            provider: Provider::parse(&provider).ok_or_else(|| {
-                StoreError::Schema(format!("push_devices.provider {provider:?}"))
-            })?,
+            provider: Provider::parse(&provider)
+                .ok_or_else(|| StoreError::Schema(format!("push_devices.provider {provider:?}")))?,
             token: r.get(4)?,
             app_id: r.get(5)?,
             language: r.get(6)?,

@@ -23,8 +23,16 @@
 //! did it (a unit's name), never the item's text, place or contact; its data
 //! names the item, so the app syncs and opens it (`crate::workflow::notify`).
 
+pub mod apns;
 pub mod devices;
+pub mod dispatch;
+pub mod fcm;
+pub mod hms;
+pub mod mipush;
 pub mod outbox;
+pub mod vendor;
+
+pub use dispatch::{Dispatcher, PushConfig, Vendors};
 
 use serde::{Deserialize, Serialize};
 

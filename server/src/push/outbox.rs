@@ -46,12 +46,7 @@ pub struct PushText {
 
 /// One delivery for every registered device of each notice in `notices`
 /// (ids of `notifications` rows just written), due at once; how many.
-pub fn enqueue(
-    tx: &mut dyn Tx,
-    notices: &[i64],
-    text: &PushText,
-    now: i64,
-) -> StoreResult<u64> {
+pub fn enqueue(tx: &mut dyn Tx, notices: &[i64], text: &PushText, now: i64) -> StoreResult<u64> {
     let mut n = 0;
     for chunk in notices.chunks(1000) {
         let sql = format!(

@@ -233,6 +233,9 @@ struct Batch<'t> {
     /// Changed tickets, in the order they first changed.
     changed: Vec<TicketId>,
     notices: Vec<(Notice, TicketId)>,
+    /// How many timeline events each loaded ticket had: what lies beyond is
+    /// what this push did, and is told (`notify::for_events`).
+    loaded_events: HashMap<TicketId, usize>,
     units_by_key: HashMap<String, Option<UnitId>>,
     unit_names: HashMap<UnitId, Option<String>>,
     jurisdictions: HashMap<GroupId, Option<String>>,
@@ -254,15 +257,20 @@ impl<'t> Batch<'t> {
             }
         }
         let ids: Vec<String> = ids.into_iter().collect();
-        let tickets = tickets::load_many(tx, &ids)?
+        let tickets: HashMap<TicketId, Ticket> = tickets::load_many(tx, &ids)?
             .into_values()
             .map(|t| (t.id, t))
+            .collect();
+        let loaded_events = tickets
+            .iter()
+            .map(|(id, t)| (*id, t.timeline.len()))
             .collect();
         Ok(Batch {
             tx,
             tickets,
             changed: Vec::new(),
             notices: Vec::new(),
+            loaded_events,
             units_by_key: HashMap::new(),
             unit_names: HashMap::new(),
             jurisdictions: HashMap::new(),
@@ -277,7 +285,9 @@ impl<'t> Batch<'t> {
             tx,
             tickets,
             changed,
-            notices,
+            mut notices,
+            loaded_events,
+            mut unit_names,
             ..
         } = self;
         let rows: Vec<(&Ticket, tickets::Schedule)> = changed
@@ -286,6 +296,28 @@ impl<'t> Batch<'t> {
             .map(|t| (t, wf.schedule(t)))
             .collect();
         tickets::save_all(tx, &rows)?;
+        // Every step this push took is told, by the rules.
+        let mut failed = None;
+        for (t, _) in &rows {
+            let from = loaded_events.get(&t.id).copied().unwrap_or(0);
+            let mut name = |u: UnitId| match unit_names.get(&u) {
+                Some(n) => n.clone(),
+                None => {
+                    let n = unit_name_in(tx, u).unwrap_or_else(|e| {
+                        failed = Some(e);
+                        None
+                    });
+                    unit_names.insert(u, n.clone());
+                    n
+                }
+            };
+            for n in notify::for_events(t, from, &wf.notices, &mut name) {
+                notices.push((n, t.id));
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
         for (n, ticket) in &notices {
             review::notify(tx, n, *ticket, now_ms)?;
         }
@@ -327,14 +359,7 @@ impl TicketTx for Batch<'_> {
         if let Some(n) = self.unit_names.get(&unit) {
             return Ok(n.clone());
         }
-        let n = self
-            .tx
-            .query_opt(
-                "SELECT name_zh FROM units WHERE id = ?1",
-                args![unit.to_string()],
-            )?
-            .map(|r| r.get(0))
-            .transpose()?;
+        let n = unit_name_in(self.tx, unit)?;
         self.unit_names.insert(unit, n.clone());
         Ok(n)
     }
@@ -393,6 +418,16 @@ impl TicketTx for Batch<'_> {
             .get(0)?;
         Ok(n == 1)
     }
+}
+
+/// A unit's Chinese name.
+fn unit_name_in(tx: &mut dyn Tx, unit: UnitId) -> Result<Option<String>, StoreError> {
+    tx.query_opt(
+        "SELECT name_zh FROM units WHERE id = ?1",
+        args![unit.to_string()],
+    )?
+    .map(|r| r.get(0))
+    .transpose()
 }
 
 /// What a deputy's submission names must exist and be theirs: its own fields
@@ -554,7 +589,11 @@ pub(crate) fn apply(
                             return Ok(Applied::Rejected(RejectReason::PhotoNotUploaded));
                         }
                     }
-                    if let (Action::Decline { reason }, Some(unit)) = (action, actor.unit) {
+                    let tell_coordinators =
+                        wf.notices.tells("declined", notify::Audience::Coordinators);
+                    if let (Action::Decline { reason }, Some(unit), true) =
+                        (action, actor.unit, tell_coordinators)
+                    {
                         let name = tx.unit_name(unit)?.unwrap_or_default();
                         if let Some(n) = notify::declined(&t, &name, reason) {
                             tx.notify(n, t.id);

@@ -275,6 +275,12 @@ impl Db {
                      WHERE prev_refresh_hash = ?1 AND revoked_at IS NULL",
                     args![refresh_hash, now],
                 )?;
+                // A revoked session's phone hears no more pushes (issue 12).
+                tx.execute(
+                    "DELETE FROM push_devices WHERE session_id IN
+                         (SELECT id FROM sessions WHERE prev_refresh_hash = ?1)",
+                    args![refresh_hash],
+                )?;
                 return Ok(if n > 0 {
                     Refreshed::Replayed
                 } else {
@@ -308,6 +314,8 @@ impl Db {
                 "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 args![session_id, now],
             )?;
+            // Logged out: the session's push token goes too (issue 12).
+            crate::push::devices::remove_for_session(tx, session_id)?;
             Ok(())
         })
     }

@@ -2,7 +2,7 @@
 //! (`store::tickets`): the deputies, their weekly summaries (一周一结报), the
 //! reference files an admin loaded, and the notices of the in-app inbox.
 
-use super::sql::{args, Tx};
+use super::sql::{self, args, Tx, Value};
 use super::{Db, StoreResult};
 use crate::workflow::notify::{Notice, Recipients};
 use minqing_protocol::wire::Notification;
@@ -16,20 +16,24 @@ pub struct WeeklyRow {
     pub filed_at: i64,
 }
 
-/// A notice for every user a [`Recipients`] names, in one statement each.
+/// A notice for every user a [`Recipients`] names (but the one it excepts),
+/// in one statement each, returning the notices' ids.
 const NOTIFY_GROUP_ROLE: &str = "INSERT INTO notifications
         (user_id, ticket_id, kind, text_zh, text_en, created_at)
     SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u JOIN group_members m ON m.user_id = u.id
-    WHERE m.group_id = ?6 AND u.role = ?7";
+    WHERE u.id <> ?6 AND m.group_id = ?7 AND u.role = ?8 RETURNING id";
 const NOTIFY_UNIT_ROLE: &str = "INSERT INTO notifications
         (user_id, ticket_id, kind, text_zh, text_en, created_at)
-    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u WHERE u.unit_id = ?6 AND u.role = ?7";
+    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u
+    WHERE u.id <> ?6 AND u.unit_id = ?7 AND u.role = ?8 RETURNING id";
 const NOTIFY_ROLE: &str = "INSERT INTO notifications
         (user_id, ticket_id, kind, text_zh, text_en, created_at)
-    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u WHERE u.role = ?6";
+    SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u WHERE u.id <> ?6 AND u.role = ?7 RETURNING id";
 
-/// Put `notice` about `ticket` in its recipients' inboxes (in the caller's
-/// transaction: a notice exists exactly when the change it tells of does).
+/// Put `notice` about `ticket` in its recipients' inboxes and queue its push
+/// to their registered phones (`crate::push::outbox::enqueue`), in the
+/// caller's transaction: a notice and its deliveries exist exactly when the
+/// change they tell of does.
 pub(crate) fn notify(
     tx: &mut dyn Tx,
     notice: &Notice,
@@ -37,19 +41,43 @@ pub(crate) fn notify(
     at: i64,
 ) -> StoreResult<()> {
     let (t, k, zh, en) = (ticket.to_string(), notice.kind, &notice.zh, &notice.en);
-    match &notice.to {
-        Recipients::GroupRole(g, role) => tx.execute(
+    // Nobody has the empty id: no exception.
+    let except = notice.except.map(|u| u.to_string()).unwrap_or_default();
+    let rows = match &notice.to {
+        Recipients::GroupRole(g, role) => tx.query(
             NOTIFY_GROUP_ROLE,
-            args![t, k, zh, en, at, g.to_string(), role.as_str()],
+            args![t, k, zh, en, at, except, g.to_string(), role.as_str()],
         )?,
-        Recipients::UnitRole(unit, role) => tx.execute(
+        Recipients::UnitRole(unit, role) => tx.query(
             NOTIFY_UNIT_ROLE,
-            args![t, k, zh, en, at, unit.to_string(), role.as_str()],
+            args![t, k, zh, en, at, except, unit.to_string(), role.as_str()],
         )?,
         Recipients::Role(role) => {
-            tx.execute(NOTIFY_ROLE, args![t, k, zh, en, at, role.as_str()])?
+            tx.query(NOTIFY_ROLE, args![t, k, zh, en, at, except, role.as_str()])?
+        }
+        Recipients::Users(users) => {
+            let mut out = Vec::new();
+            for chunk in users.chunks(500) {
+                let mut a = args![t.as_str(), k, zh, en, at, except.as_str()].to_vec();
+                a.extend(chunk.iter().map(|u| Value::from(u.to_string())));
+                out.extend(tx.query(
+                    &format!(
+                        "INSERT INTO notifications
+                             (user_id, ticket_id, kind, text_zh, text_en, created_at)
+                         SELECT u.id, ?1, ?2, ?3, ?4, ?5 FROM users u
+                         WHERE u.id <> ?6 AND u.id IN {} RETURNING id",
+                        sql::list(7, chunk.len())
+                    ),
+                    &a,
+                )?);
+            }
+            out
         }
     };
+    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect::<StoreResult<_>>()?;
+    if !ids.is_empty() {
+        crate::push::outbox::enqueue(tx, &ids, &notice.push, at)?;
+    }
     Ok(())
 }
 

@@ -147,7 +147,7 @@ fn escalate(tx: &mut dyn Tx, ids: &[String], now: i64, wf: &Workflow) -> Result<
         }
         tickets::save(tx, &t, due)?;
         for c in &chases {
-            if let Some(notice) = notify::chased(&t, c) {
+            for notice in notify::chase_notices(&t, c, &wf.notices) {
                 review::notify(tx, &notice, t.id, now)?;
             }
         }

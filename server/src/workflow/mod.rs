@@ -23,6 +23,8 @@ pub struct Workflow {
     /// Empty: any category is accepted as given.
     pub taxonomy: Taxonomy,
     pub routing: RoutingRules,
+    /// Who hears which kind of step (`notify`).
+    pub notices: notify::NoticeRules,
 }
 
 #[derive(Debug, thiserror::Error)]

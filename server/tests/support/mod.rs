@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod fixture;
+pub mod push_vendors;
 pub mod tickets;
 
 use minqing_protocol::wire::SessionTokens;
