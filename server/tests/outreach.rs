@@ -725,9 +725,17 @@ async fn deployed(s: support::TestServer, fakes: outreach_fakes::Fakes) {
     assert_eq!(sent[0].body["TemplateParamSet"][1], "5", "minutes valid");
     assert!(!std::fs::exists(s.data_dir.join("sms.log")).unwrap_or(false));
 
-    // The deputy's group.
+    // The deputy's group (the PostgreSQL client blocks: off the runtime).
     let db = s.state.db.clone();
-    let me = db.me(s.person("陆靖英").id).expect("me").expect("deputy");
+    let deputy_id = s.person("陆靖英").id;
+    let me = {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || db.me(deputy_id))
+            .await
+            .expect("task")
+            .expect("me")
+            .expect("deputy")
+    };
     let group = me.groups[0];
     let path = |kind: &str| format!("/v1/admin/groups/{group}/robots/{kind}");
     let put = |token: &str, kind: &str, body: serde_json::Value| {
@@ -797,17 +805,23 @@ async fn deployed(s: support::TestServer, fakes: outreach_fakes::Fakes) {
         "{listed}"
     );
     // Sealed at rest.
-    let stored: Vec<String> = db
-        .read(|tx| {
-            tx.query(
-                "SELECT webhook, COALESCE(secret, '') FROM group_robots",
-                &[],
-            )?
-            .iter()
-            .map(|r| Ok(format!("{} {}", r.get::<String>(0)?, r.get::<String>(1)?)))
-            .collect::<Result<Vec<_>, minqing_server::store::StoreError>>()
+    let stored: Vec<String> = {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            db.read(|tx| {
+                tx.query(
+                    "SELECT webhook, COALESCE(secret, '') FROM group_robots",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok(format!("{} {}", r.get::<String>(0)?, r.get::<String>(1)?)))
+                .collect::<Result<Vec<_>, minqing_server::store::StoreError>>()
+            })
         })
-        .expect("rows");
+        .await
+        .expect("task")
+        .expect("rows")
+    };
     assert_eq!(stored.len(), 2);
     for row in &stored {
         assert!(row.starts_with("ms1:"));
