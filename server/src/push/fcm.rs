@@ -16,11 +16,12 @@
 //!   and retries; 429 `QUOTA_EXCEEDED`, 500 `INTERNAL`, 503 `UNAVAILABLE` are
 //!   retried (after `Retry-After` when given); anything else fails.
 
-use super::vendor::{http_client, retry_after_ms, Answer, ConfigError, Message};
+use super::vendor::{
+    http_client, request_token, retry_after_ms, Answer, ConfigError, Message, TokenCache,
+};
 use crate::store::now_ms;
 use serde::Deserialize;
 use std::time::Duration;
-use tokio::sync::Mutex;
 
 /// `[push.fcm]` in the server's configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -65,8 +66,7 @@ pub struct Fcm {
     account: ServiceAccount,
     key: jsonwebtoken::EncodingKey,
     http: reqwest::Client,
-    /// The access token and when it stops being used (ms).
-    token: Mutex<Option<(String, i64)>>,
+    token: TokenCache,
 }
 
 #[derive(serde::Serialize)]
@@ -76,17 +76,6 @@ struct Claims<'a> {
     aud: &'a str,
     iat: i64,
     exp: i64,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default = "hour")]
-    expires_in: i64,
-}
-
-fn hour() -> i64 {
-    3600
 }
 
 impl Fcm {
@@ -113,7 +102,7 @@ impl Fcm {
             account,
             key,
             http,
-            token: Mutex::new(None),
+            token: TokenCache::default(),
         })
     }
 
@@ -123,50 +112,32 @@ impl Fcm {
 
     /// The access token in use, or a new one (`fresh`, or expiring).
     async fn access_token(&self, fresh: bool) -> Result<String, String> {
-        let mut held = self.token.lock().await;
-        let now = now_ms();
-        if let Some((t, until)) = held.as_ref() {
-            if !fresh && now < *until {
-                return Ok(t.clone());
-            }
-        }
-        let iat = now / 1000;
-        let jwt = jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
-            &Claims {
-                iss: &self.account.client_email,
-                scope: SCOPE,
-                aud: &self.account.token_uri,
-                iat,
-                exp: iat + 3600,
-            },
-            &self.key,
-        )
-        .map_err(|e| format!("signing the token request: {e}"))?;
-        let res = self
-            .http
-            .post(&self.account.token_uri)
-            .form(&[
-                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-                ("assertion", jwt.as_str()),
-            ])
-            .send()
+        self.token
+            .get(fresh, || async {
+                let iat = now_ms() / 1000;
+                let jwt = jsonwebtoken::encode(
+                    &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+                    &Claims {
+                        iss: &self.account.client_email,
+                        scope: SCOPE,
+                        aud: &self.account.token_uri,
+                        iat,
+                        exp: iat + 3600,
+                    },
+                    &self.key,
+                )
+                .map_err(|e| format!("signing the token request: {e}"))?;
+                request_token(
+                    &self.http,
+                    &self.account.token_uri,
+                    &[
+                        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                        ("assertion", jwt.as_str()),
+                    ],
+                )
+                .await
+            })
             .await
-            .map_err(|e| format!("token: {e}"))?;
-        let status = res.status();
-        if !status.is_success() {
-            let body = res.text().await.unwrap_or_default();
-            return Err(format!(
-                "token: {status}: {}",
-                body.chars().take(200).collect::<String>()
-            ));
-        }
-        let a: TokenAnswer = res.json().await.map_err(|e| format!("token: {e}"))?;
-        *held = Some((
-            a.access_token.clone(),
-            now + (a.expires_in - 60).max(0) * 1000,
-        ));
-        Ok(a.access_token)
     }
 
     /// The request body for `m`.

@@ -18,12 +18,13 @@
 //!   and retry; HTTP 429/500/502/503 and `81000001` (internal error) are
 //!   retried (after `Retry-After` when given); anything else fails.
 
-use super::vendor::{http_client, retry_after_ms, Answer, ConfigError, Message};
+use super::vendor::{
+    http_client, request_token, retry_after_ms, Answer, ConfigError, Message, TokenCache,
+};
 use crate::app::SecretText;
 use crate::store::now_ms;
 use serde::Deserialize;
 use std::time::Duration;
-use tokio::sync::Mutex;
 
 /// `[push.hms]` in the server's configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -65,18 +66,7 @@ fn default_in_flight() -> usize {
 pub struct Hms {
     config: HmsConfig,
     http: reqwest::Client,
-    token: Mutex<Option<(String, i64)>>,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default = "hour")]
-    expires_in: i64,
-}
-
-fn hour() -> i64 {
-    3600
+    token: TokenCache,
 }
 
 impl Hms {
@@ -86,7 +76,7 @@ impl Hms {
         Ok(Hms {
             config,
             http,
-            token: Mutex::new(None),
+            token: TokenCache::default(),
         })
     }
 
@@ -94,35 +84,18 @@ impl Hms {
         self.config.max_in_flight.max(1)
     }
 
+    /// The access token in use, or a new one (`fresh`, or expiring).
     async fn access_token(&self, fresh: bool) -> Result<String, String> {
-        let mut held = self.token.lock().await;
-        let now = now_ms();
-        if let Some((t, until)) = held.as_ref() {
-            if !fresh && now < *until {
-                return Ok(t.clone());
-            }
-        }
-        let res = self
-            .http
-            .post(&self.config.token_url)
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", self.config.app_id.as_str()),
-                ("client_secret", self.config.client_secret.0.as_str()),
-            ])
-            .send()
+        self.token
+            .get(fresh, || async {
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", self.config.app_id.as_str()),
+                    ("client_secret", self.config.client_secret.0.as_str()),
+                ];
+                request_token(&self.http, &self.config.token_url, &form).await
+            })
             .await
-            .map_err(|e| format!("token: {e}"))?;
-        let status = res.status();
-        if !status.is_success() {
-            return Err(format!("token: {status}"));
-        }
-        let a: TokenAnswer = res.json().await.map_err(|e| format!("token: {e}"))?;
-        *held = Some((
-            a.access_token.clone(),
-            now + (a.expires_in - 60).max(0) * 1000,
-        ));
-        Ok(a.access_token)
     }
 
     /// The request body for `m` with message category `category`.

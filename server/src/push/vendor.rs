@@ -149,6 +149,63 @@ pub fn http_client(
     b.build()
 }
 
+/// An OAuth access token (FCM, HMS), kept until a minute before it expires.
+#[derive(Default)]
+pub struct TokenCache(tokio::sync::Mutex<Option<(String, i64)>>);
+
+impl TokenCache {
+    /// The token held, or one from `fetch` (`(token, expires_in seconds)`)
+    /// when there is none, it is about to expire, or `fresh` (the vendor
+    /// refused the one held).
+    pub async fn get<F, Fut>(&self, fresh: bool, fetch: F) -> Result<String, String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(String, i64), String>>,
+    {
+        let mut held = self.0.lock().await;
+        let now = crate::store::now_ms();
+        if let Some((t, until)) = held.as_ref() {
+            if !fresh && now < *until {
+                return Ok(t.clone());
+            }
+        }
+        let (t, expires_in) = fetch().await?;
+        *held = Some((t.clone(), now + (expires_in - 60).max(0) * 1000));
+        Ok(t)
+    }
+}
+
+/// POST an OAuth token request (`application/x-www-form-urlencoded`, RFC
+/// 6749 §4.4 / RFC 7523 §2.1) to `url`; the `access_token` and its
+/// `expires_in` (seconds; an hour when not given).
+pub async fn request_token(
+    http: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> Result<(String, i64), String> {
+    #[derive(serde::Deserialize)]
+    struct TokenAnswer {
+        access_token: String,
+        expires_in: Option<i64>,
+    }
+    let res = http
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .map_err(|e| format!("token: {e}"))?;
+    let status = res.status();
+    if !status.is_success() {
+        let body = res.text().await.unwrap_or_default();
+        return Err(format!(
+            "token: {status}: {}",
+            body.chars().take(200).collect::<String>()
+        ));
+    }
+    let a: TokenAnswer = res.json().await.map_err(|e| format!("token: {e}"))?;
+    Ok((a.access_token, a.expires_in.unwrap_or(3600)))
+}
+
 /// A vendor's configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
