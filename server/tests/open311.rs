@@ -640,8 +640,24 @@ async fn filters(s: TestServer) {
         "a start date alone opens a 90-day window"
     );
 
+    // The wiki's pagination extension: one a page, newest first, all of
+    // them over the pages.
+    let first = ids(&get_json(&s, &q("&page_size=1")).await);
+    let second = ids(&get_json(&s, &q("&page_size=1&page=2")).await);
+    assert_eq!((first.len(), second.len()), (1, 1));
+    let mut paged = [first, second].concat();
+    paged.sort();
+    assert_eq!(paged, both);
+    assert_eq!(
+        ids(&get_json(&s, &q("&page_size=1&page=3")).await),
+        Vec::<String>::new()
+    );
+
     // Bad filters: the spec's 400 error list, in the asked format.
     for (extra, what) in [
+        ("&page_size=0", "page_size"),
+        ("&page_size=1001", "page_size"),
+        ("&page=first", "page"),
         ("&status=pending", "status"),
         ("&start_date=yesterday", "start_date"),
         ("&end_date=2026-13-01", "end_date"),

@@ -10,7 +10,8 @@
 //!   every service's `metadata` is `false`);
 //! - `requests.{json,xml}` GET — items with the spec's filters
 //!   (`service_request_id`, `service_code`, `start_date`, `end_date`,
-//!   `status`; default window the last 90 days, at most 1,000);
+//!   `status`; default window the last 90 days, at most 1,000; the wiki's
+//!   `page`/`page_size` extension);
 //! - `requests.{json,xml}` POST — file an item as the key's deputy, through
 //!   the same push as the app (state machine, routing rules, clocks);
 //! - `requests/{id}.{json,xml}` — one item;
@@ -598,6 +599,11 @@ pub struct RequestsQuery {
     pub end_date: Option<String>,
     /// `open`, `closed`, or both comma-separated.
     pub status: Option<String>,
+    /// The wiki's pagination extension: requests per page, 1–1,000
+    /// (default 1,000).
+    pub page_size: Option<String>,
+    /// The wiki's pagination extension: which page, from 1 (default 1).
+    pub page: Option<String>,
 }
 
 /// A W3C datetime (`2026-11-01T08:00:00+08:00`, `…Z`) or a date (midnight
@@ -643,6 +649,22 @@ async fn requests(
     }
     let codes = list(&q.service_code);
     let statuses = list(&q.status);
+    let count = |v: &Option<String>, name: &str, max: usize, default: usize| match v.as_deref() {
+        None => Ok(default),
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                Open311Error::bad(
+                    format,
+                    &format!("{name} 须为 1 到 {max} 的整数"),
+                    &format!("{name} must be a whole number from 1 to {max}"),
+                )
+            }),
+    };
+    let page_size = count(&q.page_size, "page_size", MAX_REQUESTS, MAX_REQUESTS)?;
+    let page = count(&q.page, "page", usize::MAX, 1)?;
     if let Some(s) = statuses.iter().find(|s| *s != "open" && *s != "closed") {
         return Err(Open311Error::bad(
             format,
@@ -699,7 +721,8 @@ async fn requests(
                     };
                     statuses.is_empty() || statuses.iter().any(|x| x == s)
                 })
-                .take(MAX_REQUESTS)
+                .skip((page - 1).saturating_mul(page_size))
+                .take(page_size)
                 .collect()
         } else {
             let mut out = Vec::new();
