@@ -1,9 +1,21 @@
 //! Ingest benchmark: a 12-megapixel JPEG with EXIF → EXIF + SHA-256 + rendition
-//! (long edge ≤ 2048) + thumbnail (≤ 320), median of N runs; in the same run, the
-//! Pillow baseline (`pillow_baseline.py`) on the same file.
+//! (long edge ≤ 2048) + thumbnail (≤ 320), median of N runs; in the same run,
+//! on the same file, three baselines:
+//! - Pillow (`pillow_baseline.py`): the same work in Python over libjpeg;
+//! - libvips (`vipsthumbnail`, Debian's `libvips-tools`): the 2048 rendition
+//!   and the 320 thumbnail, each one process (shrink-on-load, Lanczos);
+//! - the libjpeg-turbo floor (`djpeg -scale 1/2 | cjpeg -quality 85`, Debian's
+//!   `libjpeg-turbo-progs`): decode at half size in the DCT and encode, no
+//!   resampling filter, no EXIF, no hash — the least any JPEG pipeline does;
+//!   its thumbnail is `djpeg -scale 1/8 | cjpeg` (500×375, libjpeg's
+//!   smallest scale).
+//!
+//! The command-line baselines are timed from process start to exit, so they
+//! include a process spawn (about 1 ms here) per command.
 //!
 //!   cargo bench -p minqing-capture --features test-support --bench ingest
-//!   (MINQING_BENCH_N=… to change N, default 15; needs `pip install pillow` for the baseline)
+//!   (MINQING_BENCH_N=… to change N, default 15; a baseline whose tool is
+//!   missing says so and is skipped)
 
 use minqing_capture::{ingest, testsupport, IngestOptions};
 use std::time::Instant;
@@ -48,6 +60,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "minqing-capture   median {median:8.2} ms   min {:8.2} ms   rendition {}x{}, thumbnail {}x{}",
         times[0], dims.0, dims.1, dims.2, dims.3
     );
+    for (name, pipeline) in [
+        (
+            "vipsthumbnail",
+            "vipsthumbnail \"$1\" --size 2048 -o \"$2/r.jpg[Q=85]\" && vipsthumbnail \"$1\" --size 320 -o \"$2/t.jpg[Q=85]\"",
+        ),
+        (
+            "djpeg|cjpeg floor",
+            "djpeg -scale 1/2 \"$1\" | cjpeg -quality 85 > \"$2/r.jpg\" && djpeg -scale 1/8 \"$1\" | cjpeg -quality 85 > \"$2/t.jpg\"",
+        ),
+    ] {
+        match shell_baseline(pipeline, &file, &dir, n) {
+            Ok((b_median, b_min)) => println!(
+                "{name:<17} median {b_median:8.2} ms   min {b_min:8.2} ms   ratio ({name} / minqing): {:.2}x",
+                b_median / median
+            ),
+            Err(e) => println!("{name} baseline unavailable: {e}"),
+        }
+    }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pillow_baseline.py");
     let out = std::process::Command::new("python3")
         .arg(script)
@@ -73,4 +103,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{p_ver:<17} median {p_median:8.2} ms   min {p_min:8.2} ms   rendition {p_size}");
     println!("ratio (Pillow / minqing): {:.2}x", p_median / median);
     Ok(())
+}
+
+/// Median and minimum in ms of `pipeline` run by `sh -c` with the photo as
+/// `$1` and a scratch folder as `$2`, after two warm-up runs.
+fn shell_baseline(
+    pipeline: &str,
+    file: &std::path::Path,
+    dir: &std::path::Path,
+    n: usize,
+) -> Result<(f64, f64), String> {
+    let mut times = Vec::new();
+    for i in 0..n + 2 {
+        let t = Instant::now();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(pipeline)
+            .arg("baseline")
+            .arg(file)
+            .arg(dir)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let el = t.elapsed().as_secs_f64() * 1e3;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            return Err(err.lines().last().unwrap_or("failed").to_owned());
+        }
+        if i >= 2 {
+            times.push(el);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], times[0]))
 }
