@@ -100,9 +100,38 @@ pub struct PushRegistration {
     pub token: String,
     /// Device time it was registered, ms.
     pub registered_at: i64,
-    /// Whether the server has it. Always false until the server has a route
-    /// for push tokens (the push issue); the device keeps it until then.
+    /// Whether the server has it for this session (`POST /v1/devices`, sent
+    /// by the next sync pass; a new login or refresh sends it again).
     pub sent: bool,
+}
+
+impl PushProvider {
+    /// The server's name for the vendor (`POST /v1/devices`); `None` for a
+    /// vendor the server does not send through yet (OPPO, vivo, Honor).
+    pub fn server_name(self) -> Option<&'static str> {
+        match self {
+            PushProvider::Apns => Some("apns"),
+            PushProvider::Fcm => Some("fcm"),
+            PushProvider::Hms => Some("hms"),
+            PushProvider::MiPush => Some("mipush"),
+            PushProvider::Oppo | PushProvider::Vivo | PushProvider::Honor => None,
+        }
+    }
+}
+
+/// The app as the push vendors know it: the Android application id and the
+/// iOS bundle id (`android/app/build.gradle.kts`, `ios/Minqing/project.yml`).
+pub const APP_ID: &str = "cn.minqing.app";
+
+/// Mark the kept push registration as not yet sent (a new session).
+pub(crate) fn mark_push_unsent(tx: &rusqlite::Connection) -> Result<(), Error> {
+    if let Some(json) = meta_get(tx, "push_registration")? {
+        if let Ok(mut reg) = serde_json::from_str::<PushRegistration>(&json) {
+            reg.sent = false;
+            meta_set(tx, "push_registration", &serde_json::to_string(&reg)?)?;
+        }
+    }
+    Ok(())
 }
 
 /// Runtime for the background loop when the caller has none (Kotlin, Swift).
@@ -472,9 +501,10 @@ impl AccountService {
         Ok(())
     }
 
-    /// Keep the push token the platform gave (HMS, MiPush, APNs …). It is
-    /// sent to the server once the server has a route for it (the push
-    /// issue); until then the device keeps it, and pushes are not sent.
+    /// Keep the push token the platform gave (HMS, MiPush, APNs …) and have
+    /// the next sync pass register it with the server for this session
+    /// (`POST /v1/devices`, with the app's language: pushes come in it). A
+    /// vendor the server does not send through yet is kept, not sent.
     pub fn register_push_token(
         &self,
         provider: PushProvider,
@@ -487,10 +517,19 @@ impl AccountService {
             sent: false,
         };
         let json = serde_json::to_string(&reg).map_err(|e| self.e.public(Error::Json(e)))?;
+        let language = match self.e.lang() {
+            crate::Lang::ZhCn => "zh-CN",
+            crate::Lang::En => "en",
+        };
         self.e
             .store
-            .write(|tx| meta_set(tx, "push_registration", &json))
-            .map_err(|e| self.e.public(e))
+            .write(|tx| {
+                meta_set(tx, "push_registration", &json)?;
+                meta_set(tx, "push_language", language)
+            })
+            .map_err(|e| self.e.public(e))?;
+        self.e.net.wake.kick();
+        Ok(())
     }
 
     /// The push registration kept on this device, if any.

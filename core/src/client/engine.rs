@@ -301,6 +301,7 @@ pub async fn sync_once(
     progress: &(dyn Fn(Change) + Sync),
 ) -> Result<SyncReport, NetError> {
     let mut report = SyncReport::default();
+    send_push_registration(api, store).await?;
     loop {
         let pushed = push_all(api, store, &mut report).await?;
         let uploaded = upload_all(api, store, progress, &mut report).await?;
@@ -324,6 +325,46 @@ pub async fn sync_once(
     }
     report.pending = store.read(outbox::unsent_count)?;
     Ok(report)
+}
+
+/// Register the push token kept by `register_push_token` for this session
+/// (`POST /v1/devices`), once: marked sent unless it changed meanwhile. A
+/// refusal is logged and skipped (the token stays unsent).
+async fn send_push_registration(api: &Api<'_>, store: &Store) -> Result<(), NetError> {
+    use crate::api_sync::{PushRegistration, APP_ID};
+    use crate::store::{meta_get, meta_set};
+    let Some(json) = store.read(|c| meta_get(c, "push_registration"))? else {
+        return Ok(());
+    };
+    let Ok(reg) = serde_json::from_str::<PushRegistration>(&json) else {
+        return Ok(());
+    };
+    if reg.sent {
+        return Ok(());
+    }
+    let Some(provider) = reg.provider.server_name() else {
+        return Ok(());
+    };
+    let language = store
+        .read(|c| meta_get(c, "push_language"))?
+        .unwrap_or_else(|| "zh-CN".into());
+    let body = serde_json::json!({
+        "provider": provider,
+        "token": reg.token,
+        "app_id": APP_ID,
+        "language": language,
+        "app_version": env!("CARGO_PKG_VERSION"),
+    });
+    if optional(api.post_json("/v1/devices", &body).await, "devices")?.is_some() {
+        store.write(|tx| {
+            if meta_get(tx, "push_registration")?.as_deref() == Some(json.as_str()) {
+                let sent = PushRegistration { sent: true, ..reg };
+                meta_set(tx, "push_registration", &serde_json::to_string(&sent)?)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 /// An answer the pass can do without: a refusal (a route this server does

@@ -230,6 +230,9 @@ impl<'a> Api<'a> {
             meta_set_sealed(tx, "access_token", &s.access_token)?;
             meta_set_sealed(tx, "refresh_token", &s.refresh_token)?;
             meta_set(tx, "me", &serde_json::to_string(&s.me)?)?;
+            // A new session (login, refresh) registers the push token again
+            // (`engine::send_push_registration`).
+            crate::api_sync::mark_push_unsent(tx)?;
             set_profile(tx, &s.me.actor())
         })?;
         Ok(())

@@ -44,8 +44,10 @@ pub const MI_SECRET: &str = "mi-app-secret";
 pub const MI_CHANNEL: &str = "minqing_service";
 const FCM_SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
 
+/// The test keys (also found from the workspace's `tests` crate, which
+/// includes this file).
 fn keys() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/keys")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../server/tests/support/keys")
 }
 
 /// One request a fake vendor received.

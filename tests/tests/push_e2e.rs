@@ -1,0 +1,150 @@
+//! Push end to end (issue 12): a real `minqing-server` process configured
+//! with a Huawei HMS Push Kit endpoint that is the fake vendor of
+//! `server/tests/support/push_vendors.rs` (token grant and `messages:send`
+//! checked as Huawei documents them); two phone cores over HTTP. The
+//! deputy's core registers its HMS token through `register_push_token` (the
+//! Android shell's `PushProvider` does exactly this) and the sync loop sends
+//! it (`POST /v1/devices`); the unit claims her item; her device gets exactly
+//! one push at the vendor, with the right text and data, within a recorded
+//! time; and the core, told of the push (`on_push`, as the shell does when
+//! the vendor's message arrives), syncs and has the claim.
+
+#[path = "../../server/tests/support/push_vendors.rs"]
+mod push_vendors;
+
+use minqing_core::api_sync::PushProvider;
+use minqing_core::screens::ActionInput;
+use minqing_e2e::devices::{drained, login, open, wait_for};
+use minqing_e2e::server::ServerProc;
+use minqing_protocol::TicketState;
+use push_vendors::{FakeVendors, HMS_APP, HMS_SECRET};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_e2e-minqing-server"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_reaches_the_deputys_phone_once_and_the_core_syncs_on_it() {
+    let fakes = FakeVendors::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[push]\npoll_ms = 200\n\n[push.hms]\nbase_url = \"{url}\"\n\
+             token_url = \"{url}/hms/oauth2/v3/token\"\napp_id = \"{HMS_APP}\"\n\
+             client_secret = \"{HMS_SECRET}\"\n",
+            url = fakes.url
+        ),
+    )
+    .expect("config");
+    let config = config.to_string_lossy().into_owned();
+    let server = ServerProc::start_with(
+        &bin(),
+        &dir.path().join("server"),
+        "127.0.0.1:0",
+        &["--config", &config],
+    );
+
+    // The deputy's phone: logged in, its HMS token registered through the
+    // core, the sync loop running; sent to the server by the next pass.
+    let deputy = open(dir.path(), "deputy");
+    login(&deputy, &server, &server.url, "陆靖英").await;
+    let token = "IQAAAACy0kYkAAAgSlZQ_deputy_test_token";
+    deputy
+        .account()
+        .register_push_token(PushProvider::Hms, token.into())
+        .expect("register");
+    let _sync = deputy.sync().start().expect("loop");
+    wait_for("the token registered", Duration::from_secs(20), || {
+        deputy
+            .account()
+            .push_registration()
+            .ok()
+            .flatten()
+            .is_some_and(|r| r.sent)
+    })
+    .await;
+
+    // She files an item; it reaches the server.
+    let draft = deputy.drafts().create().expect("draft");
+    deputy
+        .drafts()
+        .set_text(
+            draft.id.clone(),
+            "水月亭路窨井盖不闭合，住户张三反映".into(),
+        )
+        .expect("text");
+    let item = deputy.drafts().submit(draft.id).expect("submit").id;
+    wait_for("submitted", Duration::from_secs(20), || drained(&deputy)).await;
+    // In the background (no live stream): only a push or a timer wakes it.
+    deputy.sync().set_foreground(false);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The unit's contact claims it from another phone.
+    let contact = open(dir.path(), "contact");
+    login(&contact, &server, &server.url, "移动联络员").await;
+    contact.sync().now().await.expect("contact pulls");
+    contact
+        .tickets()
+        .act(item.clone(), ActionInput::Claim)
+        .expect("claim");
+    let claimed_at = minqing_server::store::now_ms();
+    contact
+        .sync()
+        .now()
+        .await
+        .expect("contact pushes the claim");
+
+    // Exactly one push to the deputy's token, in Chinese, naming the unit
+    // and not the item's text, with the item in its data.
+    let got = fakes
+        .wait_until(Duration::from_secs(20), |r| {
+            r.iter().any(|x| x.token == token && x.kind == "claimed")
+        })
+        .await;
+    let claimed: Vec<_> = got
+        .iter()
+        .filter(|x| x.token == token && x.kind == "claimed")
+        .collect();
+    assert_eq!(claimed.len(), 1, "{got:?}");
+    let p = claimed[0];
+    let latency = p.at_ms - claimed_at;
+    eprintln!("claim pushed → HMS request: {latency} ms");
+    assert!(latency < 5_000, "{latency} ms");
+    assert_eq!(p.vendor, "hms");
+    assert_eq!(p.ticket, item);
+    assert_eq!(p.title, "民情直通车");
+    assert_eq!(p.body, "中国移动海宁分公司已接单，您反映的事项正在办理。");
+    assert!(got
+        .iter()
+        .all(|x| !x.body.contains("窨井") && !x.body.contains("张三")));
+    assert!(fakes.violations().is_empty(), "{:?}", fakes.violations());
+
+    // The phone has not heard of the claim yet; the push makes it sync.
+    let state = |d: &minqing_core::Minqing| d.tickets().detail(item.clone()).expect("item").state;
+    assert_eq!(state(&deputy), TicketState::Pool);
+    let told = Instant::now();
+    deputy.sync().on_push(format!(
+        "{{\"ticket\":\"{item}\",\"kind\":\"claimed\",\"action\":\"sync\"}}"
+    ));
+    wait_for(
+        "the core synced on the push",
+        Duration::from_secs(20),
+        || state(&deputy) == TicketState::Accepted,
+    )
+    .await;
+    eprintln!(
+        "on_push → the claim on the phone: {} ms",
+        told.elapsed().as_millis()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = fakes
+        .received()
+        .iter()
+        .filter(|x| x.token == token && x.kind == "claimed")
+        .count();
+    assert_eq!(again, 1, "one push, not two");
+}
