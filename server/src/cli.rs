@@ -38,9 +38,10 @@ struct Common {
     /// The web console's built files (`console/dist` by default).
     #[arg(long, env = "MINQING_CONSOLE_DIR")]
     console_dir: Option<PathBuf>,
-    /// Which gateway sends texts: `log` (`<data_dir>/sms.log`, the default) or
-    /// `tencent` (Tencent Cloud SMS; its settings in the config file's
-    /// `[sms.tencent]`, its SecretKey in `MINQING_SMS_SECRET_KEY`).
+    /// Which gateway sends texts: `log` (`<data_dir>/sms.log`, the default),
+    /// `tencent` (Tencent Cloud SMS) or `aliyun` (Alibaba Cloud SMS); their
+    /// settings in the config file's `[sms.tencent]` / `[sms.aliyun]`, the
+    /// SecretKey / AccessKeySecret in `MINQING_SMS_SECRET_KEY`.
     #[arg(long, env = "MINQING_SMS_PROVIDER")]
     sms_provider: Option<String>,
     /// With the demo directory, also file demo items (the manhole story and two
@@ -109,7 +110,8 @@ fn load(common: &Common) -> Result<Config, String> {
     }
     if let Ok(key) = std::env::var("MINQING_SMS_SECRET_KEY") {
         if !key.trim().is_empty() {
-            config.sms.tencent.secret_key = Some(crate::app::SecretText(key));
+            config.sms.tencent.secret_key = Some(crate::app::SecretText(key.clone()));
+            config.sms.aliyun.access_key_secret = Some(crate::app::SecretText(key));
         }
     }
     Ok(config)

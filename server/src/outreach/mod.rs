@@ -3,8 +3,9 @@
 //!
 //! # Parts
 //! - [`tencent_sms`]: Tencent Cloud SMS (API 3.0 `SendSms`, signed with
-//!   TC3-HMAC-SHA256) behind `crate::sms::SmsGateway`, which login codes and
-//!   the fallback both use when `[sms] provider = "tencent"`.
+//!   TC3-HMAC-SHA256) and [`aliyun_sms`]: Alibaba Cloud SMS (`SendSms`,
+//!   RPC signature HMAC-SHA1), behind `crate::sms::SmsGateway`, which login
+//!   codes and the fallback both use when `[sms] provider` names one.
 //! - [`fallback`]: a notice that must arrive (a chase, "please confirm") and
 //!   is still unread after the configured time, or whose person has no phone
 //!   registered for push, goes by SMS — once, within a daily cap per person,
@@ -19,6 +20,7 @@
 //! carries not even the item's text (a template with the kind of notice and
 //! the item's short reference).
 
+pub mod aliyun_sms;
 pub mod fallback;
 pub mod robots;
 pub mod sealed;
@@ -31,11 +33,13 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmsConfig {
-    /// `log` (default: `<data_dir>/sms.log`, for development and the demo)
-    /// or `tencent`.
+    /// `log` (default: `<data_dir>/sms.log`, for development and the demo),
+    /// `tencent` or `aliyun`.
     pub provider: String,
     /// Tencent Cloud SMS (`provider = "tencent"`).
     pub tencent: tencent_sms::TencentConfig,
+    /// Alibaba Cloud SMS (`provider = "aliyun"`).
+    pub aliyun: aliyun_sms::AliyunConfig,
 }
 
 impl Default for SmsConfig {
@@ -43,6 +47,7 @@ impl Default for SmsConfig {
         SmsConfig {
             provider: "log".into(),
             tencent: tencent_sms::TencentConfig::default(),
+            aliyun: aliyun_sms::AliyunConfig::default(),
         }
     }
 }
@@ -103,6 +108,23 @@ impl Default for RobotsConfig {
     }
 }
 
+/// A blocking HTTP client kept in `cell`, built on first use — off the async
+/// runtime (the SMS worker, a pass), where reqwest's blocking client must be
+/// made. Errors: the TLS setup failed (the message).
+pub(crate) fn lazy_client(
+    cell: &std::sync::OnceLock<Result<reqwest::blocking::Client, String>>,
+    timeout_secs: u64,
+) -> Result<&reqwest::blocking::Client, String> {
+    cell.get_or_init(|| {
+        reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(timeout_secs.max(1)))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
 /// Milliseconds → the day number in China time (UTC+8), what the daily cap
 /// counts by.
 pub fn china_day(ms: i64) -> i64 {
@@ -132,8 +154,11 @@ pub fn gateway(
         "tencent" => tencent_sms::TencentSms::new(config.tencent.clone())
             .map(|g| std::sync::Arc::new(g) as std::sync::Arc<dyn crate::sms::SmsGateway>)
             .map_err(|e| format!("[sms.tencent]: {e}")),
+        "aliyun" => aliyun_sms::AliyunSms::new(config.aliyun.clone())
+            .map(|g| std::sync::Arc::new(g) as std::sync::Arc<dyn crate::sms::SmsGateway>)
+            .map_err(|e| format!("[sms.aliyun]: {e}")),
         other => Err(format!(
-            "[sms] provider {other:?}: expected \"log\" or \"tencent\""
+            "[sms] provider {other:?}: expected \"log\", \"tencent\" or \"aliyun\""
         )),
     }
 }

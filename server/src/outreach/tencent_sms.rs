@@ -19,7 +19,6 @@
 use crate::app::SecretText;
 use crate::sms::{SmsError, SmsGateway, SmsMessage, SmsTemplate};
 use serde::Deserialize;
-use std::time::Duration;
 
 /// `[sms.tencent]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -282,16 +281,8 @@ impl TencentSms {
             &payload,
             now_secs,
         );
-        let http = self
-            .http
-            .get_or_init(|| {
-                reqwest::blocking::Client::builder()
-                    .timeout(Duration::from_secs(self.config.timeout_secs.max(1)))
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(|e| TencentError::Transport(e.clone()))?;
+        let http = super::lazy_client(&self.http, self.config.timeout_secs)
+            .map_err(TencentError::Transport)?;
         let answer = http
             .post(self.url.clone())
             .header("Authorization", authorization)

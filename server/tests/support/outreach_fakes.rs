@@ -10,6 +10,13 @@
 //!   `AuthFailure.SignatureFailure`, `AuthFailure.SignatureExpire`,
 //!   `FailedOperation.TemplateParamSetNotMatchApprovedTemplate`, and per number
 //!   `LimitExceeded.PhoneNumberDailyLimit` past its daily limit.
+//! - Alibaba Cloud SMS `SendSms` (2017-05-25, RPC signature v1.0): the
+//!   `Signature` recomputed (HMAC-SHA1 of the sorted, percent-encoded query),
+//!   the timestamp within 15 minutes, a nonce used once, the signature name,
+//!   template and its variables; answers `InvalidAccessKeyId.NotFound`,
+//!   `SignatureDoesNotMatch`, `InvalidTimeStamp.Expired`, `SignatureNonceUsed`,
+//!   `isv.TEMPLATE_MISSING_PARAMETERS`, and `isv.BUSINESS_LIMIT_CONTROL` past a
+//!   number's daily limit.
 //! - WeCom group robot: `key` known (else errcode 93000), markdown message of
 //!   at most 4096 bytes, 20 messages a minute per robot (else 45009).
 //! - DingTalk custom robot: `access_token` known (else 300001), `timestamp`
@@ -39,6 +46,12 @@ pub const TC_SIGN: &str = "民情直通车";
 pub const TC_LOGIN_TEMPLATE: &str = "1000001";
 pub const TC_NOTICE_TEMPLATE: &str = "1000002";
 
+pub const ALI_KEY_ID: &str = "LTAIfakeAccessKeyId00";
+pub const ALI_SECRET: &str = "fakeAccessKeySecret000000000000";
+pub const ALI_SIGN: &str = "民情直通车";
+pub const ALI_LOGIN_TEMPLATE: &str = "SMS_100000001";
+pub const ALI_NOTICE_TEMPLATE: &str = "SMS_100000002";
+
 pub const WECOM_KEY: &str = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa";
 pub const DING_TOKEN: &str = "fake-access-token-0001";
 pub const DING_SECRET: &str = "SECfake0123456789abcdef0123456789abcdef0123456789abcdef012345";
@@ -62,6 +75,8 @@ pub struct Inner {
     pub per_number: HashMap<String, u32>,
     /// Past this many texts a day a number is refused (Tencent's limit).
     pub daily_limit: u32,
+    /// Alibaba nonces seen.
+    pub nonces: std::collections::HashSet<String>,
     /// Posts per robot in the last minute (real time).
     pub recent: HashMap<String, Vec<Instant>>,
 }
@@ -88,6 +103,20 @@ impl Fakes {
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The `[sms.aliyun]` settings that reach this fake.
+    pub fn aliyun_config(&self) -> minqing_server::outreach::aliyun_sms::AliyunConfig {
+        minqing_server::outreach::aliyun_sms::AliyunConfig {
+            endpoint: format!("{}/aliyun", self.url),
+            region: "cn-hangzhou".into(),
+            access_key_id: ALI_KEY_ID.into(),
+            access_key_secret: Some(minqing_server::app::SecretText(ALI_SECRET.into())),
+            sign_name: ALI_SIGN.into(),
+            login_template_code: ALI_LOGIN_TEMPLATE.into(),
+            notice_template_code: ALI_NOTICE_TEMPLATE.into(),
+            timeout_secs: 5,
+        }
     }
 
     pub fn wecom_webhook(&self) -> String {
@@ -135,6 +164,7 @@ pub fn start() -> Fakes {
             tx.send(listener.local_addr().expect("addr")).expect("send");
             let app = Router::new()
                 .route("/", post(tencent))
+                .route("/aliyun/", axum::routing::get(aliyun))
                 .route("/cgi-bin/webhook/send", post(wecom))
                 .route("/robot/send", post(dingtalk))
                 .with_state(state);
@@ -438,4 +468,152 @@ async fn dingtalk(
         query: q,
     });
     Json(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
+/// Alibaba's percent-encoding: RFC 3986 unreserved characters stay.
+fn ali_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn aliyun(
+    State(st): St,
+    Query(q): Query<Vec<(String, String)>>,
+) -> (axum::http::StatusCode, Json<Value>) {
+    use axum::http::StatusCode;
+    let mut g = st.lock().unwrap_or_else(|p| p.into_inner());
+    let g = &mut *g;
+    let refuse = |g: &mut Inner, status: StatusCode, code: &str, msg: &str| {
+        g.refused.push(("aliyun", code.to_owned()));
+        (
+            status,
+            Json(json!({"RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990",
+                "Code": code, "Message": msg})),
+        )
+    };
+    let get = |name: &str| {
+        q.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    if get("AccessKeyId") != ALI_KEY_ID {
+        return refuse(
+            g,
+            StatusCode::NOT_FOUND,
+            "InvalidAccessKeyId.NotFound",
+            "Specified access key is not found.",
+        );
+    }
+    let mut params: Vec<(String, String)> = q
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .cloned()
+        .collect();
+    params.sort();
+    let query = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", ali_encode(k), ali_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let to_sign = format!("GET&%2F&{}", ali_encode(&query));
+    let key = ring::hmac::Key::new(
+        ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        format!("{ALI_SECRET}&").as_bytes(),
+    );
+    let want = base64::engine::general_purpose::STANDARD
+        .encode(ring::hmac::sign(&key, to_sign.as_bytes()).as_ref());
+    if get("SignatureMethod") != "HMAC-SHA1"
+        || get("SignatureVersion") != "1.0"
+        || get("Signature") != want
+    {
+        return refuse(
+            g,
+            StatusCode::BAD_REQUEST,
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched with our calculation.",
+        );
+    }
+    let ts = time::OffsetDateTime::parse(
+        get("Timestamp"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map(|t| t.unix_timestamp())
+    .unwrap_or(0);
+    if (now_secs() - ts).abs() > 900 {
+        return refuse(
+            g,
+            StatusCode::BAD_REQUEST,
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        );
+    }
+    if !g.nonces.insert(get("SignatureNonce").to_owned()) {
+        return refuse(
+            g,
+            StatusCode::BAD_REQUEST,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        );
+    }
+    if get("Action") != "SendSms" || get("Version") != "2017-05-25" || get("Format") != "JSON" {
+        return refuse(
+            g,
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            "action, version or format",
+        );
+    }
+    if get("SignName") != ALI_SIGN {
+        return refuse(g, StatusCode::OK, "isv.SMS_SIGNATURE_ILLEGAL", "签名不合法");
+    }
+    let vars: Value = serde_json::from_str(get("TemplateParam")).unwrap_or(Value::Null);
+    let needs: &[&str] = match get("TemplateCode") {
+        ALI_LOGIN_TEMPLATE => &["code", "minutes"],
+        ALI_NOTICE_TEMPLATE => &["kind", "ref"],
+        _ => return refuse(g, StatusCode::OK, "isv.SMS_TEMPLATE_ILLEGAL", "模板不合法"),
+    };
+    if needs
+        .iter()
+        .any(|n| vars[*n].as_str().is_none_or(str::is_empty))
+    {
+        return refuse(
+            g,
+            StatusCode::OK,
+            "isv.TEMPLATE_MISSING_PARAMETERS",
+            "模板缺少变量",
+        );
+    }
+    let phone = get("PhoneNumbers").to_owned();
+    if !(phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit())) {
+        return refuse(g, StatusCode::OK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号");
+    }
+    let limit = g.daily_limit;
+    let n = g.per_number.entry(format!("aliyun:{phone}")).or_default();
+    if *n >= limit {
+        return refuse(
+            g,
+            StatusCode::OK,
+            "isv.BUSINESS_LIMIT_CONTROL",
+            &format!("触发天级流控Permits:{limit}"),
+        );
+    }
+    *n += 1;
+    let biz = format!("9006197469364984{:02}^0", g.accepted.len());
+    g.accepted.push(Received {
+        vendor: "aliyun",
+        body: json!({"PhoneNumbers": phone, "TemplateCode": get("TemplateCode"), "TemplateParam": vars}),
+        headers: HashMap::new(),
+        query: q.iter().cloned().collect(),
+    });
+    (
+        StatusCode::OK,
+        Json(json!({"Message": "OK", "RequestId": "F655A8D5", "BizId": biz, "Code": "OK"})),
+    )
 }
