@@ -101,11 +101,12 @@ run() {
   shift
   echo "== schemathesis as $who"
   local started=$SECONDS
-  SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/scripts" \
+  # From the throwaway directory: schemathesis keeps its files (.schemathesis/) in the cwd.
+  (cd "$data" && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/scripts" \
     "$st" run "$url/openapi.json" --url "$url" \
     --checks "$checks" --max-examples "$examples" --seed "$seed" \
     --generation-deterministic --workers 1 --request-timeout 10 \
-    --no-color "$@"
+    --no-color "$@")
   echo "== as $who: $((SECONDS - started)) s"
 }
 # Signed in, three operations are left out: the two logouts would end the session the run
