@@ -2,7 +2,8 @@
 //! would turn red if the rule were removed (issue 15, item 2): a push over the
 //! limit is refused whole; duplicate suggestions never name an item the caller
 //! may not see; a new calendar makes the scheduler look at every open item
-//! again; reference files an admin stored survive a restart.
+//! again; reference files an admin stored survive a restart; a photo attaches
+//! only as its uploader uploaded it.
 
 mod support;
 
@@ -208,4 +209,152 @@ fn a_new_calendar_has_the_scheduler_look_at_every_open_item_again(db: minqing_se
     let due = db.due_tickets(now, 10).expect("due");
     assert_eq!(due.len(), 1, "the open item, not the closed one: {due:?}");
     assert_ne!(due[0], closed_id.to_string());
+}
+
+/// What `attach_photo` takes: a photo that this user uploaded, finished, for
+/// this item, with the SHA-256 the upload was checked against. Anything else
+/// is `photo_not_uploaded` and the item keeps its photos: never uploaded;
+/// uploaded by someone else (a colleague of her group attaching 陆靖英's
+/// photo to her item); uploaded for another item of the same deputy; announced with
+/// another SHA-256; uploaded but not finished. The right one then attaches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_attaches_only_as_its_uploader_uploaded_it() {
+    use minqing_protocol::wire::{PushResponse, RejectReason};
+    use minqing_protocol::{Action, EventId, Mutation, MutationKind, PhotoId, PhotoKind, PhotoRef};
+    use sha2::{Digest, Sha256};
+    use support::fixture::{create_upload, jpeg, new_ticket, patch};
+
+    let s = support::start().await;
+    let her = s.login("陆靖英").await;
+    let him = s.login("王建国").await;
+    let (hc, mc) = (ClientId::new(), ClientId::new());
+    let (hn, mn) = (std::cell::Cell::new(0u64), std::cell::Cell::new(0u64));
+    let next = |c: &std::cell::Cell<u64>| {
+        c.set(c.get() + 1);
+        c.get()
+    };
+    // Two items of hers, one of his (he files too), each announcing a photo.
+    let (nt1, nt3, nt2) = (
+        new_ticket("窨井盖松动"),
+        new_ticket("路灯不亮"),
+        new_ticket("树枝挡路"),
+    );
+    let (t1, t3) = (nt1.id, nt3.id);
+    for (who, client, nt, c) in [
+        (&her, hc, nt1, &hn),
+        (&her, hc, nt3, &hn),
+        (&him, mc, nt2, &mn),
+    ] {
+        let m = Mutation {
+            client_id: client,
+            mutation_id: next(c),
+            kind: MutationKind::CreateTicket { ticket: nt },
+        };
+        let r: PushResponse = push(&s, who, client, &[m])
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert!(r.rejected.is_empty(), "{r:?}");
+    }
+    // Her photo for t1, uploaded and finished; another announced, not sent.
+    let bytes = jpeg();
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let photo = PhotoId::new();
+    let r = create_upload(&s, &her.access_token, photo, t1, &bytes).await;
+    assert_eq!(r.status(), 201);
+    let url = r.headers()["location"].to_str().expect("loc").to_owned();
+    assert_eq!(
+        patch(&s, &her.access_token, &url, 0, &bytes).await.status(),
+        204
+    );
+    let unfinished = PhotoId::new();
+    let r = create_upload(&s, &her.access_token, unfinished, t1, &bytes).await;
+    assert_eq!(r.status(), 201);
+
+    let attach = |client: ClientId, id: u64, ticket, photo, sha: &str| Mutation {
+        client_id: client,
+        mutation_id: id,
+        kind: MutationKind::Act {
+            ticket,
+            event: EventId::new(),
+            action: Action::AttachPhoto {
+                photo: PhotoRef {
+                    id: photo,
+                    sha256: sha.to_owned(),
+                    kind: PhotoKind::Evidence,
+                    width: 16,
+                    height: 16,
+                    taken_at: None,
+                    location: None,
+                },
+            },
+        },
+    };
+    let other_sha = hex::encode(Sha256::digest(b"another photo"));
+    for (why, who, client, c, ticket, p, digest) in [
+        (
+            "never uploaded",
+            &her,
+            hc,
+            &hn,
+            t1,
+            PhotoId::new(),
+            sha.as_str(),
+        ),
+        (
+            "another user's upload",
+            &him,
+            mc,
+            &mn,
+            t1,
+            photo,
+            sha.as_str(),
+        ),
+        (
+            "uploaded for another item",
+            &her,
+            hc,
+            &hn,
+            t3,
+            photo,
+            sha.as_str(),
+        ),
+        (
+            "another SHA-256",
+            &her,
+            hc,
+            &hn,
+            t1,
+            photo,
+            other_sha.as_str(),
+        ),
+        ("not finished", &her, hc, &hn, t1, unfinished, sha.as_str()),
+    ] {
+        let m = attach(client, next(c), ticket, p, digest);
+        let r: PushResponse = push(&s, who, client, &[m])
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(r.rejected.len(), 1, "{why}: {r:?}");
+        assert_eq!(
+            r.rejected[0].reason,
+            RejectReason::PhotoNotUploaded,
+            "{why}"
+        );
+    }
+    let photos_of = |v: &[serde_json::Value], t: minqing_protocol::TicketId| {
+        v.iter()
+            .find(|x| x["id"] == t.to_string())
+            .map(|x| x["photos"].as_array().map_or(0, Vec::len))
+    };
+    let seen = pulled(&s, &her).await;
+    assert_eq!(photos_of(&seen, t1), Some(0), "t1 kept no photo");
+    assert_eq!(photos_of(&seen, t3), Some(0), "t3 kept no photo");
+    // The photo as she uploaded it attaches.
+    let m = attach(hc, next(&hn), t1, photo, &sha);
+    let r: PushResponse = push(&s, &her, hc, &[m]).await.json().await.expect("json");
+    assert!(r.rejected.is_empty(), "{r:?}");
+    assert_eq!(photos_of(&pulled(&s, &her).await, t1), Some(1));
 }
