@@ -289,6 +289,35 @@ fn sms_fallback_after_the_timeout(db: Db) {
     assert!(fakes.refused().is_empty(), "{:?}", fakes.refused());
 }
 
+/// "Please confirm": a resolution's notice to the reporting deputy (who has a
+/// phone registered) unread after the timeout goes by SMS.
+fn please_confirm_goes_by_sms_after_the_timeout(db: Db) {
+    let fakes = outreach_fakes::start();
+    let gw = tencent(&fakes);
+    let w = world(&db);
+    let t0 = cst!(2020-10-04 08:48);
+    let item = submit(&db, &w, "窨井盖不闭合", t0);
+    act(&db, &w.with_device, item, Action::Claim, t0 + MIN);
+    let resolved_at = cst!(2020-10-04 19:09);
+    resolve(&db, &w.with_device, item, resolved_at);
+    let asked = unread(&db, &w, "resolved");
+    assert!(
+        asked.iter().any(|(u, _)| *u == w.deputy.user),
+        "the reporter is asked to confirm: {asked:?}"
+    );
+    let r = fallback::run_pass(&db, &gw, &policy(), resolved_at + 29 * MIN).expect("pass");
+    assert_eq!(r.sent, 0, "{r:?}");
+    let r = fallback::run_pass(&db, &gw, &policy(), resolved_at + 32 * MIN).expect("pass");
+    assert_eq!(r.sent, asked.len(), "{r:?}");
+    let to_deputy: Vec<_> = fakes
+        .accepted("tencent")
+        .into_iter()
+        .filter(|t| t.body["PhoneNumberSet"][0] == "+8613700000001")
+        .collect();
+    assert_eq!(to_deputy.len(), 1);
+    assert_eq!(to_deputy[0].body["TemplateParamSet"][0], "请确认");
+}
+
 fn a_notice_read_in_time_is_not_texted_and_the_cap_holds(db: Db) {
     let fakes = outreach_fakes::start();
     let gw = tencent(&fakes);
@@ -683,6 +712,7 @@ fn the_vendors_rate_limit_is_retried_later(db: Db) {
 
 on_both_backends!(
     sms_fallback_after_the_timeout,
+    please_confirm_goes_by_sms_after_the_timeout,
     a_notice_read_in_time_is_not_texted_and_the_cap_holds,
     the_vendors_refusals_are_recorded,
     the_fallback_through_alibaba,
@@ -930,6 +960,30 @@ async fn deployed(s: support::TestServer, fakes: outreach_fakes::Fakes) {
         fakes.accepted("wecom").is_empty(),
         "the removed robot posts nothing"
     );
+
+    // The item is not claimed: a chase (run here two days on) tells the
+    // group's unit contacts, who have no phone registered — the server's SMS
+    // fallback texts them at once, through Tencent, with the notice template.
+    let db = s.state.db.clone();
+    let chased = tokio::task::spawn_blocking(move || run_once(&db, at + 2 * 24 * 60 * MIN))
+        .await
+        .expect("task")
+        .expect("escalation");
+    assert!(chased.chased >= 1);
+    let mut notices = Vec::new();
+    for _ in 0..1000 {
+        notices = fakes
+            .accepted("tencent")
+            .into_iter()
+            .filter(|t| t.body["TemplateId"] == outreach_fakes::TC_NOTICE_TEMPLATE)
+            .collect();
+        if !notices.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(!notices.is_empty(), "texted by the server's fallback pass");
+    assert_eq!(notices[0].body["TemplateParamSet"][0], "督办");
     assert!(fakes.refused().is_empty(), "{:?}", fakes.refused());
 }
 
@@ -940,6 +994,8 @@ fn deployed_config(fakes: &outreach_fakes::Fakes) -> impl FnOnce(&mut minqing_se
         c.sms.tencent = tencent;
         c.robots.console_url = "https://console.test".into();
         c.robots.interval_secs = 1;
+        c.sms_fallback.enabled = true;
+        c.sms_fallback.interval_secs = 1;
     }
 }
 
