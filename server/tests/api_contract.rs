@@ -274,8 +274,9 @@ async fn ids_are_lower_case_canonical_uuids_everywhere() {
     assert_eq!(e.error, "bad_metadata");
 }
 
-/// tus numbers are `1*DIGIT` (tus 1.0.0, "Headers"): a sign, spaces or
-/// another notation is refused as `bad_length`.
+/// tus numbers are `1*DIGIT` (tus 1.0.0, "Headers"): a sign or another
+/// notation in `Upload-Length` is 400 `bad_length`, in `Upload-Offset` 409
+/// `offset_mismatch`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_length_is_digits_only() {
     let s = start().await;
@@ -305,6 +306,58 @@ async fn upload_length_is_digits_only() {
         let (st, e) = api_error(length, r).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "Upload-Length {length:?}");
         assert_eq!(e.error, "bad_length", "Upload-Length {length:?}");
+    }
+
+    // Upload-Offset likewise: `+0` is not 0. The 409 is the JSON error
+    // `offset_mismatch` and says where the upload stands.
+    let r = s
+        .req(Method::POST, "/v1/uploads", Some(&deputy))
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "10")
+        .header(
+            "upload-metadata",
+            format!(
+                "photo_id {},ticket_id {},sha256 {},filetype {}",
+                b64(&uuid7()),
+                b64(&ticket),
+                b64(&"0".repeat(64)),
+                b64("image/jpeg")
+            ),
+        )
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("Location")
+        .to_owned();
+    let path = location
+        .find("/v1/uploads/")
+        .map(|i| location[i..].to_owned())
+        .expect("an upload path");
+    for offset in ["+0", "-0", "0x0", "1"] {
+        let r = s
+            .req(Method::PATCH, &path, Some(&deputy))
+            .header("tus-resumable", "1.0.0")
+            .header("upload-offset", offset)
+            .header("content-type", "application/offset+octet-stream")
+            .body(vec![0u8; 2])
+            .send()
+            .await
+            .expect("patch");
+        assert_eq!(
+            r.headers()
+                .get("upload-offset")
+                .and_then(|v| v.to_str().ok()),
+            Some("0"),
+            "Upload-Offset {offset:?}"
+        );
+        let (st, e) = api_error(offset, r).await;
+        assert_eq!(st, StatusCode::CONFLICT, "Upload-Offset {offset:?}");
+        assert_eq!(e.error, "offset_mismatch", "Upload-Offset {offset:?}");
     }
 }
 

@@ -85,6 +85,9 @@ error_codes! {
     TusVersion => "tus_version",
     /// tus: no `Upload-Length`.
     BadLength => "bad_length",
+    /// tus: `Upload-Offset` missing, not digits, or not where the upload
+    /// stands (409; the answer's `Upload-Offset` is).
+    OffsetMismatch => "offset_mismatch",
     /// tus: `Upload-Metadata` missing, not base64, or without a field it needs.
     BadMetadata => "bad_metadata",
     /// tus: `Upload-Checksum` not `sha256 <base64>`.

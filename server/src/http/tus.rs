@@ -493,7 +493,7 @@ fn parse_checksum(h: &HeaderMap) -> Result<Option<[u8; 32]>, Failure> {
         (status = 401, description = "unauthorized", body = ApiErrorDoc),
         (status = 403, description = "csrf: the console's cookie without X-CSRF-Token", body = ApiErrorDoc),
         (status = 404, description = "not_found: no such upload, or not the caller's", body = ApiErrorDoc),
-        (status = 409, description = "Upload-Offset is not where the upload stands (missing or not digits included); this answer's Upload-Offset is"),
+        (status = 409, description = "offset_mismatch: Upload-Offset is not where the upload stands (missing or not digits included); this answer's Upload-Offset is", body = ApiErrorDoc),
         (status = 410, description = "expired", body = ApiErrorDoc),
         (status = 412, description = "tus_version", body = ApiErrorDoc),
         (status = 413, description = "too_long: more bytes than Upload-Length", body = ApiErrorDoc),
@@ -522,7 +522,16 @@ pub async fn patch(
     // tus: Upload-Offset = 1*DIGIT, like Upload-Length.
     let claimed = header_str(&headers, "upload-offset").and_then(digits);
     if claimed != Some(rec.offset) {
-        return Ok(offset_response(StatusCode::CONFLICT, &rec));
+        let mut r = Failure::new(
+            StatusCode::CONFLICT,
+            ErrorCode::OffsetMismatch,
+            "上传位置不一致，请按本回复的 Upload-Offset 继续",
+            "Upload-Offset is not where the upload stands: resume from this answer's Upload-Offset",
+        )
+        .into_response();
+        let at = offset_response(StatusCode::CONFLICT, &rec);
+        r.headers_mut().extend(at.headers().clone());
+        return Ok(r);
     }
     if rec.completed {
         return Ok(offset_response(StatusCode::NO_CONTENT, &rec));
