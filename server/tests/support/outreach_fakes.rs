@@ -17,11 +17,11 @@
 //!   `SignatureDoesNotMatch`, `InvalidTimeStamp.Expired`, `SignatureNonceUsed`,
 //!   `isv.TEMPLATE_MISSING_PARAMETERS`, and `isv.BUSINESS_LIMIT_CONTROL` past a
 //!   number's daily limit.
-//! - WeCom group robot: `key` known (else errcode 93000), markdown message of
+//! - WeCom group robot: `key` known (else errcode 93000), JSON, markdown message of
 //!   at most 4096 bytes, 20 messages a minute per robot (else 45009).
 //! - DingTalk custom robot: `access_token` known (else 300001), `timestamp`
 //!   within an hour and `sign` = Base64(HMAC-SHA256(secret, timestamp + "\n" +
-//!   secret)) (else 310000), markdown with title and text, 20 a minute (else
+//!   secret)) (else 310000), JSON, markdown with title and text, 20 a minute (else
 //!   130101).
 
 #![allow(dead_code)]
@@ -370,6 +370,13 @@ async fn tencent(State(st): St, headers: HeaderMap, body: Bytes) -> Json<Value> 
         "Code": "Ok", "Message": "send success", "IsoCode": "CN"}], "RequestId": "c1"}}))
 }
 
+/// Both robots take `Content-Type: application/json` (a charset allowed).
+fn is_json(h: &HeaderMap) -> bool {
+    h.get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().map(str::trim) == Some("application/json"))
+}
+
 /// Within 20 a minute for `robot`? (counts this one when it is).
 fn within_rate(g: &mut Inner, robot: &str) -> bool {
     let now = Instant::now();
@@ -396,6 +403,9 @@ async fn wecom(
     };
     if q.get("key").map(String::as_str) != Some(WECOM_KEY) {
         return refuse(g, 93000, "invalid webhook url");
+    }
+    if !is_json(&headers) {
+        return refuse(g, 40001, "content-type is not application/json");
     }
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return refuse(g, 40001, "invalid json");
@@ -448,6 +458,9 @@ async fn dingtalk(
     ));
     if q.get("sign") != Some(&want) {
         return refuse(g, 310000, "sign not match");
+    }
+    if !is_json(&headers) {
+        return refuse(g, 43004, "content-type is not application/json");
     }
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return refuse(g, 43004, "invalid json");
