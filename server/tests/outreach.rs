@@ -403,6 +403,47 @@ fn the_vendors_refusals_are_recorded(db: Db) {
 /// The same fallback through Alibaba Cloud SMS: signed as Alibaba documents
 /// (the fake recomputes it), the notice template's named variables, and
 /// Alibaba's refusals recorded with its codes.
+/// A text whose process ended between the decision and the vendor's answer
+/// stays unsent (never twice) and is recorded failed by a later pass.
+fn a_decision_left_sending_is_recorded_failed(db: Db) {
+    let fakes = outreach_fakes::start();
+    let w = world(&db);
+    submit(&db, &w, "护栏倒了", cst!(2020-10-09 09:00));
+    let chased_at = cst!(2020-10-09 20:30);
+    assert!(chase(&db, chased_at) >= 1);
+    let (notices, _) = db
+        .notifications(w.without_device.user, 0, 10)
+        .expect("inbox");
+    let id = notices[0].id;
+    let user = w.without_device.user.to_string();
+    db.write(|tx| {
+        tx.execute(
+            "INSERT INTO sms_fallbacks (notification_id, user_id, reason, state, day, decided_at)
+             VALUES (?1, ?2, 'no_device', 'sending', 0, ?3)",
+            minqing_server::store::sql::args![id, user, chased_at + MIN],
+        )
+    })
+    .expect("a decision left sending");
+    let r =
+        fallback::run_pass(&db, &tencent(&fakes), &policy(), chased_at + 5 * MIN).expect("pass");
+    assert_eq!(r.sent, 0, "{r:?}");
+    let state = |db: &Db| {
+        db.sms_fallbacks()
+            .expect("decisions")
+            .into_iter()
+            .find(|d| d.notification_id == id)
+            .expect("decision")
+            .state
+    };
+    assert_eq!(state(&db), "sending", "not yet: it may still be under way");
+    fallback::run_pass(&db, &tencent(&fakes), &policy(), chased_at + 12 * MIN).expect("pass");
+    assert_eq!(state(&db), "failed");
+    assert!(fakes
+        .accepted("tencent")
+        .iter()
+        .all(|t| t.body["PhoneNumberSet"][0] != format!("+86{PHONE_WITHOUT_DEVICE}")));
+}
+
 fn the_fallback_through_alibaba(db: Db) {
     use minqing_server::outreach::aliyun_sms::{AliyunError, AliyunSms};
     let fakes = outreach_fakes::start();
@@ -716,6 +757,7 @@ on_both_backends!(
     a_notice_read_in_time_is_not_texted_and_the_cap_holds,
     the_vendors_refusals_are_recorded,
     the_fallback_through_alibaba,
+    a_decision_left_sending_is_recorded_failed,
     robots_post_items_declines_chases_and_resolutions,
     robots_keep_to_twenty_a_minute,
     the_vendors_rate_limit_is_retried_later,

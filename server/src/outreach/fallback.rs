@@ -19,7 +19,8 @@
 //! are counted, so the daily cap holds across processes too. The texts go out
 //! after the commit, and each outcome is written back (`sent` with Tencent's
 //! serial number, or `failed` with its error code); a process that dies in
-//! between leaves the decision `sending`, never texted twice.
+//! between leaves the decision `sending`, never texted twice — a later pass
+//! records it `failed` once it is [`STUCK_MS`] old.
 //!
 //! Decisions: `sending` → `sent` | `failed`; `capped` (the person had
 //! `daily_cap` texts today, China time); `no_phone` (no valid mainland mobile
@@ -35,6 +36,10 @@ use std::time::Duration;
 
 /// Notices claimed per transaction.
 pub const PER_TRANSACTION: usize = 100;
+
+/// A decision still `sending` this long after it was taken (ms) was left by
+/// a process that ended mid-send (a send takes seconds at most).
+pub const STUCK_MS: i64 = 10 * 60_000;
 
 /// What a pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -178,6 +183,16 @@ pub fn run_pass(
     now: i64,
 ) -> Result<PassReport, StoreError> {
     let mut report = PassReport::default();
+    // A decision left `sending` by a process that ended before the vendor
+    // answered: recorded as failed, never sent again.
+    db.write(|tx| {
+        tx.execute(
+            "UPDATE sms_fallbacks SET state = 'failed', finished_at = ?1,
+                 error = 'the server process ended before the vendor answered'
+             WHERE state = 'sending' AND decided_at < ?2",
+            args![now, now - STUCK_MS],
+        )
+    })?;
     loop {
         let (to_send, claimed) = db.write(|tx| claim(tx, policy, now, &mut report))?;
         for s in &to_send {
