@@ -12,6 +12,7 @@ use minqing_server::access::{scope, Scope};
 use minqing_server::report::stats::{Area, Ctx, Period, Selector, Stats};
 use minqing_server::Db;
 use period::OCT;
+use std::path::Path;
 use support::db::on_both_backends;
 
 fn september(area: Area) -> Ctx {
@@ -298,6 +299,13 @@ fn the_documents_say_the_seeds_figures() {
     // PDF, printed by headless Chromium in the run.
     let pdf_path = m.dir.join("2020-09.pdf");
     let p = pdf_path.to_str().expect("path");
+    // `MINQING_REPORT_PAGES=$PWD/docs/report` (absolute: tests run in server/) keeps the PDF and its pages as PNG
+    // (pdftoppm) there: what a city official gets (docs/report/README.md).
+    if let Ok(out) = std::env::var("MINQING_REPORT_PAGES") {
+        std::fs::create_dir_all(&out).expect("pages dir");
+        std::fs::copy(&pdf_path, Path::new(&out).join("2020-09.pdf")).expect("copy");
+        run("pdftoppm", &["-r", "60", "-png", p, &format!("{out}/page")]);
+    }
     let text = squeeze(&run("pdftotext", &["-enc", "UTF-8", p, "-"]));
     assert!(text.contains("海宁市人大民情专报"), "title: {text}");
     for s in SEED_SENTENCE {

@@ -202,3 +202,18 @@ impl Db {
         self.read(names)
     }
 }
+
+impl Db {
+    /// Read and decode every ticket `scope` sees through [`scan`], nothing
+    /// else: the floor any report pays (the benchmark's baseline). How many.
+    pub fn report_scan(&self, scope: &Scope) -> StoreResult<u64> {
+        self.read(|tx| {
+            let mut n = 0u64;
+            scan(tx, scope, &ScanFilter::default(), &mut |_| {
+                n += 1;
+                Ok(())
+            })?;
+            Ok(n)
+        })
+    }
+}
