@@ -84,6 +84,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Register a push token for this session (a test token: the server then
+    /// pushes this device's notices to it through the vendor), and sync so
+    /// the server has it.
+    PushToken {
+        /// `hms`, `mipush`, `fcm` or `apns`.
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        token: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -138,6 +148,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             | Command::List { .. }
             | Command::Show { .. }
             | Command::Watch { .. }
+            | Command::PushToken { .. }
     );
     if networked {
         let rt = tokio::runtime::Runtime::new()?;
@@ -263,6 +274,7 @@ async fn run_net(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::List { json } => net::list(&core, en, *json),
         Command::Show { id, json } => net::show(&core, id, en, *json),
         Command::Watch { json } => net::watch(core.clone(), *json).await,
+        Command::PushToken { provider, token } => net::push_token(&core, en, provider, token).await,
         _ => Ok(()),
     }
 }

@@ -367,6 +367,34 @@ impl HomeListener for Watcher {
     }
 }
 
+/// Register `token` of `provider` through the core (as the phone shells do)
+/// and sync, which sends it to the server (`POST /v1/devices`).
+pub async fn push_token(core: &Minqing, en: bool, provider: &str, token: &str) -> Res {
+    use minqing_core::api_sync::PushProvider;
+    let p = match provider {
+        "hms" => PushProvider::Hms,
+        "mipush" => PushProvider::MiPush,
+        "fcm" => PushProvider::Fcm,
+        "apns" => PushProvider::Apns,
+        other => return Err(format!("{other}: the provider is hms, mipush, fcm or apns").into()),
+    };
+    core.account().register_push_token(p, token.to_owned())?;
+    core.sync().now().await?;
+    let sent = core.account().push_registration()?.is_some_and(|r| r.sent);
+    let msg = match (sent, en) {
+        (true, false) => "推送令牌已登记",
+        (true, true) => "push token registered",
+        (false, false) => "推送令牌未能登记（服务器未接受）",
+        (false, true) => "push token not registered (the server did not take it)",
+    };
+    println!("{msg}");
+    if sent {
+        Ok(())
+    } else {
+        Err(msg.into())
+    }
+}
+
 /// Sync in the background and print changes as they arrive, until Ctrl-C.
 pub async fn watch(core: Arc<Minqing>, json: bool) -> Res {
     let _sub = core.tickets().subscribe_home(Arc::new(Watcher {

@@ -7,7 +7,8 @@
 //! it (`POST /v1/devices`); the unit claims her item; her device gets exactly
 //! one push at the vendor, with the right text and data, within a recorded
 //! time; and the core, told of the push (`on_push`, as the shell does when
-//! the vendor's message arrives), syncs and has the claim.
+//! the vendor's message arrives), syncs and has the claim. The CLI
+//! registers a test token (`minqing push-token`) that a new item then reaches.
 
 #[path = "../../server/tests/support/push_vendors.rs"]
 mod push_vendors;
@@ -147,4 +148,75 @@ async fn a_claim_reaches_the_deputys_phone_once_and_the_core_syncs_on_it() {
         .filter(|x| x.token == token && x.kind == "claimed")
         .count();
     assert_eq!(again, 1, "one push, not two");
+
+    // The CLI registers a test token the same way (a desktop as a phone):
+    // the next new item in the pool reaches it through MiPush's fake.
+    let cli_dir = dir.path().join("cli");
+    let phone = server.phone("住建联络员");
+    ok(&minqing(
+        &cli_dir,
+        &server.url,
+        &["login", "--phone", &phone],
+    ));
+    let code = server.code_for(&phone);
+    ok(&minqing(
+        &cli_dir,
+        &server.url,
+        &["login", "--phone", &phone, "--code", &code],
+    ));
+    let out = ok(&minqing(
+        &cli_dir,
+        &server.url,
+        &[
+            "push-token",
+            "--provider",
+            "hms",
+            "--token",
+            "hms-cli-test-token",
+        ],
+    ));
+    assert!(out.contains("推送令牌已登记"), "{out}");
+    deputy.sync().set_foreground(true);
+    let draft = deputy.drafts().create().expect("draft");
+    deputy
+        .drafts()
+        .set_text(draft.id.clone(), "方便桥路灯不亮".into())
+        .expect("text");
+    let second = deputy.drafts().submit(draft.id).expect("submit").id;
+    let got = fakes
+        .wait_until(Duration::from_secs(20), |r| {
+            r.iter().any(|x| x.token == "hms-cli-test-token")
+        })
+        .await;
+    let to_cli: Vec<_> = got
+        .iter()
+        .filter(|x| x.token == "hms-cli-test-token")
+        .collect();
+    assert_eq!(to_cli.len(), 1, "{got:?}");
+    assert_eq!(
+        (to_cli[0].kind.as_str(), to_cli[0].ticket.as_str()),
+        ("submitted", second.as_str())
+    );
+}
+
+fn minqing(dir: &std::path::Path, server: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_e2e-minqing"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--server", server])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run minqing")
+}
+
+fn ok(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
