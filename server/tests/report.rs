@@ -544,6 +544,31 @@ async fn figures_documents_and_ledgers_over_http() {
     );
     assert!(r.bytes().await.expect("docx").starts_with(b"PK"));
 
+    // The city's monthly report, once stored by the monthly run, is served
+    // as stored to those who see everything for the city; a town's staff get
+    // theirs made for what they see.
+    let dir = s.state.reports.dir.clone();
+    std::fs::create_dir_all(&dir).expect("reports dir");
+    std::fs::write(dir.join("2020-09.docx"), b"PK stored by the monthly run").expect("stored");
+    let r = get("/v1/reports/2020-09?format=docx".into(), staff.clone()).await;
+    assert_eq!(
+        &r.bytes().await.expect("stored")[..],
+        b"PK stored by the monthly run"
+    );
+    let r = get(
+        "/v1/reports/2020-09?format=docx&area=town:haizhou".into(),
+        staff.clone(),
+    )
+    .await;
+    assert_ne!(
+        &r.bytes().await.expect("made")[..],
+        b"PK stored by the monthly run"
+    );
+    let r = get("/v1/reports/2020-09?format=docx".into(), haizhou.clone()).await;
+    assert_eq!(r.status(), 200);
+    let theirs = r.bytes().await.expect("made");
+    assert!(theirs.starts_with(b"PK") && &theirs[..] != b"PK stored by the monthly run");
+
     // Ledgers.
     let xlsx = |r: reqwest::Response| async move {
         assert_eq!(r.status(), 200);
