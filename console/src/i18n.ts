@@ -77,7 +77,7 @@ const zh = {
     check: '检查并保存', errors: '文件未通过检查，未作任何更改：', year: '年份', years: '已加载年份',
     unchanged: '未作任何更改', taxonomyCounts: '{c} 个类别，{i} 个项目', rules: '{n} 条分派规则', kinds: { department: '部门', town: '镇', street: '街道', company: '企业', other: '其他', city: '市' },
   },
-  report: { title: '民情专报', soon: '月度民情专报（民情专报、台帐导出）由专报功能提供，即将上线。' },
+  report: { title: '民情专报', month: '月份', pdf: '下载专报（PDF）', docx: '下载专报（DOCX）', ledger: '下载总台帐（XLSX）', count: '件数', item: '意见建议', state: '状态', received: '本期收到', explained: '代表当场解释办结', assigned: '交办', inGroups: '“民情直通车”群办理', byTowns: '镇街道办理', byCity: '市级部门办理', unassigned: '未交办', resolved: '已解决', carriedBefore: '上一期未交办', carriedNow: '其中已完成交办', resolvedFrom: '上一期已解决（上期末）', resolvedTo: '上一期已解决（现在）', category: '分类' },
   error: { forbidden: '无权访问', forbiddenText: '您的角色无权查看此页面。', notFound: '未找到', notFoundText: '页面或事项不存在，或您无权查看。', home: '返回首页' },
   time: { days: '{d} 天 {h} 小时', hours: '{h} 小时', minutes: '{m} 分钟' },
 }
@@ -158,7 +158,7 @@ const en: Messages = {
     check: 'Check and save', errors: 'The file did not pass its checks; nothing changed:', year: 'Year', years: 'Years loaded',
     unchanged: 'Nothing changed', taxonomyCounts: '{c} categories, {i} items', rules: '{n} routing rules', kinds: { department: 'Department', town: 'Town', street: 'Street', company: 'Company', other: 'Other', city: 'City' },
   },
-  report: { title: 'Monthly report', soon: 'The monthly report (民情专报 and ledgers) comes with the report feature.' },
+  report: { title: 'Monthly report', month: 'Month', pdf: 'Report (PDF)', docx: 'Report (DOCX)', ledger: 'Master ledger (XLSX)', count: 'Items', item: 'Item', state: 'State', received: 'Received', explained: 'Explained on the spot', assigned: 'Assigned', inGroups: 'Handled in the groups', byTowns: 'By towns and streets', byCity: 'By city departments', unassigned: 'Not yet assigned', resolved: 'Resolved', carriedBefore: 'Not assigned last period', carriedNow: 'of which now assigned', resolvedFrom: 'Last period resolved (then)', resolvedTo: 'Last period resolved (now)', category: 'Category' },
   error: { forbidden: 'Forbidden', forbiddenText: 'Your role may not see this page.', notFound: 'Not found', notFoundText: 'No such page or item, or it is not yours to see.', home: 'Home' },
   time: { days: '{d} d {h} h', hours: '{h} h', minutes: '{m} min' },
 }

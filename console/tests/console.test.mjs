@@ -281,7 +281,14 @@ test('city staff: 复审, a 交办清单 and the government feedback; assignment
   await check(page, '08-weekly')
   await page.goto(server.url + '/report')
   await page.waitForSelector('text=民情专报')
+  // Every figure opens the items behind it: as many as it says.
+  await page.waitForSelector('.figure')
   await check(page, '09-report')
+  const first = page.locator('.figure').first()
+  const n = Number(await first.innerText())
+  await first.click()
+  await page.waitForSelector(`.el-dialog >> text=（${n}）`)
+  assert.equal(await page.locator('.el-dialog .el-table__body tr').count(), Math.min(n, 100))
 })
 
 test('a deputy signs in with an SMS code and explains and closes an item on the spot', async () => {
