@@ -1,10 +1,8 @@
 // Dates and times in China time (UTC+8), whatever the browser's zone.
 import dayjs from 'dayjs'
 import utc from 'dayjs/plugin/utc'
-import isoWeek from 'dayjs/plugin/isoWeek'
 
 dayjs.extend(utc)
-dayjs.extend(isoWeek)
 
 export const CHINA_OFFSET_MIN = 8 * 60
 
@@ -18,10 +16,21 @@ export function thisMonth(): string {
   return dayjs().utcOffset(CHINA_OFFSET_MIN).format('YYYY-MM')
 }
 
-/** This ISO week in China time, `2020-W40`. */
-export function thisWeek(): string {
-  const d = dayjs().utcOffset(CHINA_OFFSET_MIN)
-  return `${d.isoWeekYear()}-W${String(d.isoWeek()).padStart(2, '0')}`
+/**
+ * This ISO week in China time, `2020-W40` (ISO 8601: the week with the
+ * year's first Thursday is week 1). Computed on the China-time calendar date
+ * directly: dayjs's isoWeek plugin, bundled, counted the browser's own date
+ * (a Sunday evening in London was already Monday in China, and the page
+ * asked for the week before).
+ */
+export function thisWeek(now: number = Date.now()): string {
+  // A Date whose UTC fields read as the China-time calendar date.
+  const d = new Date(now + CHINA_OFFSET_MIN * 60_000)
+  const dayOfWeek = (d.getUTCDay() + 6) % 7 // Monday 0 … Sunday 6
+  const thursday = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - dayOfWeek + 3)
+  const year = new Date(thursday).getUTCFullYear()
+  const week = Math.floor((thursday - Date.UTC(year, 0, 1)) / (7 * 86_400_000)) + 1
+  return `${year}-W${String(week).padStart(2, '0')}`
 }
 
 /** How long a span is, as days + hours (or hours, or minutes). */
