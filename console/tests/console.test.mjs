@@ -289,6 +289,16 @@ test('city staff: 复审, a 交办清单 and the government feedback; assignment
   await first.click()
   await page.waitForSelector(`.el-dialog >> text=（${n}）`)
   assert.equal(await page.locator('.el-dialog .el-table__body tr').count(), Math.min(n, 100))
+  // So do the per town/street and per unit tables and the deputies' items.
+  for (const table of ['.by_town', '.by_unit', '.deputies']) {
+    await page.click('.el-dialog .el-dialog__headerbtn')
+    await page.waitForSelector('.el-dialog', { state: 'detached' })
+    const f = page.locator(`${table} .figure`).first()
+    const k = Number(await f.innerText())
+    await f.click()
+    await page.waitForSelector(`.el-dialog >> text=（${k}）`)
+    assert.equal(await page.locator('.el-dialog .el-table__body tr').count(), Math.min(k, 100), table)
+  }
 })
 
 test('a deputy signs in with an SMS code and explains and closes an item on the spot', async () => {
