@@ -687,12 +687,13 @@ impl TicketsService {
         handle
     }
 
-    /// The user opened the item: its news counts as read (the unread mark).
+    /// The user opened the item: its news counts as read (the unread mark),
+    /// and so do its notices in the inbox on this phone.
     pub fn mark_seen(&self, ticket_id: String) -> Result<(), MinqingError> {
         let r = self.e.store.read(|c| screens::mark_seen(c, &ticket_id));
         match r {
             Ok(true) => {
-                self.e.notify(&[Change::Tickets]);
+                self.e.notify(&[Change::Tickets, Change::Inbox]);
                 Ok(())
             }
             Ok(false) => Ok(()),

@@ -1033,5 +1033,13 @@ pub fn mark_seen(conn: &Connection, id: &str) -> Result<bool> {
          WHERE events != excluded.events",
         rusqlite::params![id, t.timeline.len() as i64],
     )?;
-    Ok(n > 0)
+    // Its notices have been read too, here: the person has the item in
+    // front of them. (The server's read mark is a high-water mark over the
+    // whole inbox, so it is not moved for one item; a pull keeps a local
+    // read, `inbox::store_fetched` merging with max.)
+    let read = conn.execute(
+        "UPDATE notifications SET read = 1 WHERE ticket_id = ?1 AND read = 0",
+        [id],
+    )?;
+    Ok(n + read > 0)
 }
