@@ -32,7 +32,8 @@ use minqing_e2e::proxy::{Fault, Proxy};
 use minqing_e2e::server::ServerProc;
 use minqing_protocol::wire::{PullResponse, SessionTokens};
 use minqing_protocol::{
-    Actor, ClientId, EventId, Mutation, MutationKind, NewTicket, PhotoId, SourceChannel, TicketId,
+    Action, Actor, ClientId, EventId, Mutation, MutationKind, NewTicket, PhotoId, PhotoKind,
+    PhotoRef, SourceChannel, TicketId,
 };
 use minqing_server::app::{Config, Server};
 use minqing_server::seed::seed_demo;
@@ -348,18 +349,37 @@ async fn queue_upload(dev: &Minqing, bytes: &[u8]) -> PhotoId {
     let photo = PhotoId::new();
     let file = format!("{photo}.bench.jpg");
     std::fs::write(dev.store().photo_dir().join(&file), bytes).expect("write photo");
+    let sha256 = hex::encode(Sha256::digest(bytes));
     dev.store()
         .write(|tx| {
-            outbox::enqueue_upload(
+            let upload = outbox::enqueue_upload(
                 tx,
                 ticket,
                 &UploadPayload {
                     photo_id: photo,
                     file,
-                    sha256: hex::encode(Sha256::digest(bytes)),
+                    sha256: sha256.clone(),
                     bytes: bytes.len() as u64,
                 },
-            )
+            )?;
+            // The attach that follows the upload, as `attach_photo` queues it:
+            // numbered only once the upload is done, pushed in the same pass.
+            let attach = MutationKind::Act {
+                ticket,
+                event: EventId::new(),
+                action: Action::AttachPhoto {
+                    photo: PhotoRef {
+                        id: photo,
+                        sha256: sha256.clone(),
+                        kind: PhotoKind::Evidence,
+                        width: 1,
+                        height: 1,
+                        taken_at: None,
+                        location: None,
+                    },
+                },
+            };
+            outbox::enqueue_mutation(tx, &attach, Some(photo), Some(upload))
         })
         .expect("enqueue");
     photo
@@ -439,6 +459,8 @@ async fn paired_uploads(dev: &Minqing, put_url: &str, runs: u64) -> (Duration, D
             let t = Instant::now();
             let r = dev.sync().now().await.expect("upload");
             assert_eq!(r.uploaded_photos, 1);
+            // The pass also pushed the photo's attach, and the server took it.
+            assert_eq!((r.pushed, r.rejected), (1, 0), "the attach push");
             t.elapsed()
         };
         let put_run = async {
