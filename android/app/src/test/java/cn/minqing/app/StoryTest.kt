@@ -214,6 +214,24 @@ class StoryTest {
                 it.channelId == Notifier.CHANNEL && it.extras.getCharSequence("android.text")?.contains("现场查看，不是移动的井盖") == true
             }
         }
+        // Tapping it opens that item on the coordinator's phone: the notification's
+        // intent, as the system would start it, names the detail screen and the item.
+        val note = shadowOf(app.getSystemService(NotificationManager::class.java)).allNotifications.first {
+            it.extras.getCharSequence("android.text")?.contains("现场查看，不是移动的井盖") == true
+        }
+        val tap = shadowOf(note.contentIntent).savedIntent
+        assertEquals(DetailActivity::class.java.name, tap.component?.className)
+        use(coordinator)
+        val fromTap = Robolectric.buildActivity(DetailActivity::class.java, tap).setup().get()
+        waitFor("the declined item on the coordinator's phone") {
+            fromTap.detail?.id == ticket && fromTap.detail?.state == TicketState.POOL && fromTap.detail?.text == text
+        }
+        assertFalse("the screen stays open", fromTap.isFinishing)
+        // Opened, so its notice counts as read on this phone.
+        waitFor("the tapped notice read") {
+            coordinator.core.inbox().view().notifications.filter { it.text.contains("现场查看，不是移动的井盖") }
+                .let { ns -> ns.isNotEmpty() && ns.all { it.read } }
+        }
 
         // 17:48 — the deputy hears of it (push) and adds a photo of the marking.
         push(deputy)
@@ -310,14 +328,14 @@ class StoryTest {
         assertEquals(LoginActivity::class.java.name, shadowOf(settings).nextStartedActivity.component?.className)
         assertFalse(deputy.loggedIn())
 
-        // The coordinator's inbox: the decline notice, read once opened.
+        // The coordinator's inbox keeps the decline notice, read since its
+        // notification opened the item: no unread count on the button.
         use(coordinator)
-        waitFor("the unread count") { coordinatorHome.inboxButton.text.contains("（") }
+        waitFor("no unread count") { coordinator.core.inbox().view().unread == 0u && !coordinatorHome.inboxButton.text.contains("（") }
         screenshot(coordinatorHome, "home-coordinator")
         coordinatorHome.inboxButton.performClick()
         val inbox = Robolectric.buildActivity(InboxActivity::class.java, shadowOf(coordinatorHome).nextStartedActivity).setup().get()
-        waitFor("the notices") { inbox.notices.any { it.text.contains("现场查看，不是移动的井盖") } }
+        waitFor("the notices") { inbox.notices.any { it.text.contains("现场查看，不是移动的井盖") && it.read } }
         screenshot(inbox, "inbox")
-        waitFor("read") { coordinator.core.inbox().view().unread == 0u }
     }
 }
