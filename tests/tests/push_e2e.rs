@@ -199,6 +199,144 @@ async fn a_claim_reaches_the_deputys_phone_once_and_the_core_syncs_on_it() {
     );
 }
 
+/// Several instances for real: two `minqing-server serve` processes on one
+/// PostgreSQL database, each with its own dispatcher and its own HMS endpoint
+/// (a fake of its own, so each request shows which process sent it). The
+/// deputy files 300 items, half through each process; every new item is a
+/// notice for the unit contact's registered phone. Each notice reaches the
+/// vendor exactly once, and both processes sent some (the delivery leases,
+/// `FOR UPDATE SKIP LOCKED`, keep them from sending one twice). Needs
+/// `MINQING_TEST_DATABASE_URL` (required under CI).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_on_one_postgresql_push_each_notice_once() {
+    const URL_VAR: &str = "MINQING_TEST_DATABASE_URL";
+    let base = match std::env::var(URL_VAR) {
+        Ok(u) if !u.is_empty() => u,
+        _ if std::env::var_os("CI").is_some() => panic!("{URL_VAR} is not set, and CI is"),
+        _ => {
+            eprintln!("skipped: {URL_VAR} is not set (run `eval \"$(scripts/pg.sh)\"`)");
+            return;
+        }
+    };
+    let url = tokio::task::spawn_blocking(move || {
+        minqing_server::store::pg::create_scratch_database(&base).expect("scratch database")
+    })
+    .await
+    .expect("join");
+    let (fake_a, fake_b) = (FakeVendors::start().await, FakeVendors::start().await);
+    fake_a.set_delay(Duration::from_millis(5));
+    fake_b.set_delay(Duration::from_millis(5));
+    let dir = tempfile::tempdir().expect("dir");
+    let config = |name: &str, fake: &FakeVendors| {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[push]\npoll_ms = 200\n\n[push.hms]\nbase_url = \"{url}\"\n\
+                 token_url = \"{url}/hms/oauth2/v3/token\"\napp_id = \"{HMS_APP}\"\n\
+                 client_secret = \"{HMS_SECRET}\"\n",
+                url = fake.url
+            ),
+        )
+        .expect("config");
+        path.to_string_lossy().into_owned()
+    };
+    let (config_a, config_b) = (config("a", &fake_a), config("b", &fake_b));
+    let a = ServerProc::start_serve_with(
+        &bin(),
+        &dir.path().join("a"),
+        "127.0.0.1:0",
+        &url,
+        true,
+        &["--config", &config_a],
+    );
+    let mut b = ServerProc::start_serve_with(
+        &bin(),
+        &dir.path().join("b"),
+        "127.0.0.1:0",
+        &url,
+        false,
+        &["--config", &config_b],
+    );
+    b.phones = a.phones.clone();
+
+    // The unit's contact registers the phone's HMS token (through A).
+    let token = "IQAAAACy0kYkAAAgSlZQ_contact_two_servers";
+    let contact = open(dir.path(), "contact");
+    login(&contact, &a, &a.url, "移动联络员").await;
+    contact
+        .account()
+        .register_push_token(PushProvider::Hms, token.into())
+        .expect("register");
+    contact.sync().now().await.expect("the token sent");
+    assert!(contact
+        .account()
+        .push_registration()
+        .ok()
+        .flatten()
+        .is_some_and(|r| r.sent));
+
+    // The deputy files 150 items through A, then 150 through B (a load
+    // balancer sending her phone to one process, then the other).
+    const N: usize = 300;
+    let deputy = open(dir.path(), "deputy");
+    login(&deputy, &a, &a.url, "陆靖英").await;
+    let mut items = Vec::new();
+    for (half, server) in [&a, &b].into_iter().enumerate() {
+        deputy
+            .sync()
+            .set_server(server.url.clone())
+            .expect("server");
+        for i in 0..N / 2 {
+            let draft = deputy.drafts().create().expect("draft");
+            deputy
+                .drafts()
+                .set_text(
+                    draft.id.clone(),
+                    format!("第{}件：路灯不亮", half * N / 2 + i),
+                )
+                .expect("text");
+            items.push(deputy.drafts().submit(draft.id).expect("submit").id);
+        }
+        deputy.sync().now().await.expect("pushed");
+        assert!(drained(&deputy));
+    }
+
+    let to_contact = |f: &FakeVendors| {
+        f.received()
+            .into_iter()
+            .filter(|x| x.token == token && x.kind == "submitted")
+            .map(|x| x.ticket)
+            .collect::<Vec<_>>()
+    };
+    wait_for("every notice sent", Duration::from_secs(60), || {
+        to_contact(&fake_a).len() + to_contact(&fake_b).len() >= N
+    })
+    .await;
+    // Time for a second send, were there one.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (sent_a, sent_b) = (to_contact(&fake_a), to_contact(&fake_b));
+    eprintln!(
+        "process A sent {}, process B sent {}",
+        sent_a.len(),
+        sent_b.len()
+    );
+    let mut sent: Vec<String> = sent_a.iter().chain(&sent_b).cloned().collect();
+    assert_eq!(sent.len(), N, "each notice once");
+    sent.sort();
+    sent.dedup();
+    items.sort();
+    assert_eq!(sent, items, "every item's notice, none twice");
+    assert!(
+        !sent_a.is_empty() && !sent_b.is_empty(),
+        "both processes dispatched: A {}, B {}",
+        sent_a.len(),
+        sent_b.len()
+    );
+    assert!(fake_a.violations().is_empty(), "{:?}", fake_a.violations());
+    assert!(fake_b.violations().is_empty(), "{:?}", fake_b.violations());
+}
+
 fn minqing(dir: &std::path::Path, server: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_e2e-minqing"))
         .arg("--data-dir")
