@@ -30,18 +30,7 @@ fn bin() -> PathBuf {
 async fn a_claim_reaches_the_deputys_phone_once_and_the_core_syncs_on_it() {
     let fakes = FakeVendors::start().await;
     let dir = tempfile::tempdir().expect("dir");
-    let config = dir.path().join("server.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[push]\npoll_ms = 200\n\n[push.hms]\nbase_url = \"{url}\"\n\
-             token_url = \"{url}/hms/oauth2/v3/token\"\napp_id = \"{HMS_APP}\"\n\
-             client_secret = \"{HMS_SECRET}\"\n",
-            url = fakes.url
-        ),
-    )
-    .expect("config");
-    let config = config.to_string_lossy().into_owned();
+    let config = hms_config(dir.path(), "server", &fakes);
     let server = ServerProc::start_with(
         &bin(),
         &dir.path().join("server"),
@@ -227,21 +216,8 @@ async fn two_server_processes_on_one_postgresql_push_each_notice_once() {
     fake_a.set_delay(Duration::from_millis(5));
     fake_b.set_delay(Duration::from_millis(5));
     let dir = tempfile::tempdir().expect("dir");
-    let config = |name: &str, fake: &FakeVendors| {
-        let path = dir.path().join(format!("{name}.toml"));
-        std::fs::write(
-            &path,
-            format!(
-                "[push]\npoll_ms = 200\n\n[push.hms]\nbase_url = \"{url}\"\n\
-                 token_url = \"{url}/hms/oauth2/v3/token\"\napp_id = \"{HMS_APP}\"\n\
-                 client_secret = \"{HMS_SECRET}\"\n",
-                url = fake.url
-            ),
-        )
-        .expect("config");
-        path.to_string_lossy().into_owned()
-    };
-    let (config_a, config_b) = (config("a", &fake_a), config("b", &fake_b));
+    let config_a = hms_config(dir.path(), "a", &fake_a);
+    let config_b = hms_config(dir.path(), "b", &fake_b);
     let a = ServerProc::start_serve_with(
         &bin(),
         &dir.path().join("a"),
@@ -335,6 +311,23 @@ async fn two_server_processes_on_one_postgresql_push_each_notice_once() {
     );
     assert!(fake_a.violations().is_empty(), "{:?}", fake_a.violations());
     assert!(fake_b.violations().is_empty(), "{:?}", fake_b.violations());
+}
+
+/// A server configuration file `<name>.toml` in `dir` sending HMS pushes to
+/// `fake` (polling for due deliveries every 200 ms); its path.
+fn hms_config(dir: &std::path::Path, name: &str, fake: &FakeVendors) -> String {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "[push]\npoll_ms = 200\n\n[push.hms]\nbase_url = \"{url}\"\n\
+             token_url = \"{url}/hms/oauth2/v3/token\"\napp_id = \"{HMS_APP}\"\n\
+             client_secret = \"{HMS_SECRET}\"\n",
+            url = fake.url
+        ),
+    )
+    .expect("config");
+    path.to_string_lossy().into_owned()
 }
 
 fn minqing(dir: &std::path::Path, server: &str, args: &[&str]) -> std::process::Output {
