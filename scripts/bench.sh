@@ -67,7 +67,10 @@ fi
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out/machine.txt"
 
-all=(ingest submit size sync escalation flood console report push)
+# `size` last: the release profile writes to target/release too, and builds
+# that differ from the bench profile only in stripping overwrite the bench
+# builds' artifacts (the next bench would link everything again).
+all=(ingest submit sync escalation flood console report push size)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")
 
