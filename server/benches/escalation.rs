@@ -114,7 +114,8 @@ fn fill(db: &Db) {
                 m
             })
             .collect();
-        db.push(&deputy, client, &batch, SUBMITTED).expect("push");
+        let r = db.push(&deputy, client, &batch, SUBMITTED).expect("push");
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected.first());
     }
 }
 

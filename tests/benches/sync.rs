@@ -26,19 +26,16 @@
 //!   `MINQING_PG_PORT=55433 MINQING_PG_DURABLE=1 scripts/pg.sh`); the bench
 //!   prints its `fsync` setting and refuses a cluster without it.
 
-use minqing_core::outbox::{self, UploadPayload};
 use minqing_core::Minqing;
 use minqing_e2e::proxy::{Fault, Proxy};
 use minqing_e2e::server::ServerProc;
 use minqing_protocol::wire::{PullResponse, SessionTokens};
 use minqing_protocol::{
-    Action, Actor, ClientId, EventId, Mutation, MutationKind, NewTicket, PhotoId, PhotoKind,
-    PhotoRef, SourceChannel, TicketId,
+    Actor, ClientId, EventId, Mutation, MutationKind, NewTicket, PhotoKind, SourceChannel, TicketId,
 };
 use minqing_server::app::{Config, Server};
 use minqing_server::seed::seed_demo;
 use minqing_server::Db;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -69,8 +66,9 @@ fn creates(client: ClientId, n: usize) -> Vec<Mutation> {
                     event: EventId::new(),
                     group: None,
                     jurisdiction: None,
-                    category: Some("市政设施".into()),
-                    item: Some("窨井盖".into()),
+                    // Codes of the example taxonomy (市政设施 / 窨井盖破损松动).
+                    category: Some("C03".into()),
+                    item: Some("C03-02".into()),
                     text: format!("第 {i} 条：水月亭路窨井盖不闭合，汽车开过砰砰作响"),
                     location: None,
                     channel: SourceChannel::FieldCapture,
@@ -81,6 +79,12 @@ fn creates(client: ClientId, n: usize) -> Vec<Mutation> {
             },
         })
         .collect()
+}
+
+/// Every mutation of a direct push applied (a rejection costs less than an
+/// apply; the bench measures applies).
+fn applied(r: minqing_server::PushResult) {
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected.first());
 }
 
 #[derive(Clone)]
@@ -180,6 +184,14 @@ async fn push_http(s: &InProc, token: &str, client: ClientId, ms: &[Mutation]) {
             .await
             .expect("push");
         assert_eq!(r.status(), 200);
+        // Every mutation applied: a rejection costs less than an apply, and
+        // the bench measures applies.
+        let r: minqing_protocol::wire::PushResponse = r.json().await.expect("push answer");
+        assert!(
+            r.rejected.is_empty() && r.forked_at.is_none(),
+            "{:?}",
+            r.rejected.first()
+        );
     }
 }
 
@@ -219,7 +231,7 @@ async fn bench_push(s: &InProc, deputy: &SessionTokens) {
     let ms = creates(client, PUSH_N);
     let t = Instant::now();
     for batch in ms.chunks(100) {
-        db.push(&actor, client, batch, 0).expect("push");
+        applied(db.push(&actor, client, batch, 0).expect("push"));
     }
     let base = PUSH_N as f64 / t.elapsed().as_secs_f64();
 
@@ -249,7 +261,7 @@ async fn bench_push(s: &InProc, deputy: &SessionTokens) {
             let ms = creates(client, PUSH_N);
             let t = Instant::now();
             for batch in ms.chunks(100) {
-                db.push(&actor, client, batch, 0).expect("push");
+                applied(db.push(&actor, client, batch, 0).expect("push"));
             }
             PUSH_N as f64 / t.elapsed().as_secs_f64()
         })
@@ -269,7 +281,9 @@ async fn bench_push(s: &InProc, deputy: &SessionTokens) {
 
 async fn bench_pull(s: &InProc, tickets: usize) {
     let dir = scratch("pull-device");
-    let dev = s.device(&dir, "王建国").await;
+    // The city's staff: the items have no group, so only their reporter and
+    // city staff may see them (`access::can_see`); this phone pulls them all.
+    let dev = s.device(&dir, "市人大工作人员").await;
     let t = Instant::now();
     let report = dev.sync().now().await.expect("sync");
     let secs = t.elapsed().as_secs_f64();
@@ -330,59 +344,39 @@ fn fake_photo(len: usize, seed: u64) -> Vec<u8> {
     minqing_capture::testsupport::noisy_jpeg(len, seed)
 }
 
-/// Queue `bytes` as a photo upload on `dev`, as submit would, for a ticket
-/// the device's deputy filed and pushed first (the server takes an upload
-/// only for a ticket its uploader may attach to; the push is not timed).
-async fn queue_upload(dev: &Minqing, bytes: &[u8]) -> PhotoId {
+/// Attach `photo` on `dev` as the app does (`tickets::attach_photo`: the photo
+/// ingested, its row, the upload and the dependent attach mutation queued in
+/// one transaction) to a ticket the device's deputy filed and pushed first
+/// (the server takes an upload only for a ticket its uploader may attach to;
+/// the push and the ingest are not timed). The rendition is encoded at
+/// quality 100 and `photo` is smaller than its long-edge limit, so the upload
+/// is about `photo`'s size. Returns the rendition: the bytes the upload sends,
+/// and what the plain PUT baseline sends.
+async fn queue_upload(dev: &Minqing, photo: &[u8]) -> Vec<u8> {
     let d = dev.drafts().create().expect("draft").id;
     dev.drafts()
         .set_text(d.clone(), "水月亭路窨井盖松动".into())
         .expect("text");
-    let ticket: TicketId = dev
-        .drafts()
-        .submit(d)
-        .expect("完成")
-        .id
-        .parse()
-        .expect("ticket id");
+    let ticket = dev.drafts().submit(d).expect("完成").id;
     dev.sync().now().await.expect("the ticket pushed");
-    let photo = PhotoId::new();
-    let file = format!("{photo}.bench.jpg");
-    std::fs::write(dev.store().photo_dir().join(&file), bytes).expect("write photo");
-    let sha256 = hex::encode(Sha256::digest(bytes));
-    dev.store()
-        .write(|tx| {
-            let upload = outbox::enqueue_upload(
-                tx,
-                ticket,
-                &UploadPayload {
-                    photo_id: photo,
-                    file,
-                    sha256: sha256.clone(),
-                    bytes: bytes.len() as u64,
-                },
-            )?;
-            // The attach that follows the upload, as `attach_photo` queues it:
-            // numbered only once the upload is done, pushed in the same pass.
-            let attach = MutationKind::Act {
-                ticket,
-                event: EventId::new(),
-                action: Action::AttachPhoto {
-                    photo: PhotoRef {
-                        id: photo,
-                        sha256: sha256.clone(),
-                        kind: PhotoKind::Evidence,
-                        width: 1,
-                        height: 1,
-                        taken_at: None,
-                        location: None,
-                    },
-                },
-            };
-            outbox::enqueue_mutation(tx, &attach, Some(photo), Some(upload))
-        })
-        .expect("enqueue");
-    photo
+    let opts = minqing_capture::IngestOptions {
+        jpeg_quality: 100,
+        ..Default::default()
+    };
+    let id = minqing_core::tickets::attach_photo(
+        dev.store(),
+        &ticket,
+        photo,
+        PhotoKind::Evidence,
+        &opts,
+    )
+    .expect("attach");
+    std::fs::read(
+        dev.store()
+            .photo_dir()
+            .join(minqing_core::photos::rendition_file(&id)),
+    )
+    .expect("rendition")
 }
 
 /// A minimal HTTP server: one PUT, the body streamed into a file as it
@@ -453,8 +447,7 @@ async fn paired_uploads(dev: &Minqing, put_url: &str, runs: u64) -> (Duration, D
     let http = reqwest::Client::new();
     let (mut tus, mut put) = (Vec::new(), Vec::new());
     for i in 0..runs {
-        let bytes = fake_photo(PHOTO, i + 1);
-        queue_upload(dev, &bytes).await;
+        let bytes = queue_upload(dev, &fake_photo(PHOTO, i + 1)).await;
         let tus_run = async {
             let t = Instant::now();
             let r = dev.sync().now().await.expect("upload");
@@ -558,8 +551,7 @@ async fn bench_upload_link(s: &InProc, dev: &Minqing) {
 async fn bench_resume(s: &InProc, dev: &Minqing) {
     let proxy = Proxy::start(s.url.trim_start_matches("http://")).await;
     dev.sync().set_server(proxy.url()).expect("via proxy");
-    let bytes = fake_photo(PHOTO, 99);
-    queue_upload(dev, &bytes).await;
+    let bytes = queue_upload(dev, &fake_photo(PHOTO, 99)).await;
     let before = proxy.bytes_up();
     proxy.set(Fault::CutAfter((PHOTO as f64 * 0.9) as u64));
     assert!(
@@ -781,7 +773,7 @@ fn push_pull(db: &Db) -> (f64, f64, f64) {
     let ms = creates(client, PUSH_N);
     let t = Instant::now();
     for batch in ms.chunks(100) {
-        db.push(&actor, client, batch, 1).expect("push");
+        applied(db.push(&actor, client, batch, 1).expect("push"));
     }
     let one = PUSH_N as f64 / t.elapsed().as_secs_f64();
 
@@ -792,7 +784,7 @@ fn push_pull(db: &Db) -> (f64, f64, f64) {
             scope.spawn(move || {
                 let client = ClientId::new();
                 for batch in creates(client, PUSH_N / 4).chunks(100) {
-                    db.push(&actor, client, batch, 1).expect("push");
+                    applied(db.push(&actor, client, batch, 1).expect("push"));
                 }
             });
         }
