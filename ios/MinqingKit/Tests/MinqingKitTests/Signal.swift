@@ -21,6 +21,10 @@ final class Signal: @unchecked Sendable {
 
     /// A relay to `server` ("http://127.0.0.1:PORT").
     init(to server: String) throws {
+        // The relay writes to sockets whose other end `down()` (or the phone)
+        // may just have closed: that must be an EPIPE the pump ends on, not
+        // a SIGPIPE that kills the whole test process (it did, once in CI).
+        signal(SIGPIPE, SIG_IGN)
         guard let p = URL(string: server)?.port else { throw Failure(what: "no port in \(server)") }
         target = UInt16(p)
         try up()
